@@ -1,0 +1,345 @@
+"""Write a run's results to the run folder, in the shapes of ``docs/run-folder.md``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from pyproj import Geod
+
+from mwx.exercise.run import FUSED, RunResult
+from mwx.geo import regions, wgs84
+from mwx.sim.truth import TruthLaunch
+from mwx.warn.alerts import threats
+
+_GEOD = Geod(ellps="WGS84")
+MATCH_KM = 100.0  # a track is matched to the truth object within this distance
+
+
+def iso(t: float | None) -> str | None:
+    """ISO 8601 UTC with milliseconds and a Z, or None."""
+    if t is None or not math.isfinite(t):
+        return None
+    return datetime.fromtimestamp(round(t, 3), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _r(value: float, digits: int = 3) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), digits)
+
+
+def _point(lat: float, lon: float) -> dict:
+    return {"lat": round(lat, 5), "lon": round((lon + 180.0) % 360.0 - 180.0, 5)}
+
+
+def truth_json(result: RunResult) -> dict:
+    launches = []
+    for launch in result.truth:
+        traj, m = launch.trajectory, launch.missile
+        az, _, _ = _GEOD.inv(
+            math.degrees(traj.site[1]),
+            math.degrees(traj.site[0]),
+            math.degrees(traj.impact_lon),
+            math.degrees(traj.impact_lat),
+        )
+        launches.append(
+            {
+                "id": m.id,
+                "launch_time": iso(m.launch_time),
+                "launch_point": _point(math.degrees(traj.site[0]), math.degrees(traj.site[1])),
+                "azimuth_deg": round(az % 360.0, 3),
+                "apogee_km": round(traj.apogee_alt / 1e3, 3),
+                "range_km": round(traj.range_m / 1e3, 3),
+                "flight_time_s": round(traj.impact_t, 3),
+                "burnout_time": iso(m.launch_time + traj.burnout_t),
+                "impact_time": iso(m.launch_time + traj.impact_t),
+                "impact_point": _point(math.degrees(traj.impact_lat), math.degrees(traj.impact_lon)),
+                "max_speed_mps": round(traj.max_speed, 3),
+                "objects": [
+                    {
+                        "id": obj.id,
+                        "kind": obj.kind,
+                        "trajectory": np.round(np.column_stack([obj.t, obj.ecef]), 3).tolist(),
+                    }
+                    for obj in launch.objects
+                ],
+            }
+        )
+    return {"scenario": result.scenario.name, "seed": result.scenario.seed, "launches": launches}
+
+
+def _truth_of(result: RunResult, t: float, x: np.ndarray) -> str | None:
+    """The truth launch whose object is nearest to state ``x`` at ``t``, within MATCH_KM."""
+    best, best_d = None, MATCH_KM * 1e3
+    for launch in result.truth:
+        for obj in launch.objects:
+            s = obj.states_at(np.array([t]))[0]
+            if np.isnan(s[0]):
+                continue
+            d = float(np.linalg.norm(s[:3] - x[:3]))
+            if d < best_d:
+                best, best_d = launch.missile.id, d
+    return best
+
+
+def _alert_truth(result: RunResult, histories, partner: str, system_id: str) -> str | None:
+    system = result.nodes[partner].fusion.systems.get(system_id)
+    if system is None:
+        return None
+    for sender, track_id in system.members:
+        h = histories.get((sender, track_id))
+        if h is not None and (found := _truth_of(result, float(h.t[0]), h.x[0])):
+            return found
+    return None
+
+
+def _first_warning(result: RunResult, partner: str, track_id: str) -> float | None:
+    """Earliest alert issue time for the launch behind one event's track."""
+    if partner == FUSED:
+        system = result.observer.systems[track_id]
+        members = list(system.members)
+        nodes = list(result.nodes.values())
+    else:
+        members = [(partner, track_id)]
+        nodes = [result.nodes[partner]]
+    times = []
+    for node in nodes:
+        system_ids = {node.fusion.system_of(s, t) for s, t in members} - {None}
+        for alert in node.alerts.alerts.values():
+            if alert.track_id in system_ids:
+                times.append(alert.history[0]["time"])
+    return min(times) if times else None
+
+
+def events_json(result: RunResult) -> dict:
+    histories = result.log.histories()
+    out = []
+    for event in result.events:
+        h = histories[(event["partner"], event["event_id"])]
+        first_warning = _first_warning(result, event["partner"], event["event_id"])
+        e = dict(event)
+        e["truth_id"] = _truth_of(result, float(h.t[0]), h.x[0])
+        for key in ("first_detection", "launch_time", "impact_time", "estimated_at"):
+            e[key] = iso(e[key])
+        e["first_warning"] = iso(first_warning)
+        for key in ("apogee_km", "range_km", "flight_time_s", "max_speed_mps", "equivalent_range_km"):
+            e[key] = _r(e[key])
+        e["launch_point"] = _point(e["launch_point"]["lat"], e["launch_point"]["lon"])
+        e["impact_point"] = _point(e["impact_point"]["lat"], e["impact_point"]["lon"])
+        e["impact_ellipse_95"] = {k: _r(v) for k, v in e["impact_ellipse_95"].items()}
+        ordered = {
+            k: e[k]
+            for k in (
+                "partner",
+                "event_id",
+                "truth_id",
+                "first_detection",
+                "first_warning",
+                "launch_time",
+                "launch_point",
+                "apogee_km",
+                "range_km",
+                "flight_time_s",
+                "max_speed_mps",
+                "impact_time",
+                "impact_point",
+                "impact_ellipse_95",
+                "class",
+                "lofted",
+                "equivalent_range_km",
+                "over_territory_of",
+                "inside_eez_of",
+                "number_of_objects",
+                "estimated_at",
+            )
+        }
+        out.append(ordered)
+    order = {p: i for i, p in enumerate(result.nodes)} | {FUSED: len(result.nodes)}
+    out.sort(key=lambda e: (e["truth_id"] or "~", order.get(e["partner"], 99), e["event_id"]))
+    return {"events": out}
+
+
+def alerts_json(result: RunResult) -> dict:
+    histories = result.log.histories()
+    out = []
+    for node in result.nodes.values():
+        for alert in node.alerts.alerts.values():
+            out.append(
+                {
+                    "alert_id": alert.alert_id,
+                    "partner": alert.partner,
+                    "area": {"partner": alert.area.partner, "kind": alert.area.kind, "name": alert.area.name},
+                    "reason": alert.reason,
+                    "track_id": alert.track_id,
+                    "truth_id": _alert_truth(result, histories, node.partner, alert.track_id),
+                    "history": [
+                        {
+                            "time": iso(h["time"]),
+                            "status": h["status"],
+                            **(
+                                {
+                                    "impact_point": _point(h["impact_point"]["lat"], h["impact_point"]["lon"]),
+                                    "impact_time": iso(h["impact_time"]),
+                                    "crossing_time": iso(h["crossing_time"]),
+                                }
+                                if "impact_point" in h
+                                else {}
+                            ),
+                        }
+                        for h in alert.history
+                    ],
+                }
+            )
+    out.sort(key=lambda a: (a["history"][0]["time"], a["alert_id"]))
+    return {"alerts": out}
+
+
+def truth_threats(launch: TruthLaunch, areas) -> set[tuple[str, str, str]]:
+    """(partner, area name, reason) that the true flight threatened."""
+    obj = launch.objects[0]
+    lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[:, :3])
+    found = threats(areas, obj.t, np.degrees(lat), np.degrees(lon), float(obj.t[-1]))
+    return {(t.area.partner, t.area.name, t.reason) for t in found}
+
+
+def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
+    areas = regions.load_areas(result.scenario.theater)
+    launches = []
+    for launch in result.truth:
+        traj, m = launch.trajectory, launch.missile
+        true_launch = (math.degrees(traj.site[0]), math.degrees(traj.site[1]))
+        true_impact = (math.degrees(traj.impact_lat), math.degrees(traj.impact_lon))
+        per_partner = {}
+        for e in events["events"]:
+            if e["truth_id"] != m.id:
+                continue
+            if e["partner"] in per_partner:  # keep the first (earliest) track per partner
+                continue
+
+            def km(a: tuple[float, float], b: dict) -> float:
+                return _GEOD.inv(a[1], a[0], b["lon"], b["lat"])[2] / 1e3
+
+            first_detection = datetime.fromisoformat(e["first_detection"]).timestamp() - m.launch_time
+            first_warning = (
+                datetime.fromisoformat(e["first_warning"]).timestamp() - m.launch_time if e["first_warning"] else None
+            )
+            true_eq = _true_class(launch)
+            per_partner[e["partner"]] = {
+                "first_detection_s": _r(first_detection),
+                "first_warning_s": _r(first_warning) if first_warning is not None else None,
+                "impact_error_km": _r(km(true_impact, e["impact_point"])),
+                "apogee_error_km": _r(e["apogee_km"] - traj.apogee_alt / 1e3),
+                "range_error_km": _r(e["range_km"] - traj.range_m / 1e3),
+                "launch_point_error_km": _r(km(true_launch, e["launch_point"])),
+                "class_correct": e["class"] == true_eq,
+            }
+        launches.append({"truth_id": m.id, "class": _true_class(launch), "per_partner": per_partner})
+    threatened = set()
+    for launch in result.truth:
+        threatened |= {(launch.missile.id, *t) for t in truth_threats(launch, areas)}
+    alerted = {(a["truth_id"], a["area"]["partner"], a["area"]["name"], a["reason"]) for a in alerts["alerts"]}
+    # An alert counts as true when its area was threatened by its launch for either reason.
+    threatened_areas = {(t[0], t[1], t[2]) for t in threatened}
+    false = [a for a in alerted if (a[0], a[1], a[2]) not in threatened_areas]
+    alerted_areas = {(a[0], a[1], a[2]) for a in alerted}
+    missed = [t for t in threatened if (t[0], t[1], t[2]) not in alerted_areas]
+    return {
+        "launches": launches,
+        "alerts": {
+            "issued": len(alerts["alerts"]),
+            "false": len(false),
+            "missed": len(missed),
+            "threatened": sorted([list(t) for t in threatened]),
+        },
+        "run": {
+            "wall_time_s": _r(result.wall_time_s, 2),
+            "measurements": len(result.measurements),
+            "track_reports": result.bus.sent,
+            "bus_bytes": result.bus.bytes,
+        },
+    }
+
+
+def _true_class(launch: TruthLaunch) -> str:
+    from mwx.assess.events import classify, equivalent_range_km
+
+    obj = launch.objects[0]
+    burnout = int(np.searchsorted(obj.t, launch.launch_time + launch.trajectory.burnout_t))
+    return classify(equivalent_range_km(obj.ecef[min(burnout + 1, len(obj.t) - 1)]))
+
+
+def _dump(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_run(result: RunResult, out: Path) -> dict[str, Path]:
+    """Write every run-folder file; return their paths by name."""
+    out.mkdir(parents=True, exist_ok=True)
+    events = events_json(result)
+    alerts = alerts_json(result)
+    files = {
+        name: out / name
+        for name in ("truth.json", "events.json", "alerts.json", "tracks.csv", "measurements.csv", "metrics.json")
+    }
+    _dump(files["truth.json"], truth_json(result))
+    _dump(files["events.json"], events)
+    _dump(files["alerts.json"], alerts)
+    with files["tracks.csv"].open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "time",
+                "partner",
+                "track_id",
+                "x",
+                "y",
+                "z",
+                "vx",
+                "vy",
+                "vz",
+                "var_x",
+                "var_y",
+                "var_z",
+                "var_vx",
+                "var_vy",
+                "var_vz",
+            ]
+        )
+        for time, partner, track_id, x, p in result.log.rows:
+            w.writerow([f"{time:.3f}", partner, track_id, *(f"{v:.3f}" for v in x), *(f"{v:.6g}" for v in np.diag(p))])
+    with files["measurements.csv"].open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "sensor",
+                "partner",
+                "object",
+                "time_taken",
+                "time_received",
+                "range_m",
+                "azimuth_rad",
+                "elevation_rad",
+                "false_alarm",
+            ]
+        )
+        m = result.measurements
+        for i in range(len(m)):
+            obj = int(m.object[i])
+            w.writerow(
+                [
+                    result.sensor_ids[m.sensor[i]],
+                    result.sensor_partner[m.sensor[i]],
+                    result.object_ids[obj] if obj >= 0 else "",
+                    f"{m.time[i]:.3f}",
+                    f"{m.received[i]:.3f}",
+                    f"{m.z[i, 0]:.3f}",
+                    f"{m.z[i, 1]:.8f}",
+                    f"{m.z[i, 2]:.8f}",
+                    int(obj < 0),
+                ]
+            )
+    _dump(files["metrics.json"], metrics_json(result, events, alerts))
+    return files

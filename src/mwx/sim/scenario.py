@@ -1,0 +1,193 @@
+"""Scenario files: what to fly, where, when and with which seed.
+
+A scenario is YAML (see ``docs/scenario.md``)::
+
+    name: oct-2022-overflight
+    theater: korea-japan        # default when absent
+    seed: 7
+    launches:
+      - id: L1                  # optional, default L1, L2, ...
+        time: 2022-10-03T22:22:00Z
+        site: {lat: 40.61, lon: 126.43}
+        azimuth_deg: 80         # or aim: {lat: .., lon: ..}
+        apogee_km: 970
+        range_km: 4500          # optional with aim (then the distance to it)
+        count: 1                # optional salvo size
+        interval_s: 0           # optional spacing within a salvo
+
+Degrees and km live only here, at the edge; :func:`flight_briefs` turns each
+launch into SI :class:`~mwx.sim.flight.FlightBrief` objects.  Every problem is an
+:class:`~mwx.errors.InputError` naming the file, the place and the problem.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import yaml
+
+from mwx.errors import InputError, UnreachableFlight
+from mwx.sim.flight import FlightBrief, check_reachable
+
+Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=360.0)]
+
+
+class Point(msgspec.Struct, forbid_unknown_fields=True):
+    """A geodetic point [deg]; ``alt_m`` is the ellipsoidal height [m]."""
+
+    lat: Latitude
+    lon: Longitude
+    alt_m: Annotated[float, msgspec.Meta(ge=-500.0, le=9000.0)] = 0.0
+
+
+class Launch(msgspec.Struct, forbid_unknown_fields=True):
+    """One launch (or salvo) as written in the file."""
+
+    time: Annotated[datetime, msgspec.Meta(tz=True)]
+    site: Point
+    apogee_km: Annotated[float, msgspec.Meta(gt=0.0)]
+    range_km: Annotated[float, msgspec.Meta(gt=0.0)] | None = None
+    azimuth_deg: Annotated[float, msgspec.Meta(ge=-360.0, le=360.0)] | None = None
+    aim: Point | None = None
+    id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] | None = None
+    count: Annotated[int, msgspec.Meta(ge=1, le=100)] = 1
+    interval_s: Annotated[float, msgspec.Meta(ge=0.0, le=3600.0)] = 0.0
+
+
+class Scenario(msgspec.Struct, forbid_unknown_fields=True):
+    """A whole scenario file."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1)]
+    launches: Annotated[list[Launch], msgspec.Meta(min_length=1)]
+    theater: str = "korea-japan"
+    seed: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+@dataclass(frozen=True)
+class Missile:
+    """One missile of the scenario, ready to fly: ``launch_time`` in Unix seconds."""
+
+    id: str
+    launch_index: int
+    launch_time: float
+    brief: FlightBrief
+
+
+_AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
+_UNKNOWN = re.compile(r"Object contains unknown field `(?P<key>[^`]*)`")
+_MISSING = re.compile(r"Object missing required field `(?P<key>[^`]*)`")
+
+
+def _where(path: str) -> str:
+    return path[1:] if path.startswith(".") else path
+
+
+def _validation_error(err: msgspec.ValidationError, source: str) -> InputError:
+    """Turn msgspec's message into ``place: problem`` with the place written as in the file."""
+    match = _AT.match(str(err))
+    assert match is not None
+    problem, where = match["problem"], _where(match["where"] or "")
+    if unknown := _UNKNOWN.match(problem):
+        key = unknown["key"]
+        return InputError("unknown key", source=source, where=f"{where}.{key}" if where else key)
+    if missing := _MISSING.match(problem):
+        key = missing["key"]
+        return InputError("required key is missing", source=source, where=f"{where}.{key}" if where else key)
+    return InputError(problem[0].lower() + problem[1:], source=source, where=where)
+
+
+def parse_scenario(text: str | bytes, source: str = "<string>") -> Scenario:
+    """Parse and check a scenario; raise :class:`InputError` on the first problem."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        reason = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InputError(f"malformed YAML: {reason}", source=source, where=place) from None
+    if not isinstance(raw, dict):
+        raise InputError("a scenario must be a YAML mapping with at least `name` and `launches`", source=source)
+    try:
+        scenario = msgspec.convert(raw, Scenario)
+    except msgspec.ValidationError as err:
+        raise _validation_error(err, source) from None
+    _check_launches(scenario, source)
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file."""
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", source=str(path)) from None
+    return parse_scenario(text, str(path))
+
+
+def _check_launches(scenario: Scenario, source: str) -> None:
+    from mwx.sim.theater import known_theaters
+
+    if scenario.theater not in known_theaters():
+        raise InputError(
+            f"unknown theater {scenario.theater!r} (known: {', '.join(known_theaters())})",
+            source=source,
+            where="theater",
+        )
+    seen: set[str] = set()
+    for index, launch in enumerate(scenario.launches):
+        place = f"launches[{index}]"
+        if (launch.azimuth_deg is None) == (launch.aim is None):
+            raise InputError("give exactly one of `azimuth_deg` and `aim`", source=source, where=place)
+        if launch.azimuth_deg is not None and launch.range_km is None:
+            raise InputError("required with `azimuth_deg`", source=source, where=f"{place}.range_km")
+        brief = _brief(launch)
+        _, distance = brief.azimuth_and_range
+        if launch.range_km is not None and abs(distance / 1e3 - launch.range_km) > 0.01 * launch.range_km:
+            raise InputError(
+                f"{launch.range_km:g} km disagrees with the {distance / 1e3:.0f} km to `aim`; leave it out or fix it",
+                source=source,
+                where=f"{place}.range_km",
+            )
+        try:
+            check_reachable(brief.apogee, distance)
+        except UnreachableFlight as err:
+            key = "range_km" if "range" in err.problem.split(" is ")[0] else "apogee_km"
+            raise InputError(err.problem, source=source, where=f"{place}.{key}") from None
+        launch_id = launch.id or f"L{index + 1}"
+        if launch_id in seen:
+            raise InputError(f"duplicate launch id {launch_id!r}", source=source, where=f"{place}.id")
+        seen.add(launch_id)
+
+
+def _brief(launch: Launch) -> FlightBrief:
+    site_lat, site_lon = math.radians(launch.site.lat), math.radians(launch.site.lon)
+    apogee = launch.apogee_km * 1e3
+    if launch.aim is not None:
+        return FlightBrief(
+            site_lat, site_lon, math.radians(launch.aim.lat), math.radians(launch.aim.lon), apogee, launch.site.alt_m
+        )
+    assert launch.azimuth_deg is not None and launch.range_km is not None
+    return FlightBrief.along_azimuth(
+        site_lat, site_lon, math.radians(launch.azimuth_deg), launch.range_km * 1e3, apogee, launch.site.alt_m
+    )
+
+
+def missiles(scenario: Scenario) -> list[Missile]:
+    """Every missile of the scenario in launch order; salvo members get ids ``L1``, ``L1.2``, ..."""
+    out = []
+    for index, launch in enumerate(scenario.launches):
+        base = launch.id or f"L{index + 1}"
+        brief = _brief(launch)
+        for k in range(launch.count):
+            missile_id = base if k == 0 else f"{base}.{k + 1}"
+            out.append(Missile(missile_id, index, launch.time.timestamp() + k * launch.interval_s, brief))
+    out.sort(key=lambda m: (m.launch_time, m.id))
+    return out

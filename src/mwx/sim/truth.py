@@ -1,0 +1,91 @@
+"""Truth: every missile of a scenario flown, and its objects' states at any time.
+
+Times are Unix seconds; states are ECEF [m, m/s].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mwx.sim.flight import Trajectory, solve_flight
+from mwx.sim.scenario import Missile, Scenario, missiles
+
+
+@dataclass
+class TruthObject:
+    """One physical object in flight, sampled at ``t`` (Unix s) with ECEF states ``ecef`` (n, 6)."""
+
+    id: str
+    kind: str
+    launch_id: str
+    t: NDArray[np.float64]
+    ecef: NDArray[np.float64]
+
+    def states_at(self, times: NDArray[np.float64]) -> NDArray[np.float64]:
+        """ECEF states (m, 6) at ``times``; NaN where the object is not in flight.
+
+        Cubic Hermite interpolation between samples, which uses the sampled
+        velocities: with 1 s samples its position error stays below 1 mm
+        except within a second of burnout.
+        """
+        times = np.asarray(times, float)
+        out = np.full((times.size, 6), np.nan)
+        inside = (times >= self.t[0]) & (times <= self.t[-1])
+        if not inside.any():
+            return out
+        tt = times[inside]
+        i = np.clip(np.searchsorted(self.t, tt, side="right") - 1, 0, self.t.size - 2)
+        t0, t1 = self.t[i], self.t[i + 1]
+        h = (t1 - t0)[:, None]
+        s = ((tt - t0) / (t1 - t0))[:, None]
+        p0, v0 = self.ecef[i, :3], self.ecef[i, 3:]
+        p1, v1 = self.ecef[i + 1, :3], self.ecef[i + 1, 3:]
+        s2, s3 = s * s, s * s * s
+        pos = (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * h * v0 + (-2 * s3 + 3 * s2) * p1 + (s3 - s2) * h * v1
+        vel = (
+            (6 * s2 - 6 * s) * p0 + (3 * s2 - 4 * s + 1) * h * v0 + (-6 * s2 + 6 * s) * p1 + (3 * s2 - 2 * s) * h * v1
+        ) / h
+        out[inside] = np.concatenate([pos, vel], axis=1)
+        return out
+
+
+@dataclass
+class TruthLaunch:
+    """One missile as flown: its brief, trajectory and objects."""
+
+    missile: Missile
+    trajectory: Trajectory
+    objects: list[TruthObject]
+
+    @property
+    def launch_time(self) -> float:
+        return self.missile.launch_time
+
+    @property
+    def impact_time(self) -> float:
+        return self.missile.launch_time + self.trajectory.impact_t
+
+
+def fly(scenario: Scenario, progress: Callable[[str], None] | None = None) -> list[TruthLaunch]:
+    """Solve and fly every missile of the scenario (salvo members share one solution)."""
+    solved: dict[int, Trajectory] = {}
+    out = []
+    for missile in missiles(scenario):
+        if missile.launch_index not in solved:
+            if progress:
+                progress(f"solving flight {missile.id}")
+            solved[missile.launch_index] = solve_flight(missile.brief)
+        traj = solved[missile.launch_index]
+        warhead = TruthObject(
+            id=f"{missile.id}/RV",
+            kind="warhead",
+            launch_id=missile.id,
+            t=missile.launch_time + traj.t,
+            ecef=traj.ecef,
+        )
+        out.append(TruthLaunch(missile, traj, [warhead]))
+    return out
