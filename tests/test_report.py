@@ -21,6 +21,7 @@ import pytest
 from pyproj import Geod
 
 from mwx.exercise import report
+from mwx.exercise.outputs import TRACKS_COLUMNS
 from mwx.geo.wgs84 import geodetic_to_ecef
 
 GEOD = Geod(ellps="WGS84")
@@ -215,25 +216,7 @@ def make_run(
     )
     with (run_dir / "tracks.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(
-            [
-                "time",
-                "partner",
-                "track_id",
-                "x",
-                "y",
-                "z",
-                "vx",
-                "vy",
-                "vz",
-                "var_x",
-                "var_y",
-                "var_z",
-                "var_vx",
-                "var_vy",
-                "var_vz",
-            ]
-        )
+        w.writerow(TRACKS_COLUMNS)
         w.writerows(track_rows)
     with (run_dir / "measurements.csv").open("w", newline="") as fh:
         w = csv.writer(fh)

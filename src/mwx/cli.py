@@ -56,7 +56,10 @@ def _run(scenario_path: Path, out: Path, quiet: bool) -> int:
 
     scenario = load_scenario(scenario_path)
     progress = ProgressLine(quiet=quiet)
-    result = run_scenario(scenario, progress)
+    try:
+        result = run_scenario(scenario, progress)
+    except InputError as err:
+        raise InputError(err.problem, source=str(scenario_path), where=err.where) from None
     progress(f"writing {out}", None)
     write_run(result, out)
     write_report(out)

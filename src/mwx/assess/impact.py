@@ -22,11 +22,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mwx.geo import wgs84
+from mwx.geo.hermite import densify
 from mwx.track import dynamics
 
 ASSUMED_BETA = 8000.0  # kg/m², generic re-entry body (the tracking issue estimates it)
 CHI2_2_95 = 5.991464547107979
 _MAX_TIME_S = 3.0 * 3600.0
+PATH_STEP_S = 10.0  # largest gap between predicted path samples [s]
 
 
 @dataclass
@@ -88,7 +90,7 @@ def to_ground(
     while active.any():
         for i in range(n):
             if active[centre[i]]:
-                path[i].append((time[centre[i]], pts[centre[i]]))
+                path[i].append((float(time[centre[i]]), pts[centre[i]].copy()))
         idx = np.flatnonzero(active)
         # Each point steps by about a quarter of its time to the ground (at
         # least 1 s, at most 60 s): long steps in vacuum, short ones in the air.
@@ -125,8 +127,10 @@ def to_ground(
         cov_en[i] = spread.T @ spread / 12.0
     path_t, path_lat, path_lon, path_alt, path_speed = [], [], [], [], []
     for samples in path:
-        ts = np.array([s[0] for s in samples])
-        states = np.array([s[1] for s in samples]).reshape(-1, 6)
+        # Dense enough (10 s ≈ 30–70 km) that a path cannot skip over an island.
+        ts, states = densify(
+            np.array([s[0] for s in samples]), np.array([s[1] for s in samples]).reshape(-1, 6), PATH_STEP_S
+        )
         la, lo, al = wgs84.ecef_to_geodetic(states[:, :3])
         path_t.append(ts)
         path_lat.append(la)

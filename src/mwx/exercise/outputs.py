@@ -17,6 +17,23 @@ from mwx.sim.truth import TruthLaunch
 from mwx.warn.alerts import threats
 
 _GEOD = Geod(ellps="WGS84")
+TRACKS_COLUMNS = [
+    "time",
+    "partner",
+    "track_id",
+    "x",
+    "y",
+    "z",
+    "vx",
+    "vy",
+    "vz",
+    "var_x",
+    "var_y",
+    "var_z",
+    "var_vx",
+    "var_vy",
+    "var_vz",
+]
 MATCH_KM = 100.0  # a track is matched to the truth object within this distance
 
 
@@ -289,25 +306,7 @@ def write_run(result: RunResult, out: Path) -> dict[str, Path]:
     _dump(files["alerts.json"], alerts)
     with files["tracks.csv"].open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(
-            [
-                "time",
-                "partner",
-                "track_id",
-                "x",
-                "y",
-                "z",
-                "vx",
-                "vy",
-                "vz",
-                "var_x",
-                "var_y",
-                "var_z",
-                "var_vx",
-                "var_vy",
-                "var_vz",
-            ]
-        )
+        w.writerow(TRACKS_COLUMNS)
         for time, partner, track_id, x, p in result.log.rows:
             w.writerow([f"{time:.3f}", partner, track_id, *(f"{v:.3f}" for v in x), *(f"{v:.6g}" for v in np.diag(p))])
     with files["measurements.csv"].open("w", newline="") as f:

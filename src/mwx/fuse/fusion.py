@@ -35,6 +35,7 @@ class Member:
     x: NDArray
     P: NDArray
     first_detection: float
+    boosting: bool = False
 
 
 @dataclass
@@ -90,6 +91,7 @@ class FusionCenter:
             np.asarray(report.state, float),
             np.asarray(report.covariance, float).reshape(6, 6),
             report.first_detection,
+            report.boosting,
         )
         system_id = self._member_of.get(key) or self._associate(member)
         system = self.systems[system_id]
@@ -124,6 +126,11 @@ class FusionCenter:
         latest = system.last_time
         fresh = [m for m in system.members.values() if latest - m.time <= self.stale_s]
         return combine([predict(m.x, m.P, time - m.time) for m in fresh])
+
+    def boosting(self, system: SystemTrack) -> bool:
+        """True when any fresh member judges the object under thrust."""
+        latest = system.last_time
+        return any(m.boosting for m in system.members.values() if latest - m.time <= self.stale_s)
 
     def system_of(self, sender: str, track_id: str) -> str | None:
         return self._member_of.get((sender, track_id))

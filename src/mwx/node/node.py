@@ -56,6 +56,7 @@ class PartnerNode:
                 state=tracks.x[row].tolist(),
                 covariance=tracks.P[row].ravel().tolist(),
                 first_detection=float(tracks.first_time[row]),
+                boosting=bool(tracks.boosting[row]),
             )
             self.seq += 1
             self.fusion.ingest(report)
@@ -63,7 +64,13 @@ class PartnerNode:
 
     def assess(self, time: float) -> None:
         """Predict the impact of every live system track and bring this partner's alerts up to date."""
-        live = [s for s in self.fusion.systems.values() if time - s.last_time <= self.fusion.stale_s]
+        # A boosting track's ballistic impact prediction falls short
+        # and sweeps across areas it does not threaten: warn once it coasts.
+        live = [
+            s
+            for s in self.fusion.systems.values()
+            if time - s.last_time <= self.fusion.stale_s and not self.fusion.boosting(s)
+        ]
         if not live or not self.alerts.areas:
             return
         states = [self.fusion.fused_state(s, time) for s in live]

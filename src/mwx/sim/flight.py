@@ -420,17 +420,20 @@ def check_reachable(apogee: float, range_m: float) -> None:
     if not MIN_RANGE <= range_m <= MAX_RANGE:
         raise UnreachableFlight(
             f"ground range {range_m / 1e3:.0f} km is outside the ballistic envelope "
-            f"({MIN_RANGE / 1e3:.0f}–{MAX_RANGE / 1e3:.0f} km)"
+            f"({MIN_RANGE / 1e3:.0f}–{MAX_RANGE / 1e3:.0f} km)",
+            where="range_km",
         )
     if apogee < MIN_APOGEE:
         raise UnreachableFlight(
-            f"apogee {apogee / 1e3:.0f} km is below {MIN_APOGEE / 1e3:.0f} km, where no boosted flight ends"
+            f"apogee {apogee / 1e3:.0f} km is below {MIN_APOGEE / 1e3:.0f} km, where no boosted flight ends",
+            where="apogee_km",
         )
     speed, _ = kepler_burnout(wgs84.A, wgs84.A + apogee, range_m / wgs84.A)
     if speed > MAX_BURNOUT_SPEED:
         raise UnreachableFlight(
             f"apogee {apogee / 1e3:.0f} km at a range of {range_m / 1e3:.0f} km needs a burnout speed of "
-            f"{speed / 1e3:.1f} km/s, above the {MAX_BURNOUT_SPEED / 1e3:.1f} km/s any ballistic missile reaches"
+            f"{speed / 1e3:.1f} km/s, above the {MAX_BURNOUT_SPEED / 1e3:.1f} km/s any ballistic missile reaches",
+            where="apogee_km",
         )
 
 

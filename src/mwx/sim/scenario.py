@@ -159,7 +159,7 @@ def _check_launches(scenario: Scenario, source: str) -> None:
         try:
             check_reachable(brief.apogee, distance)
         except UnreachableFlight as err:
-            key = "range_km" if "range" in err.problem.split(" is ")[0] else "apogee_km"
+            key = "range_km" if err.where == "range_km" and launch.range_km is not None else "apogee_km"
             raise InputError(err.problem, source=source, where=f"{place}.{key}") from None
         launch_id = launch.id or f"L{index + 1}"
         if launch_id in seen:

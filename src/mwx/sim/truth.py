@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from mwx.errors import UnreachableFlight
+from mwx.geo.hermite import interpolate_states
 from mwx.sim.flight import Trajectory, solve_flight
 from mwx.sim.scenario import Missile, Scenario, missiles
 
@@ -32,25 +34,7 @@ class TruthObject:
         velocities: with 1 s samples its position error stays below 1 mm
         except within a second of burnout.
         """
-        times = np.asarray(times, float)
-        out = np.full((times.size, 6), np.nan)
-        inside = (times >= self.t[0]) & (times <= self.t[-1])
-        if not inside.any():
-            return out
-        tt = times[inside]
-        i = np.clip(np.searchsorted(self.t, tt, side="right") - 1, 0, self.t.size - 2)
-        t0, t1 = self.t[i], self.t[i + 1]
-        h = (t1 - t0)[:, None]
-        s = ((tt - t0) / (t1 - t0))[:, None]
-        p0, v0 = self.ecef[i, :3], self.ecef[i, 3:]
-        p1, v1 = self.ecef[i + 1, :3], self.ecef[i + 1, 3:]
-        s2, s3 = s * s, s * s * s
-        pos = (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * h * v0 + (-2 * s3 + 3 * s2) * p1 + (s3 - s2) * h * v1
-        vel = (
-            (6 * s2 - 6 * s) * p0 + (3 * s2 - 4 * s + 1) * h * v0 + (-6 * s2 + 6 * s) * p1 + (3 * s2 - 2 * s) * h * v1
-        ) / h
-        out[inside] = np.concatenate([pos, vel], axis=1)
-        return out
+        return interpolate_states(self.t, self.ecef, times)
 
 
 @dataclass
@@ -78,7 +62,10 @@ def fly(scenario: Scenario, progress: Callable[[str], None] | None = None) -> li
         if missile.launch_index not in solved:
             if progress:
                 progress(f"solving flight {missile.id}")
-            solved[missile.launch_index] = solve_flight(missile.brief)
+            try:
+                solved[missile.launch_index] = solve_flight(missile.brief)
+            except UnreachableFlight as err:
+                raise UnreachableFlight(err.problem, where=f"launches[{missile.launch_index}]") from None
         traj = solved[missile.launch_index]
         warhead = TruthObject(
             id=f"{missile.id}/RV",

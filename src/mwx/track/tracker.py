@@ -39,6 +39,8 @@ GATE = float(chi2.ppf(0.9999, 3))
 Q_COAST = 1.0  # m²/s³
 Q_MANOEUVRE = 20000.0  # m²/s³: follows ~130 m/s² of unmodelled thrust or drag over 2 s scans
 INITIAL_SPEED_SIGMA = 4000.0  # m/s
+BOOST_WINDOW_S = 10.0  # s over which the energy rise is judged
+BOOST_ENERGY_RATE = 2.0e4  # J/kg/s: ~7 m/s² of thrust at 3 km/s; coast noise is ~10× smaller
 MANOEUVRE_ONSET = float(chi2.ppf(0.99, 3))  # NIS that switches a track to the manoeuvre level
 CALM_UPDATES = 8  # quiet updates in a row before a track returns to the coast level
 
@@ -80,6 +82,9 @@ class TrackTable:
     nis_ema: NDArray = field(default_factory=lambda: np.empty(0))
     manoeuvre: NDArray = field(default_factory=lambda: np.empty(0, bool))
     calm: NDArray = field(default_factory=lambda: np.empty(0, np.int64))
+    energy_ref: NDArray = field(default_factory=lambda: np.empty(0))
+    energy_ref_t: NDArray = field(default_factory=lambda: np.empty(0))
+    boosting: NDArray = field(default_factory=lambda: np.empty(0, bool))
 
     def __len__(self) -> int:
         return int(self.t.size)
@@ -91,6 +96,13 @@ class TrackTable:
     def append(self, other: TrackTable) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+
+
+def specific_energy(x: NDArray) -> NDArray:
+    """Inertial specific orbital energy v²/2 - μ/r [J/kg] of ECEF states (n, 6)."""
+    vx = x[:, 3] - wgs84.OMEGA * x[:, 1]
+    vy = x[:, 4] + wgs84.OMEGA * x[:, 0]
+    return 0.5 * (vx * vx + vy * vy + x[:, 5] ** 2) - wgs84.GM / np.linalg.norm(x[:, :3], axis=1)
 
 
 class Tracker:
@@ -166,6 +178,7 @@ class Tracker:
             quiet = (tracks.nis_ema[idx] < 4.5) & ~jump
             tracks.calm[idx] = np.where(quiet, tracks.calm[idx] + 1, 0)
             tracks.manoeuvre[idx] = jump | (tracks.manoeuvre[idx] & (tracks.calm[idx] < CALM_UPDATES))
+            self._judge_boost(idx, time)
             updated = idx
         new = z[~assigned_meas]
         if len(new):
@@ -173,6 +186,23 @@ class Tracker:
             self.tracks.append(self._initiate(radar, time, new))
             updated = np.concatenate([updated, np.arange(start, len(self.tracks))])
         return updated
+
+    def _judge_boost(self, idx: NDArray, time: float) -> None:
+        """Boosting while the inertial specific energy rises faster than BOOST_ENERGY_RATE.
+
+        In coast ``v²/2 - μ/r`` is conserved (drag only lowers it), in boost it
+        grows at ``a·v`` — e.g. 6×10⁴ J/kg/s for 20 m/s² of thrust at 3 km/s —
+        so its rise over ``BOOST_WINDOW_S`` tells powered flight from coast
+        without a thrust model.
+        """
+        tracks = self.tracks
+        energy = specific_energy(tracks.x[idx])
+        due = (time - tracks.energy_ref_t[idx] >= BOOST_WINDOW_S) | np.isnan(tracks.energy_ref[idx])
+        judged = due & ~np.isnan(tracks.energy_ref[idx])
+        rate = (energy - tracks.energy_ref[idx]) / np.maximum(time - tracks.energy_ref_t[idx], 1e-9)
+        tracks.boosting[idx] = np.where(judged, rate > BOOST_ENERGY_RATE, tracks.boosting[idx])
+        tracks.energy_ref[idx] = np.where(due, energy, tracks.energy_ref[idx])
+        tracks.energy_ref_t[idx] = np.where(due, time, tracks.energy_ref_t[idx])
 
     def _initiate(self, radar: RadarGeometry, time: float, z: NDArray) -> TrackTable:
         n = len(z)
@@ -202,6 +232,9 @@ class Tracker:
             nis_ema=np.full(n, 3.0),
             manoeuvre=np.ones(n, bool),
             calm=np.zeros(n, np.int64),
+            energy_ref=np.full(n, np.nan),
+            energy_ref_t=np.full(n, time),
+            boosting=np.ones(n, bool),
         )
 
     def _delete_stale(self, time: float) -> None:

@@ -87,7 +87,8 @@ class AlertManager:
 
     def evaluate(self, time: float, track_id: str, found: list[Threat]) -> None:
         """Bring the alerts of ``track_id`` up to date with its current threats at ``time``."""
-        current = {(track_id, t.area.kind, t.area.name, t.reason): t for t in found}
+        # A partner warns for its own areas only, whatever the caller hands in.
+        current = {(track_id, t.area.kind, t.area.name, t.reason): t for t in found if t.area.partner == self.partner}
         for key, threat in current.items():
             alert = self.alerts.get(key)
             if alert is None or not alert.active:

@@ -1,0 +1,189 @@
+"""`mwx run` end to end: the run folder's contract, determinism, and the demo."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pyproj import Geod
+
+from mwx.geo import wgs84
+
+GEOD = Geod(ellps="WGS84")
+
+SMALL = """\
+name: small
+seed: 3
+launches:
+  - id: S1
+    time: 2023-04-13T01:00:00Z
+    site: {lat: 39.20, lon: 125.67}
+    azimuth_deg: 85
+    apogee_km: 90
+    range_km: 650
+"""
+
+
+def _mwx(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mwx.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def small_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("small")
+    scenario = base / "small.yaml"
+    scenario.write_text(SMALL)
+    outs = (base / "a", base / "b")
+    for out in outs:
+        done = _mwx("run", str(scenario), "--out", str(out), "--quiet")
+        assert done.returncode == 0, done.stderr
+    return outs
+
+
+def test_same_scenario_and_seed_give_identical_truth_and_events(small_runs: tuple[Path, Path]) -> None:
+    a, b = small_runs
+    for name in ("truth.json", "events.json", "alerts.json", "tracks.csv", "measurements.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_truth_json_shape(small_runs: tuple[Path, Path]) -> None:
+    truth = json.loads((small_runs[0] / "truth.json").read_text())
+    (launch,) = truth["launches"]
+    for key in (
+        "id",
+        "launch_time",
+        "launch_point",
+        "azimuth_deg",
+        "apogee_km",
+        "range_km",
+        "flight_time_s",
+        "burnout_time",
+        "impact_time",
+        "impact_point",
+        "max_speed_mps",
+        "objects",
+    ):
+        assert key in launch, key
+    assert launch["launch_time"] == "2023-04-13T01:00:00.000Z"
+    assert abs(launch["apogee_km"] - 90) < 0.9 and abs(launch["range_km"] - 650) < 6.5
+    traj = np.array(launch["objects"][0]["trajectory"])
+    assert traj.shape[1] == 7
+    assert np.max(np.diff(traj[:, 0])) <= 1.0 + 1e-9  # sampled at least every second
+    t0 = datetime.fromisoformat(launch["launch_time"]).timestamp()
+    assert traj[0, 0] == pytest.approx(t0)
+    assert traj[-1, 0] - t0 == pytest.approx(launch["flight_time_s"], abs=1e-3)
+    # The first sample sits on the launch point, the last on the impact point (ECEF -> geodetic here).
+    lat, lon, alt = wgs84.ecef_to_geodetic(traj[[0, -1], 1:4])
+    assert abs(alt[-1]) < 1.0
+    assert math.degrees(lat[0]) == pytest.approx(launch["launch_point"]["lat"], abs=1e-4)
+    assert math.degrees(lon[-1]) == pytest.approx(launch["impact_point"]["lon"], abs=1e-4)
+    # Velocities are ECEF: at lift-off the missile is at rest on the ground.
+    assert np.linalg.norm(traj[0, 4:7]) < 1e-6
+
+
+def test_events_one_per_partner_and_fused(small_runs: tuple[Path, Path]) -> None:
+    events = json.loads((small_runs[0] / "events.json").read_text())["events"]
+    truth = json.loads((small_runs[0] / "truth.json").read_text())["launches"][0]
+    partners = {e["partner"] for e in events if e["truth_id"] == "S1"}
+    assert "fused" in partners and "KR" in partners
+    fused = next(e for e in events if e["partner"] == "fused")
+    for key in (
+        "launch_time",
+        "launch_point",
+        "apogee_km",
+        "range_km",
+        "flight_time_s",
+        "impact_time",
+        "impact_point",
+        "impact_ellipse_95",
+        "class",
+        "first_detection",
+        "first_warning",
+        "over_territory_of",
+        "inside_eez_of",
+        "lofted",
+        "equivalent_range_km",
+        "number_of_objects",
+    ):
+        assert key in fused, key
+    _, _, miss = GEOD.inv(
+        truth["impact_point"]["lon"],
+        truth["impact_point"]["lat"],
+        fused["impact_point"]["lon"],
+        fused["impact_point"]["lat"],
+    )
+    assert miss < 20e3
+    assert fused["class"] == "SRBM"
+    detected = datetime.fromisoformat(fused["first_detection"]).timestamp()
+    launched = datetime.fromisoformat(truth["launch_time"]).timestamp()
+    assert 0 < detected - launched < 120
+
+
+def test_tracks_csv_columns_and_rows(small_runs: tuple[Path, Path]) -> None:
+    with (small_runs[0] / "tracks.csv").open() as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == [
+        "time",
+        "partner",
+        "track_id",
+        "x",
+        "y",
+        "z",
+        "vx",
+        "vy",
+        "vz",
+        "var_x",
+        "var_y",
+        "var_z",
+        "var_vx",
+        "var_vy",
+        "var_vz",
+    ]  # the issue's contract
+    partners = {r[1] for r in rows[1:]}
+    assert partners <= {"KR", "JP", "US", "fused"} and "fused" in partners
+    # Every published position lies near the true trajectory at its time.
+    truth = json.loads((small_runs[0] / "truth.json").read_text())["launches"][0]["objects"][0]["trajectory"]
+    traj = np.array(truth)
+    worst = 0.0
+    for r in rows[1:]:
+        t = float(r[0])
+        i = int(np.argmin(np.abs(traj[:, 0] - t)))
+        if abs(traj[i, 0] - t) <= 0.5:
+            worst = max(worst, float(np.linalg.norm(traj[i, 1:4] - np.array(r[3:6], float))))
+    assert worst < 5e3
+
+
+def test_metrics_and_report(small_runs: tuple[Path, Path]) -> None:
+    metrics = json.loads((small_runs[0] / "metrics.json").read_text())
+    per = metrics["launches"][0]["per_partner"]
+    assert per["fused"]["impact_error_km"] < 20
+    assert metrics["run"]["measurements"] > 50
+    html = (small_runs[0] / "report.html").read_text()
+    assert "data:image/png;base64," in html and "S1" in html
+
+
+@pytest.mark.slow
+def test_demo_runs_and_fuses_every_launch(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    done = _mwx("demo", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "report: " in done.stdout and (out / "report.html").exists()
+    truth = json.loads((out / "truth.json").read_text())["launches"]
+    assert len(truth) >= 2
+    metrics = json.loads((out / "metrics.json").read_text())
+    for launch in metrics["launches"]:
+        assert launch["per_partner"]["fused"]["impact_error_km"] < 25, launch
+    # The overflight of Japan is seen over Japanese territory and alerted to Japan.
+    events = json.loads((out / "events.json").read_text())["events"]
+    overflight = [e for e in events if e["truth_id"] == "L1" and e["partner"] == "fused"]
+    assert any("JP" in e["over_territory_of"] for e in overflight)
+    alerts = json.loads((out / "alerts.json").read_text())["alerts"]
+    assert any(a["partner"] == "JP" and a["reason"] == "overflight" and a["truth_id"] == "L1" for a in alerts)
+    assert metrics["alerts"]["missed"] == 0

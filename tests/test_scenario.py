@@ -1,0 +1,130 @@
+"""Scenario files: good ones load, bad ones give one clear line naming file, place and problem."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mwx.errors import InputError
+from mwx.sim.scenario import load_scenario, missiles, parse_scenario
+
+GOOD = """\
+name: oct-2022-overflight
+theater: korea-japan
+seed: 7
+launches:
+  - id: L1
+    time: 2022-10-03T22:22:00Z
+    site: {lat: 40.61, lon: 126.43}
+    azimuth_deg: 80
+    apogee_km: 970
+    range_km: 4500
+  - time: 2022-10-03T23:00:00Z
+    site: {lat: 39.2, lon: 125.7}
+    aim: {lat: 39.5, lon: 131.0}
+    apogee_km: 80
+    count: 3
+    interval_s: 20
+"""
+
+
+def test_good_scenario_loads_with_defaults_and_salvo_ids() -> None:
+    scenario = parse_scenario(GOOD)
+    assert scenario.theater == "korea-japan" and scenario.seed == 7
+    flying = missiles(scenario)
+    assert [m.id for m in flying] == ["L1", "L2", "L2.2", "L2.3"]
+    assert flying[2].launch_time - flying[1].launch_time == 20.0
+    assert math.isclose(flying[0].brief.apogee, 970e3)
+
+
+def test_theater_defaults_to_korea_japan() -> None:
+    text = GOOD.replace("theater: korea-japan\n", "")
+    assert parse_scenario(text).theater == "korea-japan"
+
+
+def _error(text: str) -> InputError:
+    with pytest.raises(InputError) as info:
+        parse_scenario(text, "s.yaml")
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "words"),
+    [
+        ("    apogee_km: 80\n", "    apogee_km: 80\n    colour: red\n", "launches[1].colour", "unknown key"),
+        ("apogee_km: 80", "apogee_km: eighty", "launches[1].apogee_km", "expected `float`"),
+        ("site: {lat: 39.2", "site: {lat: 95", "launches[1].site.lat", "<= 90"),
+        ("apogee_km: 80", "apogee_km: 20000", "launches[1].apogee_km", "burnout speed"),
+        ("apogee_km: 80", "apogee_km: 5", "launches[1].apogee_km", "apogee 5 km"),
+        ("seed: 7", "seed: -1", "seed", ">= 0"),
+        ("    apogee_km: 970\n", "", "launches[0].apogee_km", "required key is missing"),
+        ("    azimuth_deg: 80\n", "", "launches[0]", "exactly one of"),
+        ("    range_km: 4500\n", "", "launches[0].range_km", "required with `azimuth_deg`"),
+        ("theater: korea-japan", "theater: atlantis", "theater", "unknown theater"),
+        ("time: 2022-10-03T22:22:00Z", "time: 2022-10-03T22:22:00", "launches[0].time", "timezone"),
+        ("- id: L1\n", "- id: L2\n", "launches[1].id", "duplicate"),
+    ],
+)
+def test_bad_input_names_the_place(old: str, new: str, where: str, words: str) -> None:
+    assert old in GOOD
+    err = _error(GOOD.replace(old, new, 1))
+    assert err.source == "s.yaml"
+    assert err.where == where
+    assert words in err.problem
+    assert err.one_line().startswith(f"s.yaml: {where}: ")
+
+
+def test_malformed_yaml_names_line() -> None:
+    err = _error("name: x\nlaunches: [\n  {time: 1\n")
+    assert err.problem.startswith("malformed YAML")
+    assert err.where.startswith("line ")
+
+
+def test_not_a_mapping() -> None:
+    assert "mapping" in _error("- just\n- a list\n").problem
+
+
+def test_range_must_agree_with_aim() -> None:
+    text = GOOD.replace("    aim: {lat: 39.5, lon: 131.0}\n", "    aim: {lat: 39.5, lon: 131.0}\n    range_km: 900\n")
+    err = _error(text)
+    assert err.where == "launches[1].range_km" and "disagrees" in err.problem
+
+
+def test_missing_file_is_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read"):
+        load_scenario(tmp_path / "nope.yaml")
+
+
+def _mwx(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mwx.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("apogee_km: 80", "apogee_km: 20000"))
+    for args in (["scenario", "check", str(bad)], ["run", str(bad), "--out", str(tmp_path / "out")]):
+        done = _mwx(*args)
+        assert done.returncode == 2
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, done.stderr
+        assert str(bad) in lines[0] and "launches[1].apogee_km" in lines[0]
+        assert "Traceback" not in done.stderr
+
+
+def test_cli_scenario_check_solves_flights(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD)
+    done = _mwx("scenario", "check", str(good))
+    assert done.returncode == 0, done.stderr
+    assert "L1: apogee 970.0 km, range 4500.0 km" in done.stdout
+    assert done.stdout.strip().endswith("OK")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["demo", "--help"], ["scenario", "check", "--help"]])
+def test_cli_help(args: list[str]) -> None:
+    done = _mwx(*args)
+    assert done.returncode == 0 and "usage: mwx" in done.stdout
