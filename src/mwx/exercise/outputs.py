@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from pyproj import Geod
 
+from mwx.assess.events import classify, equivalent_range_km
 from mwx.exercise.run import FUSED, RunResult
 from mwx.geo import regions, wgs84
 from mwx.sim.truth import TruthLaunch
@@ -75,6 +76,8 @@ def truth_json(result: RunResult) -> dict:
                 "impact_time": iso(m.launch_time + traj.impact_t),
                 "impact_point": _point(math.degrees(traj.impact_lat), math.degrees(traj.impact_lon)),
                 "max_speed_mps": round(traj.max_speed, 3),
+                "equivalent_range_km": round(_true_equivalent_range_km(launch), 3),
+                "class": _true_class(launch),
                 "objects": [
                     {
                         "id": obj.id,
@@ -280,12 +283,15 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
     }
 
 
-def _true_class(launch: TruthLaunch) -> str:
-    from mwx.assess.events import classify, equivalent_range_km
-
+def _true_equivalent_range_km(launch: TruthLaunch) -> float:
+    """Minimum-energy range [km] with the true burnout energy of the warhead-bearing object."""
     obj = launch.objects[0]
     burnout = int(np.searchsorted(obj.t, launch.launch_time + launch.trajectory.burnout_t))
-    return classify(equivalent_range_km(obj.ecef[min(burnout + 1, len(obj.t) - 1)]))
+    return equivalent_range_km(obj.ecef[min(burnout + 1, len(obj.t) - 1)])
+
+
+def _true_class(launch: TruthLaunch) -> str:
+    return classify(_true_equivalent_range_km(launch))
 
 
 def _dump(path: Path, data: dict) -> None:

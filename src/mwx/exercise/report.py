@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pyproj import Geod
 
+from mwx.assess.events import classify
 from mwx.geo.wgs84 import E2, A, ecef_to_geodetic
 
 __all__ = [
@@ -163,17 +164,12 @@ def _geodesic_km(p: Mapping[str, Any] | None, q: Mapping[str, Any] | None) -> fl
     return float(dist_m) / 1000.0
 
 
-def classify(range_km: float | None) -> str | None:
-    """Missile class of a ground range, with the thresholds of docs/run-folder.md."""
-    if range_km is None:
-        return None
-    if range_km < 1000.0:
-        return "SRBM"
-    if range_km < 3000.0:
-        return "MRBM"
-    if range_km < 5500.0:
-        return "IRBM"
-    return "ICBM"
+def true_class(launch: Json) -> str | None:
+    """The true class of a truth.json launch: its ``class``, else that of its ground range."""
+    if launch.get("class"):
+        return str(launch["class"])
+    range_km = launch.get("range_km")
+    return None if range_km is None else classify(float(range_km))
 
 
 @dataclass(frozen=True)
@@ -218,7 +214,7 @@ def _metrics_for(metrics: Json | None, truth_id: str, partner: str) -> Json:
 def partner_rows(run: RunFolder, launch: Json) -> list[PartnerRow]:
     """Rows KR, JP, US, fused for *launch*; a partner without an event gets an empty row."""
     t0 = _unix(launch.get("launch_time"))
-    true_class = classify(launch.get("range_km"))
+    truth_class = true_class(launch)
     rows = []
     for partner in PARTNERS:
         matched = sorted(
@@ -248,8 +244,8 @@ def partner_rows(run: RunFolder, launch: Json) -> list[PartnerRow]:
         event = matched[0]
         estimated_class = event.get("class")
         class_correct = _metrics_for(run.metrics, launch["id"], partner).get("class_correct")
-        if class_correct is None and estimated_class is not None and true_class is not None:
-            class_correct = estimated_class == true_class
+        if class_correct is None and estimated_class is not None and truth_class is not None:
+            class_correct = estimated_class == truth_class
         rows.append(
             PartnerRow(
                 partner=partner,
@@ -349,7 +345,7 @@ def format_summary(run_dir: Path) -> str:
             f"{_plain(launch.get('id'))}  launched {_plain(launch.get('launch_time'))}"
             f"  apogee {_fmt(launch.get('apogee_km'), dash=TEXT_DASH)} km"
             f"  range {_fmt(launch.get('range_km'), dash=TEXT_DASH)} km"
-            f"  {_plain(classify(launch.get('range_km')) or TEXT_DASH)}"
+            f"  {_plain(true_class(launch) or TEXT_DASH)}"
         )
         table = []
         for row in partner_rows(run, launch):
@@ -860,7 +856,7 @@ def _truth_summary(launch: Json) -> str:
         ("range", _e(_fmt(launch.get("range_km")) + " km")),
         ("flight time", _e(_fmt(launch.get("flight_time_s")) + " s")),
         ("max speed", _e(_fmt(launch.get("max_speed_mps"), 0) + " m/s")),
-        ("class", _e(classify(launch.get("range_km")) or DASH)),
+        ("class", _e(true_class(launch) or DASH)),
         ("objects", _e(len(launch.get("objects") or []))),
     ]
     return '<dl class="truth">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
