@@ -21,7 +21,7 @@ import pytest
 from pyproj import Geod
 
 from mwx.exercise import report
-from mwx.exercise.outputs import TRACKS_COLUMNS
+from mwx.exercise.outputs import MEASUREMENT_COLUMNS, TRACKS_COLUMNS
 from mwx.geo.wgs84 import geodetic_to_ecef
 
 GEOD = Geod(ellps="WGS84")
@@ -219,23 +219,37 @@ def make_run(
         w.writerow(TRACKS_COLUMNS)
         w.writerows(track_rows)
     with (run_dir / "measurements.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
+        w = csv.DictWriter(fh, MEASUREMENT_COLUMNS, restval="")
+        w.writeheader()
+        common = {"kind": "radar", "snr_db": 20.0}
         w.writerow(
-            [
-                "sensor",
-                "partner",
-                "object",
-                "time_taken",
-                "time_received",
-                "range_m",
-                "azimuth_rad",
-                "elevation_rad",
-                "false_alarm",
-            ]
+            common
+            | {
+                "sensor": "KR-R1",
+                "partner": "KR",
+                "object": "L1/RV",
+                "time_taken": T0 + 24.0,
+                "time_received": T0 + 24.5,
+                "range_m": 250e3,
+                "azimuth_rad": 1.2,
+                "elevation_rad": 0.3,
+                "false_alarm": 0,
+            }
         )
-        w.writerow(["KR-GP1", "KR", "L1/RV", T0 + 24.0, T0 + 24.5, 250e3, 1.2, 0.3, False])
-        w.writerow(["JP-FPS5", "JP", "L1/RV", T0 + 41.0, T0 + 41.5, 900e3, 4.5, 0.1, False])
-        w.writerow(["US-TPY2", "US", "", T0 + 50.0, T0 + 50.2, 700e3, 4.4, 0.2, True])
+        w.writerow(
+            common
+            | {
+                "sensor": "US-R1",
+                "partner": "US",
+                "object": "",
+                "time_taken": T0 + 50.0,
+                "time_received": T0 + 50.2,
+                "range_m": 700e3,
+                "azimuth_rad": 4.4,
+                "elevation_rad": 0.2,
+                "false_alarm": 1,
+            }
+        )
     return flights
 
 

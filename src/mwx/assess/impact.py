@@ -62,9 +62,13 @@ def _vertical_speed(x: NDArray) -> NDArray:
 def sigma_points(x: NDArray, p: NDArray) -> NDArray:
     """(n, 13, 6): the mean then ± columns of the Cholesky factor of 6 P."""
     n = x.shape[0]
-    # A tiny diagonal load keeps Cholesky well-defined for nearly singular P.
-    load = 1e-9 * np.eye(6) * np.maximum(np.trace(p, axis1=1, axis2=2), 1.0)[:, None, None]
-    chol = np.linalg.cholesky(6.0 * (0.5 * (p + np.swapaxes(p, 1, 2))) + load)
+    # A tiny diagonal load, relative to each variance (so it never matters
+    # next to that variance, whatever the scales), keeps Cholesky well-defined
+    # for nearly singular P.
+    sym = 0.5 * (p + np.swapaxes(p, 1, 2))
+    diag = np.diagonal(sym, axis1=1, axis2=2)
+    load = np.einsum("ni,ij->nij", 1e-10 * diag + 1e-12, np.eye(6))
+    chol = np.linalg.cholesky(6.0 * (sym + load))
     offsets = np.swapaxes(chol, 1, 2)  # rows are columns of L
     pts = np.empty((n, 13, 6))
     pts[:, 0] = x
@@ -105,8 +109,10 @@ def to_ground(
         new_alt = wgs84.ellipsoidal_height(new[:, :3])
         down = new_alt <= 0.0
         if down.any():
-            # Linear interpolation of the crossing inside the last step.
-            frac = (alt[idx][down] / (alt[idx][down] - new_alt[down]))[:, None]
+            # Linear interpolation of the crossing inside the last step; a state
+            # already below the ellipsoid crosses where it is.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frac = np.clip(np.nan_to_num(alt[idx][down] / (alt[idx][down] - new_alt[down])), 0.0, 1.0)[:, None]
             hit[idx[down]] = pts[idx][down] + frac * (new[down] - pts[idx][down])
             hit_t[idx[down]] = time[idx[down]] + frac[:, 0] * dt[down]
             active[idx[down]] = False
@@ -114,7 +120,7 @@ def to_ground(
         elapsed[idx] += np.abs(dt)
         active &= elapsed < _MAX_TIME_S
     for i in range(n):
-        if not active[centre[i]] and not np.isnan(hit_t[centre[i]]):
+        if not active[centre[i]] and not np.isnan(hit_t[centre[i]]) and hit_t[centre[i]] > path[i][-1][0]:
             path[i].append((hit_t[centre[i]], hit[centre[i]]))
     lat, lon, _ = wgs84.ecef_to_geodetic(hit[:, :3])
     lat, lon, hit_t = lat.reshape(n, 13), lon.reshape(n, 13), hit_t.reshape(n, 13)

@@ -82,13 +82,27 @@ def truth_json(result: RunResult) -> dict:
                     {
                         "id": obj.id,
                         "kind": obj.kind,
+                        "rcs_m2": obj.rcs_m2,
                         "trajectory": np.round(np.column_stack([obj.t, obj.ecef]), 3).tolist(),
                     }
                     for obj in launch.objects
                 ],
             }
         )
-    return {"scenario": result.scenario.name, "seed": result.scenario.seed, "launches": launches}
+    biases = {
+        sensor_id: {
+            "range_m": round(float(b[0]), 3),
+            "azimuth_mrad": round(float(b[1]) * 1e3, 4),
+            "elevation_mrad": round(float(b[2]) * 1e3, 4),
+        }
+        for sensor_id, b in result.biases.items()
+    }
+    return {
+        "scenario": result.scenario.name,
+        "seed": result.scenario.seed,
+        "launches": launches,
+        "sensor_biases": biases,
+    }
 
 
 def _truth_of(result: RunResult, t: float, x: np.ndarray) -> str | None:
@@ -233,11 +247,16 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
         true_launch = (math.degrees(traj.site[0]), math.degrees(traj.site[1]))
         true_impact = (math.degrees(traj.impact_lat), math.degrees(traj.impact_lon))
         per_partner = {}
-        for e in events["events"]:
-            if e["truth_id"] != m.id:
+        mine = [e for e in events["events"] if e["truth_id"] == m.id]
+        earliest = {}
+        for e in mine:
+            earliest[e["partner"]] = min(earliest.get(e["partner"], e["first_detection"]), e["first_detection"])
+        # Per partner, the event estimated last: the partner's final picture of the launch
+        # (a launch whose track broke has several; the tracking issue keeps one).
+        for e in sorted(mine, key=lambda e: e["estimated_at"], reverse=True):
+            if e["partner"] in per_partner:
                 continue
-            if e["partner"] in per_partner:  # keep the first (earliest) track per partner
-                continue
+            e = {**e, "first_detection": earliest[e["partner"]]}
 
             def km(a: tuple[float, float], b: dict) -> float:
                 return _GEOD.inv(a[1], a[0], b["lon"], b["lat"])[2] / 1e3
@@ -294,6 +313,69 @@ def _true_class(launch: TruthLaunch) -> str:
     return classify(_true_equivalent_range_km(launch))
 
 
+MEASUREMENT_COLUMNS = [
+    "sensor",
+    "partner",
+    "kind",
+    "object",
+    "time_taken",
+    "time_received",
+    "range_m",
+    "azimuth_rad",
+    "elevation_rad",
+    "range_rate_mps",
+    "alpha_rad",
+    "beta_rad",
+    "sigma_range_m",
+    "sigma_azimuth_rad",
+    "sigma_elevation_rad",
+    "sigma_range_rate_mps",
+    "sigma_angle_rad",
+    "snr_db",
+    "false_alarm",
+]
+
+
+def write_measurements(result: RunResult, path: Path) -> None:
+    """``measurements.csv``: one row per report, empty cells where a sensor does not measure a value."""
+    m = result.measurements
+    sensors = result.theater.sensors
+
+    def cells(values: np.ndarray, fmt: str) -> list[str]:
+        return ["" if not np.isfinite(v) else format(v, fmt) for v in values.tolist()]
+
+    radar = np.array([s.kind == "radar" for s in sensors], bool)[m.sensor] if len(m) else np.empty(0, bool)
+
+    def only(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.where(mask, values, np.nan)
+
+    columns = [
+        [sensors[i].id for i in m.sensor.tolist()],
+        [sensors[i].partner for i in m.sensor.tolist()],
+        [sensors[i].kind for i in m.sensor.tolist()],
+        [result.object_ids[o] if o >= 0 else "" for o in m.object.tolist()],
+        cells(m.time, ".3f"),
+        cells(m.received, ".3f"),
+        cells(only(m.z[:, 0], radar), ".3f"),
+        cells(only(m.z[:, 1], radar), ".8f"),
+        cells(only(m.z[:, 2], radar), ".8f"),
+        cells(only(m.z[:, 3], radar), ".3f"),
+        cells(only(m.z[:, 1], ~radar), ".9f"),
+        cells(only(m.z[:, 2], ~radar), ".9f"),
+        cells(only(m.sigma[:, 0], radar), ".3f"),
+        cells(only(m.sigma[:, 1], radar), ".3e"),
+        cells(only(m.sigma[:, 2], radar), ".3e"),
+        cells(only(m.sigma[:, 3], radar), ".3f"),
+        cells(only(m.sigma[:, 1], ~radar), ".3e"),
+        cells(m.snr_db, ".2f"),
+        [str(int(o < 0)) for o in m.object.tolist()],
+    ]
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(MEASUREMENT_COLUMNS)
+        w.writerows(zip(*columns, strict=True))
+
+
 def _dump(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -315,36 +397,6 @@ def write_run(result: RunResult, out: Path) -> dict[str, Path]:
         w.writerow(TRACKS_COLUMNS)
         for time, partner, track_id, x, p in result.log.rows:
             w.writerow([f"{time:.3f}", partner, track_id, *(f"{v:.3f}" for v in x), *(f"{v:.6g}" for v in np.diag(p))])
-    with files["measurements.csv"].open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(
-            [
-                "sensor",
-                "partner",
-                "object",
-                "time_taken",
-                "time_received",
-                "range_m",
-                "azimuth_rad",
-                "elevation_rad",
-                "false_alarm",
-            ]
-        )
-        m = result.measurements
-        for i in range(len(m)):
-            obj = int(m.object[i])
-            w.writerow(
-                [
-                    result.sensor_ids[m.sensor[i]],
-                    result.sensor_partner[m.sensor[i]],
-                    result.object_ids[obj] if obj >= 0 else "",
-                    f"{m.time[i]:.3f}",
-                    f"{m.received[i]:.3f}",
-                    f"{m.z[i, 0]:.3f}",
-                    f"{m.z[i, 1]:.8f}",
-                    f"{m.z[i, 2]:.8f}",
-                    int(obj < 0),
-                ]
-            )
+    write_measurements(result, files["measurements.csv"])
     _dump(files["metrics.json"], metrics_json(result, events, alerts))
     return files

@@ -24,8 +24,8 @@ from mwx.fuse.fusion import FusionCenter
 from mwx.geo import regions
 from mwx.node.node import PartnerNode
 from mwx.sim import sensors
-from mwx.sim.scenario import Scenario
-from mwx.sim.theater import load_theater
+from mwx.sim.scenario import Scenario, SensorDown, theater_of
+from mwx.sim.theater import Radar, Theater
 from mwx.sim.truth import TruthLaunch, fly
 from mwx.track.tracker import RadarGeometry
 
@@ -65,10 +65,10 @@ class RunResult:
     """Everything a run produced, before (and after) it is written to the run folder."""
 
     scenario: Scenario
+    theater: Theater
     truth: list[TruthLaunch]
     measurements: sensors.Measurements
-    sensor_ids: list[str]
-    sensor_partner: list[str]
+    biases: dict[str, np.ndarray]
     object_ids: list[str]
     log: TrackLog
     nodes: dict[str, PartnerNode]
@@ -82,7 +82,7 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
     """Simulate the whole scenario; :func:`mwx.exercise.outputs.write_run` writes the files."""
     started = wallclock.perf_counter()
     say = progress or (lambda message, fraction: None)
-    theater = load_theater(scenario.theater)
+    theater = theater_of(scenario)
     areas = regions.load_areas(scenario.theater)
     say("flying the missiles", None)
     truth = fly(scenario, lambda message: say(message, None))
@@ -91,18 +91,20 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
     t_end = max(launch.impact_time for launch in truth)
 
     say("simulating the sensors", None)
-    parts = []
-    for index, radar in enumerate(theater.radars):
-        rng = sensors.sensor_rng(scenario.seed, radar.id)
-        parts.append(sensors.radar_measurements(radar, index, objects, t_start, t_end, rng))
-    measurements = sensors.Measurements.concatenate(parts)
+    outages: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for inject in scenario.injects:
+        if isinstance(inject, SensorDown):
+            outages[inject.sensor].append((inject.start, inject.end))
+    sensor_run = sensors.simulate_sensors(theater.sensors, objects, t_start, t_end, scenario.seed, outages)
+    measurements = sensor_run.measurements
 
     bus = InMemoryBus()
     log = TrackLog()
     nodes: dict[str, PartnerNode] = {}
     local_index: dict[int, tuple[str, int]] = {}
+    # The skeleton tracker uses radars only; infrared reports wait for the tracking issue.
     for partner in theater.partner_ids:
-        own = [(i, r) for i, r in enumerate(theater.radars) if r.partner == partner]
+        own = [(i, r) for i, r in enumerate(theater.sensors) if isinstance(r, Radar) and r.partner == partner]
         geometries = [
             RadarGeometry(math.radians(r.site.lat), math.radians(r.site.lon), r.site.alt_m, r.noise_sigma, r.revisit_s)
             for _, r in own
@@ -139,9 +141,11 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
             for node in nodes.values():
                 node.assess(next_assess)
             next_assess += assess_interval_s
+        if int(m.sensor[a]) not in local_index:
+            continue
         partner, k = local_index[int(m.sensor[a])]
         node = nodes[partner]
-        node.on_scan(k, float(m.time[a]), now, m.z[a:b])
+        node.on_scan(k, float(m.time[a]), now, m.z[a:b, :3], m.sigma[a:b, :3])
         if node.tracker is not None:
             for row in range(len(node.tracker.tracks)):
                 key = (partner, node.tracker.track_id(int(node.tracker.tracks.number[row])))
@@ -162,10 +166,10 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
             events.append({"partner": partner, **report})
     result = RunResult(
         scenario,
+        theater,
         truth,
         measurements,
-        [r.id for r in theater.radars],
-        [r.partner for r in theater.radars],
+        sensor_run.biases,
         [o.id for o in objects],
         log,
         nodes,

@@ -37,12 +37,25 @@ class PartnerNode:
         self.bus = bus
         self.record = record
         self.seq = 0
+        self._last_scan: dict[int, float] = {}
+        self.dropped_scans = 0
         bus.subscribe(partner, self.fusion.ingest)
 
-    def on_scan(self, radar_index: int, time: float, received: float, z: np.ndarray) -> None:
-        """Track one scan of one of this partner's radars and publish the confirmed tracks it updated."""
+    def on_scan(
+        self, radar_index: int, time: float, received: float, z: np.ndarray, sigma: np.ndarray | None = None
+    ) -> None:
+        """Track one scan of one of this partner's radars and publish the confirmed tracks it updated.
+
+        A scan older than one already used from the same radar (it was
+        overtaken in transit) is dropped: the skeleton filter cannot go back
+        in time.
+        """
         assert self.tracker is not None
-        rows = self.tracker.process_scan(radar_index, time, z)
+        if time < self._last_scan.get(radar_index, -math.inf):
+            self.dropped_scans += 1
+            return
+        self._last_scan[radar_index] = time
+        rows = self.tracker.process_scan(radar_index, time, z, sigma)
         tracks = self.tracker.tracks
         for row in rows[tracks.hits[rows] >= self.tracker.confirm_hits]:
             track_id = self.tracker.track_id(int(tracks.number[row]))

@@ -354,6 +354,47 @@ def simulate(
     )
 
 
+def coast(
+    trajectory: Trajectory,
+    t0: float,
+    eci0: NDArray,
+    beta: float,
+    *,
+    step: float = 1.0,
+    rtol: float = 1e-10,
+) -> tuple[NDArray, NDArray]:
+    """Fly an object released from ``trajectory`` at ``t0`` with ECI state ``eci0`` to the ground.
+
+    The object coasts under the same forces as its parent with its own
+    ballistic coefficient ``beta`` [kg/m²] (a spent stage: low, so it falls
+    short).  Returns times after launch (n,) sampled every ``step`` seconds
+    plus the impact, and ECEF states (n, 6) [m, m/s].
+    """
+    vehicle = Vehicle(burn_time_s=trajectory.vehicle.burn_time_s, beta_reentry=beta)
+    site_ecef = wgs84.geodetic_to_ecef(*trajectory.site)
+    rhs, _ = _rhs(vehicle, trajectory.programme, trajectory.physics, site_ecef, False)
+    sol = solve_ivp(
+        rhs,
+        (t0, t0 + _MAX_COAST_S),
+        np.asarray(eci0, float),
+        method="DOP853",
+        rtol=rtol,
+        atol=1e-4,
+        dense_output=True,
+        events=_impact_event,
+    )
+    if sol.status != 1:
+        raise UnreachableFlight("a released object does not come back to the ground within 3 hours")
+    impact_t = float(sol.t_events[0][0])
+    t = np.unique(np.concatenate([np.arange(math.ceil(t0 / step) * step, impact_t, step), [t0, impact_t]]))
+    eci = sol.sol(t).T
+    if trajectory.physics.rotation:
+        pos, vel = wgs84.eci_to_ecef(t, eci[:, :3], eci[:, 3:])
+    else:
+        pos, vel = eci[:, :3], eci[:, 3:]
+    return t, np.concatenate([pos, vel], axis=1)
+
+
 def _refine_maximum(t, alt, segments, bounds) -> tuple[float, float]:
     """Highest geodetic altitude [m] and its time, refined between samples by golden search."""
     i = int(np.argmax(alt))

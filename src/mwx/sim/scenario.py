@@ -27,13 +27,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 import yaml
 
 from mwx.errors import InputError, UnreachableFlight
 from mwx.sim.flight import FlightBrief, check_reachable
+from mwx.sim.theater import InfraredSatellite, Radar, Theater, load_theater, with_changes
 
 Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=360.0)]
@@ -59,6 +60,28 @@ class Launch(msgspec.Struct, forbid_unknown_fields=True):
     id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] | None = None
     count: Annotated[int, msgspec.Meta(ge=1, le=100)] = 1
     interval_s: Annotated[float, msgspec.Meta(ge=0.0, le=3600.0)] = 0.0
+    #: Spent stages that separate and fly on as objects of their own; None:
+    #: by the burn time (see :func:`mwx.sim.truth.default_stages`).
+    separating_stages: Annotated[int, msgspec.Meta(ge=0, le=2)] | None = None
+
+
+class SensorDown(msgspec.Struct, forbid_unknown_fields=True, tag="sensor_down", tag_field="kind"):
+    """A sensor reports nothing from ``time`` for ``duration_s`` seconds (outage, maintenance)."""
+
+    sensor: str
+    time: Annotated[datetime, msgspec.Meta(tz=True)]
+    duration_s: Annotated[float, msgspec.Meta(gt=0.0, le=86400.0)]
+
+    @property
+    def start(self) -> float:
+        return self.time.timestamp()
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration_s
+
+
+Inject = SensorDown
 
 
 class Scenario(msgspec.Struct, forbid_unknown_fields=True):
@@ -68,6 +91,11 @@ class Scenario(msgspec.Struct, forbid_unknown_fields=True):
     launches: Annotated[list[Launch], msgspec.Meta(min_length=1)]
     theater: str = "korea-japan"
     seed: Annotated[int, msgspec.Meta(ge=0)] = 0
+    #: Per-sensor changes to the theater, in the theater file's units: ``{KR-R1: {revisit_s: 5}}``.
+    sensor_overrides: dict[str, dict[str, Any]] = {}
+    extra_radars: list[Radar] = []
+    extra_infrared: list[InfraredSatellite] = []
+    injects: list[Inject] = []
 
 
 @dataclass(frozen=True)
@@ -78,6 +106,7 @@ class Missile:
     launch_index: int
     launch_time: float
     brief: FlightBrief
+    separating_stages: int | None = None
 
 
 _AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
@@ -89,11 +118,16 @@ def _where(path: str) -> str:
     return path[1:] if path.startswith(".") else path
 
 
-def _validation_error(err: msgspec.ValidationError, source: str) -> InputError:
-    """Turn msgspec's message into ``place: problem`` with the place written as in the file."""
+def validation_error(err: msgspec.ValidationError, source: str, prefix: str = "") -> InputError:
+    """Turn msgspec's message into ``place: problem`` with the place written as in the file.
+
+    ``prefix`` is the place of the value that was converted, when it is not the whole file.
+    """
     match = _AT.match(str(err))
     assert match is not None
     problem, where = match["problem"], _where(match["where"] or "")
+    if prefix:
+        where = f"{prefix}.{where}" if where and not where.startswith("[") else f"{prefix}{where}"
     if unknown := _UNKNOWN.match(problem):
         key = unknown["key"]
         return InputError("unknown key", source=source, where=f"{where}.{key}" if where else key)
@@ -117,8 +151,9 @@ def parse_scenario(text: str | bytes, source: str = "<string>") -> Scenario:
     try:
         scenario = msgspec.convert(raw, Scenario)
     except msgspec.ValidationError as err:
-        raise _validation_error(err, source) from None
+        raise validation_error(err, source) from None
     _check_launches(scenario, source)
+    _check_sensors(scenario, source)
     return scenario
 
 
@@ -130,6 +165,27 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as err:
         raise InputError(f"cannot read: {err.strerror}", source=str(path)) from None
     return parse_scenario(text, str(path))
+
+
+def theater_of(scenario: Scenario, source: str = "<scenario>") -> Theater:
+    """The scenario's theater with its sensor overrides and extra sensors applied."""
+    return with_changes(
+        load_theater(scenario.theater),
+        scenario.sensor_overrides,
+        scenario.extra_radars,
+        scenario.extra_infrared,
+        source,
+    )
+
+
+def _check_sensors(scenario: Scenario, source: str) -> None:
+    theater = theater_of(scenario, source)
+    ids = {s.id for s in theater.sensors}
+    for index, inject in enumerate(scenario.injects):
+        if inject.sensor not in ids:
+            raise InputError(
+                f"no sensor {inject.sensor!r} in the theater", source=source, where=f"injects[{index}].sensor"
+            )
 
 
 def _check_launches(scenario: Scenario, source: str) -> None:
@@ -188,6 +244,10 @@ def missiles(scenario: Scenario) -> list[Missile]:
         brief = _brief(launch)
         for k in range(launch.count):
             missile_id = base if k == 0 else f"{base}.{k + 1}"
-            out.append(Missile(missile_id, index, launch.time.timestamp() + k * launch.interval_s, brief))
+            out.append(
+                Missile(
+                    missile_id, index, launch.time.timestamp() + k * launch.interval_s, brief, launch.separating_stages
+                )
+            )
     out.sort(key=lambda m: (m.launch_time, m.id))
     return out

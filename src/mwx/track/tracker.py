@@ -127,8 +127,15 @@ class Tracker:
     def confirmed(self) -> NDArray:
         return self.tracks.hits >= self.confirm_hits
 
-    def process_scan(self, radar_index: int, time: float, z: NDArray) -> NDArray:
-        """Use one radar's measurements (m, 3) taken at ``time``; return the rows updated."""
+    def process_scan(self, radar_index: int, time: float, z: NDArray, sigma: NDArray | None = None) -> NDArray:
+        """Use one radar's measurements (m, 3) taken at ``time``; return the rows updated.
+
+        ``sigma`` (m, 3) are the standard deviations each report states (range
+        [m], azimuth, elevation [rad]); without them the radar's nominal noise.
+        """
+        if sigma is None:
+            sigma = np.tile(self.radars[radar_index].sigma, (len(z), 1))
+        noise = np.einsum("mi,ij->mij", np.square(sigma), np.eye(3))  # (m, 3, 3)
         self._delete_stale(time)
         radar = self.radars[radar_index]
         tracks = self.tracks
@@ -145,11 +152,10 @@ class Tracker:
             # Gate and assign with the manoeuvre noise level (the wide gate) so a
             # track that starts to manoeuvre keeps its measurements.
             p_wide = p_free + dynamics.white_acceleration_noise(dt, Q_MANOEUVRE)
-            s_wide = h @ p_wide @ ht + radar.noise
-            s_wide_inv = np.linalg.inv(s_wide)
+            s_wide = (h @ p_wide @ ht)[None, :, :, :] + noise[:, None, :, :]  # (m, n, 3, 3)
             nu = radar_model.innovation(z[:, None, :], z_pred[None, :, :])  # (m, n, 3)
-            d2 = np.einsum("mni,nij,mnj->mn", nu, s_wide_inv, nu)
-            cost = np.where(d2 < GATE, d2 + np.log(np.linalg.det(s_wide))[None, :], 1e12)
+            d2 = np.einsum("mni,mni->mn", nu, np.linalg.solve(s_wide, nu[..., None])[..., 0])
+            cost = np.where(d2 < GATE, d2 + np.log(np.linalg.det(s_wide)), 1e12)
             rows, cols = linear_sum_assignment(cost)
             ok = cost[rows, cols] < 1e11
             rows, cols = rows[ok], cols[ok]
@@ -160,16 +166,17 @@ class Tracker:
             # is beyond the 99 % point — then the manoeuvre level (and mode).
             q = np.where(tracks.manoeuvre[idx], Q_MANOEUVRE, Q_COAST)
             p = p_free[cols] + dynamics.white_acceleration_noise(dt[cols], q)
-            s_cov = h[cols] @ p @ ht[cols] + radar.noise
+            r_assigned = noise[rows]
+            s_cov = h[cols] @ p @ ht[cols] + r_assigned
             nis = np.einsum("ni,nij,nj->n", innov, np.linalg.inv(s_cov), innov)
             jump = nis > MANOEUVRE_ONSET
-            p[jump], s_cov[jump] = p_wide[cols][jump], s_wide[cols][jump]
+            p[jump], s_cov[jump] = p_wide[cols][jump], s_wide[rows, cols][jump]
             nis[jump] = d2[rows, cols][jump]
             # Joseph-form EKF update of the assigned tracks, all at once.
             k = p @ ht[cols] @ np.linalg.inv(s_cov)
             tracks.x[idx] = x[cols] + np.einsum("nij,nj->ni", k, innov)
             i_kh = np.eye(6) - k @ h[cols]
-            tracks.P[idx] = i_kh @ p @ np.swapaxes(i_kh, 1, 2) + k @ radar.noise @ np.swapaxes(k, 1, 2)
+            tracks.P[idx] = i_kh @ p @ np.swapaxes(i_kh, 1, 2) + k @ r_assigned @ np.swapaxes(k, 1, 2)
             tracks.t[idx] = time
             tracks.last_update[idx] = time
             tracks.hits[idx] += 1
@@ -180,10 +187,10 @@ class Tracker:
             tracks.manoeuvre[idx] = jump | (tracks.manoeuvre[idx] & (tracks.calm[idx] < CALM_UPDATES))
             self._judge_boost(idx, time)
             updated = idx
-        new = z[~assigned_meas]
-        if len(new):
+        new = ~assigned_meas
+        if new.any():
             start = len(tracks)
-            self.tracks.append(self._initiate(radar, time, new))
+            self.tracks.append(self._initiate(radar, time, z[new], noise[new]))
             updated = np.concatenate([updated, np.arange(start, len(self.tracks))])
         return updated
 
@@ -204,7 +211,7 @@ class Tracker:
         tracks.energy_ref[idx] = np.where(due, energy, tracks.energy_ref[idx])
         tracks.energy_ref_t[idx] = np.where(due, time, tracks.energy_ref_t[idx])
 
-    def _initiate(self, radar: RadarGeometry, time: float, z: NDArray) -> TrackTable:
+    def _initiate(self, radar: RadarGeometry, time: float, z: NDArray, noise: NDArray) -> TrackTable:
         n = len(z)
         pos = radar_model.to_ecef(z, radar.lat, radar.lon, radar.alt)
         # Position covariance of the polar measurement: J R Jᵀ in ENU, rotated to ECEF.
@@ -215,7 +222,7 @@ class Tracker:
         j[:, 1] = np.stack([ce * ca, -rng * ce * sa, -rng * se * ca], axis=1)
         j[:, 2] = np.stack([se, np.zeros(n), rng * ce], axis=1)
         rot = radar.enu_rows.T
-        p_pos = rot @ j @ radar.noise @ np.swapaxes(j, 1, 2) @ rot.T
+        p_pos = rot @ j @ noise @ np.swapaxes(j, 1, 2) @ rot.T
         p = np.zeros((n, 6, 6))
         p[:, :3, :3] = p_pos
         p[:, 3:, 3:] = np.eye(3) * INITIAL_SPEED_SIGMA**2
