@@ -187,3 +187,24 @@ def test_demo_runs_and_fuses_every_launch(tmp_path: Path) -> None:
     alerts = json.loads((out / "alerts.json").read_text())["alerts"]
     assert any(a["partner"] == "JP" and a["reason"] == "overflight" and a["truth_id"] == "L1" for a in alerts)
     assert metrics["alerts"]["missed"] == 0
+
+
+def test_sensor_down_inject_silences_that_sensor_only() -> None:
+    from mwx.exercise.run import run_scenario
+    from mwx.sim.scenario import parse_scenario
+
+    inject = "injects:\n  - {kind: sensor_down, sensor: KR-R1, time: 2023-04-13T01:01:00Z, duration_s: 120}\n"
+    base = run_scenario(parse_scenario(SMALL))
+    down = run_scenario(parse_scenario(SMALL + inject))
+    start = datetime.fromisoformat("2023-04-13T01:01:00+00:00").timestamp()
+
+    def taken(result, sensor_id: str) -> np.ndarray:
+        index = [s.id for s in result.theater.sensors].index(sensor_id)
+        return result.measurements.time[result.measurements.sensor == index]
+
+    kr_before, kr_after = taken(base, "KR-R1"), taken(down, "KR-R1")
+    in_window = (kr_before >= start) & (kr_before < start + 120)
+    assert in_window.sum() > 10  # the radar did see the missile then
+    assert not ((kr_after >= start) & (kr_after < start + 120)).any()
+    np.testing.assert_array_equal(kr_after, kr_before[~in_window])  # the rest is unchanged
+    np.testing.assert_array_equal(taken(down, "KR-R2"), taken(base, "KR-R2"))

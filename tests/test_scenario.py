@@ -128,3 +128,61 @@ def test_cli_scenario_check_solves_flights(tmp_path: Path) -> None:
 def test_cli_help(args: list[str]) -> None:
     done = _mwx(*args)
     assert done.returncode == 0 and "usage: mwx" in done.stdout
+
+
+# ----------------------------------------------------------------- sensors in the scenario
+SENSORS = """\
+sensor_overrides:
+  KR-R1: {revisit_s: 5, false_alarms_per_scan: 0}
+extra_radars:
+  - {id: X-R1, partner: JP, site: {lat: 41.0, lon: 135.0}, revisit_s: 3, ref_range_km: 800, max_range_km: 1000,
+     sigma_range_m: 30, sigma_az_mrad: 1, sigma_el_mrad: 1, platform: ship}
+injects:
+  - {kind: sensor_down, sensor: JP-R1, time: 2022-10-03T22:25:00Z, duration_s: 120}
+"""
+
+
+def test_sensor_overrides_extra_sensors_and_injects_apply() -> None:
+    from mwx.sim.scenario import theater_of
+    from mwx.sim.theater import load_theater
+
+    scenario = parse_scenario(GOOD + SENSORS)
+    theater = theater_of(scenario)
+    built_in = load_theater(scenario.theater)
+    kr = theater.sensor("KR-R1")
+    assert kr.revisit_s == 5 and kr.false_alarms_per_scan == 0
+    assert kr.sigma_range_m == built_in.sensor("KR-R1").sigma_range_m  # untouched fields stay
+    assert built_in.sensor("KR-R1").revisit_s != 5  # the built-in theater is not modified
+    assert [s.id for s in theater.sensors if s.id not in {b.id for b in built_in.sensors}] == ["X-R1"]
+    (down,) = scenario.injects
+    assert down.sensor == "JP-R1" and down.end - down.start == 120
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "words"),
+    [
+        ("KR-R1: {revisit_s: 5", "KR-R9: {revisit_s: 5", "sensor_overrides.KR-R9", "no sensor"),
+        ("{revisit_s: 5,", "{revisit_s: fast,", "sensor_overrides.KR-R1.revisit_s", "expected `float`"),
+        ("{revisit_s: 5,", "{revisit_s: -1,", "sensor_overrides.KR-R1.revisit_s", "> 0"),
+        ("{revisit_s: 5,", "{colour: red,", "sensor_overrides.KR-R1.colour", "unknown key"),
+        ("{revisit_s: 5,", "{id: KR-R7,", "sensor_overrides.KR-R1.id", "cannot be overridden"),
+        ("sensor: JP-R1", "sensor: JP-R7", "injects[0].sensor", "no sensor"),
+        ("kind: sensor_down", "kind: earthquake", "injects[0].kind", "invalid value 'earthquake'"),
+        ("duration_s: 120", "duration_s: -5", "injects[0].duration_s", "> 0"),
+        ("platform: ship", "platform: balloon", "extra_radars[0].platform", "balloon"),
+        ("partner: JP, site", "partner: FR, site", "extra_radars[0].partner", "unknown partner"),
+        ("id: X-R1", "id: KR-R2", "extra_radars[0].id", "duplicate sensor id"),
+    ],
+)
+def test_bad_sensor_settings_name_the_place(old: str, new: str, where: str, words: str) -> None:
+    text = GOOD + SENSORS
+    assert old in text
+    err = _error(text.replace(old, new, 1))
+    assert err.where == where
+    assert words in err.problem
+
+
+def test_separating_stages_is_checked() -> None:
+    assert parse_scenario(GOOD.replace("    range_km: 4500\n", "    range_km: 4500\n    separating_stages: 2\n"))
+    err = _error(GOOD.replace("    range_km: 4500\n", "    range_km: 4500\n    separating_stages: 3\n"))
+    assert err.where == "launches[0].separating_stages"

@@ -33,6 +33,10 @@ Latency
     after it was taken, so a scan can overtake an earlier one when the jitter
     is comparable to the revisit time.
 
+An outage (a ``sensor_down`` inject) removes the reports taken while the
+sensor is down and nothing else: the draws are made as if it were up, so the
+rest of its run is unchanged.
+
 Everything a sensor draws comes from its own generator seeded by the
 scenario seed and the sensor id (:func:`sensor_rng`), in a fixed order: the
 bias, the scans' delays, detections, noise, false alarms.  Adding a sensor changes no other sensor's draws.
@@ -266,7 +270,6 @@ def radar_measurements(
 ) -> Measurements:
     """Every detection and false alarm of ``radar`` between ``t_start`` and ``t_end`` (Unix s)."""
     scans = scan_times(radar.revisit_s, radar.id, t_start, t_end)
-    scans = scans[~_down(scans, outages)]
     arrival = scans + _latency(radar, scans.size, rng)
     bias = np.zeros(3) if bias is None else np.asarray(bias, float)
     site = radar.site_ecef
@@ -331,7 +334,7 @@ def radar_measurements(
     )
     out = Measurements.concatenate([targets, false_alarms])
     out.z[:, 1] = np.mod(out.z[:, 1], 2.0 * math.pi)
-    return out
+    return out.take(~_down(out.time, outages))
 
 
 # ----------------------------------------------------------------- infrared
@@ -346,7 +349,6 @@ def infrared_measurements(
 ) -> Measurements:
     """Every line-of-sight report of ``satellite`` on burning motors between ``t_start`` and ``t_end``."""
     frames = scan_times(satellite.frame_s, satellite.id, t_start, t_end)
-    frames = frames[~_down(frames, outages)]
     arrival = frames + _latency(satellite, frames.size, rng)
     t, which, states = _samples(objects, frames)
     burning = np.zeros(t.size, bool)
@@ -367,7 +369,7 @@ def infrared_measurements(
     z[:, 2] = beta + rng.standard_normal(n) * sigma
     sig = np.full((n, 4), np.nan)
     sig[:, 1:3] = sigma
-    return Measurements(
+    out = Measurements(
         np.full(n, sensor_index, np.int64),
         t,
         arrival[np.searchsorted(frames, t)],
@@ -377,6 +379,7 @@ def infrared_measurements(
         origin,
         which,
     )
+    return out.take(~_down(out.time, outages))
 
 
 # ----------------------------------------------------------------- all sensors

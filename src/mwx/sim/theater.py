@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -191,13 +192,17 @@ def known_theaters() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def check_theater(theater: Theater, source: str) -> Theater:
-    """Cross-field checks: known partners, unique sensor ids, sane limits; raise :class:`InputError`."""
+def check_theater(theater: Theater, source: str, place: Callable[[str, int, Sensor], str] | None = None) -> Theater:
+    """Cross-field checks: known partners, unique sensor ids, sane limits; raise :class:`InputError`.
+
+    ``place(group, index, sensor)`` names a sensor's place in the file being
+    checked (default ``radars[3]``).
+    """
     partners = set(theater.partner_ids)
     seen: set[str] = set()
     for group, items in (("radars", theater.radars), ("infrared", theater.infrared)):
         for index, s in enumerate(items):
-            where = f"{group}[{index}]"
+            where = place(group, index, s) if place else f"{group}[{index}]"
             if s.partner not in partners:
                 raise InputError(f"unknown partner {s.partner!r}", source=source, where=f"{where}.partner")
             if s.id in seen:
@@ -264,4 +269,11 @@ def with_changes(
         infrared=[changed.get(s.id, s) for s in theater.infrared] + list(extra_infrared),  # type: ignore[misc]
         description=theater.description,
     )
-    return check_theater(result, source)
+
+    def place(group: str, index: int, sensor: Sensor) -> str:
+        built_in = len(theater.radars) if group == "radars" else len(theater.infrared)
+        if index >= built_in:
+            return f"extra_{group}[{index - built_in}]"
+        return f"sensor_overrides.{sensor.id}"
+
+    return check_theater(result, source, place)
