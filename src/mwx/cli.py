@@ -12,8 +12,12 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mwx.errors import InputError, MwxError
+
+if TYPE_CHECKING:
+    from mwx.sim.theater import InfraredSatellite, Sensor
 
 DEMO_SCENARIO = "demo.yaml"
 
@@ -98,6 +102,219 @@ def cmd_scenario_check(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- theater
+DEFAULT_THEATER = "korea-japan"
+DEFAULT_MAP_ALTITUDES_KM = "100,500,1000"
+
+
+def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Left-aligned columns separated by two spaces."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))).rstrip() for r in [header, *rows]]
+
+
+def _latlon(lat: float, lon: float) -> str:
+    lon = (lon + 180.0) % 360.0 - 180.0
+    return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'} {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
+
+
+def _g(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}{' ' + unit if unit else ''}"
+
+
+def _latency(sensor: Sensor) -> str:
+    extra = f" + exp({sensor.latency_jitter_s:g})" if sensor.latency_jitter_s > 0 else ""
+    return f"{sensor.latency_s:g}{extra} s"
+
+
+def _orbit(satellite: InfraredSatellite) -> str:
+    from mwx.geo import wgs84
+    from mwx.sim.theater import GeostationaryOrbit
+
+    o = satellite.orbit
+    if isinstance(o, GeostationaryOrbit):
+        return f"GEO over {abs(o.lon_deg):g}°{'E' if o.lon_deg >= 0 else 'W'}"
+    period_h = 2.0 * math.pi * math.sqrt((o.a_km * 1e3) ** 3 / wgs84.GM) / 3600.0
+    return (
+        f"Kepler a {o.a_km:.0f} km, e {o.e:g}, i {o.i_deg:g}°, period {period_h:.1f} h "
+        f"(epoch {o.epoch.strftime('%Y-%m-%dT%H:%MZ')})"
+    )
+
+
+def _theater_areas(name: str) -> list:
+    from mwx.geo import regions
+
+    try:
+        return list(regions.load_areas(name))
+    except regions.UnknownTheaterError:
+        return []
+
+
+def format_theater(name: str) -> str:
+    """The text of ``mwx theater show NAME``: partners, sensors and protected areas."""
+    from pyproj import Geod
+
+    from mwx.sim.coverage import DEFAULT_MIN_PD, DEFAULT_RCS_M2, detection_range_m
+    from mwx.sim.theater import load_theater
+
+    theater = load_theater(name)
+    lines = [f"Theater {theater.name}: {theater.description}".rstrip(": ")]
+    lines.append("Every sensor value is generic and NOTIONAL: an exercise setting, not a claim about a real system.")
+    lines += ["", "Partners"]
+    lines += _table(["id", "name"], [[p.id, p.name] for p in theater.partners])
+
+    radars = theater.radars
+    lines += ["", f"Radars ({len(radars)}): site, field of regard, detection"]
+    lines += _table(
+        [
+            "id",
+            "partner",
+            "platform",
+            "site",
+            "alt",
+            "revisit",
+            "azimuth sector",
+            "elevation",
+            "ref range (SNR)",
+            "max range",
+            f"range Pd>={DEFAULT_MIN_PD:g} ({DEFAULT_RCS_M2:g} m2)",
+        ],
+        [
+            [
+                r.id,
+                r.partner,
+                r.platform,
+                _latlon(r.site.lat, r.site.lon),
+                f"{r.site.alt_m:g} m",
+                f"{r.revisit_s:g} s",
+                "360°" if r.sector_deg >= 360.0 else f"{r.boresight_deg % 360:g}° ± {r.sector_deg / 2:g}°",
+                f"{r.min_elevation_deg:g}-{r.max_elevation_deg:g}°",
+                f"{r.ref_range_km:g} km ({r.ref_snr_db:g} dB, {r.ref_rcs_m2:g} m2)",
+                f"{r.max_range_km:g} km",
+                f"{detection_range_m(r) / 1e3:.0f} km",
+            ]
+            for r in radars
+        ],
+    )
+    lines += ["", "Radars: accuracy (1 sigma at the reference SNR), bias (1 sigma), false alarms, latency"]
+    lines += _table(
+        ["id", "range", "az", "el", "range rate", "bias range/az/el", "pfa", "false alarms", "latency", "resolution"],
+        [
+            [
+                r.id,
+                f"{r.sigma_range_m:g} m",
+                f"{r.sigma_az_mrad:g} mrad",
+                f"{r.sigma_el_mrad:g} mrad",
+                _g(r.sigma_range_rate_mps, "m/s"),
+                f"{r.bias_range_m:g} m / {r.bias_az_mrad:g} / {r.bias_el_mrad:g} mrad",
+                f"{r.pfa:g}",
+                f"{r.false_alarms_per_scan:g}/scan",
+                _latency(r),
+                f"{r.range_resolution_m:g} m, {r.beamwidth_mrad:g} mrad",
+            ]
+            for r in radars
+        ],
+    )
+    if theater.infrared:
+        lines += ["", f"Infrared satellites ({len(theater.infrared)})"]
+        lines += _table(
+            ["id", "partner", "orbit", "frame", "line of sight", "Pd", "cloud tops", "latency"],
+            [
+                [
+                    s.id,
+                    s.partner,
+                    _orbit(s),
+                    f"{s.frame_s:g} s",
+                    f"{s.sigma_urad:g} µrad",
+                    f"{s.pd:g}",
+                    f"{s.cloud_top_km:g} km",
+                    _latency(s),
+                ]
+                for s in theater.infrared
+            ],
+        )
+    areas = _theater_areas(theater.name)
+    lines += ["", f"Protected areas ({len(areas)})"]
+    if areas:
+        geod = Geod(ellps="WGS84")
+        lines += _table(
+            ["partner", "kind", "area km2", "name"],
+            [
+                [a.partner, a.kind, f"{abs(geod.geometry_area_perimeter(a.geometry)[0]) / 1e6:,.0f}", a.name]
+                for a in areas
+            ],
+        )
+    else:
+        lines.append("  (no region data ships for this theater)")
+    return "\n".join(lines)
+
+
+def cmd_theater_list(args: argparse.Namespace) -> int:
+    from mwx.sim.theater import known_theaters, load_theater
+
+    names = known_theaters()
+    width = max(len(n) for n in names)
+    for name in names:
+        print(f"{name.ljust(width)}  {load_theater(name).description}".rstrip())
+    return 0
+
+
+def cmd_theater_show(args: argparse.Namespace) -> int:
+    print(format_theater(args.name))
+    return 0
+
+
+def _altitudes_km(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or len(values) > 4 or not all(math.isfinite(v) and 0.0 < v <= 5000.0 for v in values):
+        raise InputError(
+            f"expected 1 to 4 comma-separated heights in km in (0, 5000], got {text!r}", where="--altitudes"
+        )
+    return values
+
+
+def cmd_theater_map(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from mwx.sim.coverage import coverage_map_png
+    from mwx.sim.theater import load_theater
+
+    theater = load_theater(args.name)
+    altitudes = _altitudes_km(args.altitudes)
+    if not (math.isfinite(args.rcs) and args.rcs > 0.0):
+        raise InputError(f"must be > 0, got {args.rcs:g}", where="--rcs")
+    if not 0.0 < args.min_pd < 1.0:
+        raise InputError(f"must be between 0 and 1, got {args.min_pd:g}", where="--min-pd")
+    t = None
+    if args.time is not None:
+        try:
+            when = datetime.fromisoformat(args.time)
+        except ValueError:
+            raise InputError(f"not an ISO 8601 time: {args.time!r}", where="--time") from None
+        if when.tzinfo is None:
+            raise InputError(f"needs a timezone (Z or +hh:mm): {args.time!r}", where="--time")
+        t = when.timestamp()
+    png = coverage_map_png(
+        theater, [a * 1e3 for a in altitudes], args.rcs, args.min_pd, t, _theater_areas(theater.name)
+    )
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(png)
+    except OSError as err:
+        raise InputError(f"cannot write: {err.strerror}", source=str(out)) from None
+    print(
+        f"{out}: coverage of {len(theater.radars)} radars at {', '.join(f'{a:g}' for a in altitudes)} km "
+        f"({args.rcs:g} m2, Pd >= {args.min_pd:g})"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mwx", description="mwx: missile-warning exchange — simulate, track, share, fuse and warn."
@@ -134,6 +351,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", help="scenario YAML file")
     check.set_defaults(func=cmd_scenario_check)
+
+    theater = sub.add_parser(
+        "theater",
+        help="show a built-in theater and map its sensor coverage",
+        description="Built-in theaters: partners, sensors (generic, notional values) and protected areas.",
+    )
+    theater_sub = theater.add_subparsers(dest="theater_command", required=True, metavar="SUBCOMMAND")
+    tlist = theater_sub.add_parser("list", help="list the built-in theaters", description="List the built-in theaters.")
+    tlist.set_defaults(func=cmd_theater_list)
+    show = theater_sub.add_parser(
+        "show",
+        help="print a theater's partners, sensors and protected areas",
+        description="Print a built-in theater: partners, every sensor with its settings (generic, notional "
+        "values) and the protected areas with their area.",
+    )
+    show.add_argument("name", nargs="?", default=DEFAULT_THEATER, help=f"theater name (default: {DEFAULT_THEATER})")
+    show.set_defaults(func=cmd_theater_show)
+    tmap = theater_sub.add_parser(
+        "map",
+        help="draw the radars' coverage at a few target altitudes to a PNG",
+        description="Draw where each radar detects a target at a few altitudes (in its field of regard, line of "
+        "sight clear of the WGS-84 ellipsoid, single-look Pd at least --min-pd for a target of --rcs) over "
+        "coastlines and the partners' territory and EEZ; infrared satellites as their visible region.",
+    )
+    tmap.add_argument("name", nargs="?", default=DEFAULT_THEATER, help=f"theater name (default: {DEFAULT_THEATER})")
+    tmap.add_argument("--out", required=True, help="PNG file to write")
+    tmap.add_argument(
+        "--altitudes",
+        default=DEFAULT_MAP_ALTITUDES_KM,
+        metavar="KM,KM,...",
+        help=f"1 to 4 target heights above the ellipsoid in km (default: {DEFAULT_MAP_ALTITUDES_KM})",
+    )
+    tmap.add_argument(
+        "--rcs", type=float, default=1.0, metavar="M2", help="target radar cross-section in m² (default: 1)"
+    )
+    tmap.add_argument(
+        "--min-pd",
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="single-look detection probability to count (default: 0.5)",
+    )
+    tmap.add_argument(
+        "--time",
+        metavar="ISO8601",
+        help="time for the infrared satellites not in geostationary orbit, e.g. 2022-10-03T22:30:00Z "
+        "(default: show geostationary ones only)",
+    )
+    tmap.set_defaults(func=cmd_theater_map)
     return parser
 
 
