@@ -148,16 +148,21 @@ def test_tracks_csv_columns_and_rows(small_runs: tuple[Path, Path]) -> None:
     ]  # the contract
     partners = {r[1] for r in rows[1:]}
     assert partners <= {"KR", "JP", "US", "fused"} and "fused" in partners
-    # Every published position lies near the true trajectory at its time.
-    truth = json.loads((small_runs[0] / "truth.json").read_text())["launches"][0]["objects"][0]["trajectory"]
-    traj = np.array(truth)
+    # Every published position lies near a true object at its time, within what its covariance says
+    # (an infrared-only track starts tens of km uncertain along the line of sight).
+    launches = json.loads((small_runs[0] / "truth.json").read_text())["launches"]
+    objects = [np.array(o["trajectory"]) for launch in launches for o in launch["objects"]]
     worst = 0.0
     for r in rows[1:]:
-        t = float(r[0])
-        i = int(np.argmin(np.abs(traj[:, 0] - t)))
-        if abs(traj[i, 0] - t) <= 0.5:
-            worst = max(worst, float(np.linalg.norm(traj[i, 1:4] - np.array(r[3:6], float))))
-    assert worst < 5e3
+        t, pos, var = float(r[0]), np.array(r[3:6], float), np.array(r[9:12], float)
+        errors = [
+            float(np.linalg.norm(traj[i, 1:4] + traj[i, 4:7] * (t - traj[i, 0]) - pos))
+            for traj in objects
+            if traj[0, 0] - 0.5 <= t <= traj[-1, 0] + 0.5
+            for i in [int(np.argmin(np.abs(traj[:, 0] - t)))]
+        ]
+        worst = max(worst, min(errors) / max(5e3, 4.0 * float(np.sqrt(var.sum()))))
+    assert worst < 1.0
 
 
 def test_metrics_and_report(small_runs: tuple[Path, Path]) -> None:

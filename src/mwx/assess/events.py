@@ -38,6 +38,7 @@ class History:
     x: NDArray
     P: NDArray
     first_detection: float
+    boosting: NDArray | None = None  # (n,) bool: powered flight at that state
 
 
 def classify(equivalent_range_km: float) -> str:
@@ -98,7 +99,9 @@ def areas_concerned(
 def event_report(history: History, areas: tuple[regions.ProtectedArea, ...]) -> dict | None:
     """The launch event report of one track, or None when it never settles enough to say."""
     vel_sigma = np.sqrt(np.trace(history.P[:, 3:, 3:], axis1=1, axis2=2) / 3.0)
-    settled = np.flatnonzero(vel_sigma < SETTLED_VELOCITY_SIGMA)
+    coasting_now = np.ones(len(history.t), bool) if history.boosting is None else ~history.boosting
+    # A ballistic prediction from a powered state falls short: only coasting states say where it lands.
+    settled = np.flatnonzero((vel_sigma < SETTLED_VELOCITY_SIGMA) & coasting_now)
     if settled.size == 0:
         return None
     first, last = settled[0], settled[-1]

@@ -395,7 +395,7 @@ def write_run(result: RunResult, out: Path) -> dict[str, Path]:
     with files["tracks.csv"].open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(TRACKS_COLUMNS)
-        for time, partner, track_id, x, p in result.log.rows:
+        for time, partner, track_id, x, p, _boosting in result.log.rows:
             w.writerow([f"{time:.3f}", partner, track_id, *(f"{v:.3f}" for v in x), *(f"{v:.6g}" for v in np.diag(p))])
     write_measurements(result, files["measurements.csv"])
     _dump(files["metrics.json"], metrics_json(result, events, alerts))

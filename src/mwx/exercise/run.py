@@ -25,9 +25,8 @@ from mwx.geo import regions
 from mwx.node.node import PartnerNode
 from mwx.sim import sensors
 from mwx.sim.scenario import Scenario, SensorDown, theater_of
-from mwx.sim.theater import Radar, Theater
+from mwx.sim.theater import Theater
 from mwx.sim.truth import TruthLaunch, fly
-from mwx.track.tracker import RadarGeometry
 
 Progress = Callable[[str, float | None], None]
 
@@ -38,16 +37,18 @@ FUSED = "fused"
 class TrackLog:
     """Every published state, per (partner, track id), in publication order."""
 
-    rows: list[tuple[float, str, str, np.ndarray, np.ndarray]] = field(default_factory=list)
+    rows: list[tuple[float, str, str, np.ndarray, np.ndarray, bool]] = field(default_factory=list)
     first_detection: dict[tuple[str, str], float] = field(default_factory=dict)
 
-    def record(self, partner: str, track_id: str, time: float, x: np.ndarray, p: np.ndarray) -> None:
-        self.rows.append((time, partner, track_id, np.array(x, float), np.array(p, float)))
+    def record(
+        self, partner: str, track_id: str, time: float, x: np.ndarray, p: np.ndarray, boosting: bool = False
+    ) -> None:
+        self.rows.append((time, partner, track_id, np.array(x, float), np.array(p, float), boosting))
 
     def histories(self) -> dict[tuple[str, str], History]:
         grouped: dict[tuple[str, str], list] = defaultdict(list)
-        for time, partner, track_id, x, p in self.rows:
-            grouped[(partner, track_id)].append((time, x, p))
+        for time, partner, track_id, x, p, boosting in self.rows:
+            grouped[(partner, track_id)].append((time, x, p, boosting))
         out = {}
         for key, items in grouped.items():
             out[key] = History(
@@ -56,6 +57,7 @@ class TrackLog:
                 np.array([i[1] for i in items]),
                 np.array([i[2] for i in items]),
                 self.first_detection.get(key, items[0][0]),
+                np.array([i[3] for i in items], bool),
             )
         return out
 
@@ -101,17 +103,12 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
     bus = InMemoryBus()
     log = TrackLog()
     nodes: dict[str, PartnerNode] = {}
-    local_index: dict[int, tuple[str, int]] = {}
-    # The skeleton tracker uses radars only; infrared reports wait for the tracking issue.
+    local_index: dict[int, str] = {}
     for partner in theater.partner_ids:
-        own = [(i, r) for i, r in enumerate(theater.sensors) if isinstance(r, Radar) and r.partner == partner]
-        geometries = [
-            RadarGeometry(math.radians(r.site.lat), math.radians(r.site.lon), r.site.alt_m, r.noise_sigma, r.revisit_s)
-            for _, r in own
-        ]
-        for k, (i, _) in enumerate(own):
-            local_index[i] = (partner, k)
-        nodes[partner] = PartnerNode(partner, geometries, bus, areas, log.record)
+        own = {i: s for i, s in enumerate(theater.sensors) if s.partner == partner}
+        for i in own:
+            local_index[i] = partner
+        nodes[partner] = PartnerNode(partner, own, bus, areas, log.record)
     observer = FusionCenter(FUSED)
     last_fused: dict[str, float] = {}
 
@@ -121,7 +118,7 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
         if report.time - last_fused.get(system.id, -math.inf) >= 1.0:
             last_fused[system.id] = report.time
             x, p = observer.fused_state(system, report.time)
-            log.record(FUSED, system.id, report.time, x, p)
+            log.record(FUSED, system.id, report.time, x, p, observer.boosting(system))
             log.first_detection[(FUSED, system.id)] = system.first_detection
 
     bus.subscribe(FUSED, observe)
@@ -141,15 +138,15 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
             for node in nodes.values():
                 node.assess(next_assess)
             next_assess += assess_interval_s
-        if int(m.sensor[a]) not in local_index:
-            continue
-        partner, k = local_index[int(m.sensor[a])]
-        node = nodes[partner]
-        node.on_scan(k, float(m.time[a]), now, m.z[a:b, :3], m.sigma[a:b, :3])
+        sensor = int(m.sensor[a])
+        node = nodes[local_index[sensor]]
+        scan = node.scan(sensor, float(m.time[a]), m.z[a:b], m.sigma[a:b], m.snr_db[a:b], m.origin[a:b])
+        node.on_scan(scan, now)
         if node.tracker is not None:
-            for row in range(len(node.tracker.tracks)):
-                key = (partner, node.tracker.track_id(int(node.tracker.tracks.number[row])))
-                log.first_detection.setdefault(key, float(node.tracker.tracks.first_time[row]))
+            tracks = node.tracker.tracks
+            for row in range(len(tracks)):
+                key = (node.partner, node.tracker.track_id(int(tracks.number[row])))
+                log.first_detection.setdefault(key, float(tracks.first_time[row]))
         fraction = n / max(len(starts), 1)
         if fraction - last_report >= 0.05:
             say("tracking, sharing, fusing, warning", fraction)

@@ -12,11 +12,17 @@ from mwx.exchange.bus import InMemoryBus
 from mwx.exchange.messages import TrackReport
 from mwx.fuse.fusion import FusionCenter
 from mwx.geo.regions import ProtectedArea
-from mwx.track.tracker import RadarGeometry, Tracker
+from mwx.sim.theater import Radar as RadarSpec
+from mwx.sim.theater import Sensor
+from mwx.track.base import Scan
+from mwx.track.initiation import InfraredInitiator, RadarInitiator
+from mwx.track.measurement import Infrared, Radar
+from mwx.track.motion import Ballistic, Boost
+from mwx.track.tracker import Tracker
 from mwx.warn.alerts import AlertManager, threats
 
 MAX_VELOCITY_SIGMA = 200.0  # m/s
-Recorder = Callable[[str, str, float, np.ndarray, np.ndarray], None]
+Recorder = Callable[[str, str, float, np.ndarray, np.ndarray, bool], None]
 
 
 class PartnerNode:
@@ -25,51 +31,71 @@ class PartnerNode:
     def __init__(
         self,
         partner: str,
-        radars: list[RadarGeometry],
+        sensors: dict[int, Sensor],
         bus: InMemoryBus,
         areas: tuple[ProtectedArea, ...],
         record: Recorder,
     ) -> None:
         self.partner = partner
-        self.tracker = Tracker(partner, radars) if radars else None
+        self.sensors = sensors  # this partner's sensors by their index in the theater
+        self.tracker = (
+            Tracker(
+                partner,
+                [Boost(), Ballistic()],
+                {"radar": RadarInitiator(), "infrared": InfraredInitiator()},
+            )
+            if sensors
+            else None
+        )
+        self._radar_models = {
+            i: Radar(
+                math.radians(s.site.lat), math.radians(s.site.lon), s.site.alt_m, s.sigma_range_rate_mps is not None
+            )
+            for i, s in sensors.items()
+            if isinstance(s, RadarSpec)
+        }
         self.fusion = FusionCenter(partner)
         self.alerts = AlertManager(partner, areas)
         self.bus = bus
         self.record = record
         self.seq = 0
-        self._last_scan: dict[int, float] = {}
-        self.dropped_scans = 0
         bus.subscribe(partner, self.fusion.ingest)
 
-    def on_scan(
-        self, radar_index: int, time: float, received: float, z: np.ndarray, sigma: np.ndarray | None = None
-    ) -> None:
-        """Track one scan of one of this partner's radars and publish the confirmed tracks it updated.
+    def scan(
+        self, sensor: int, time: float, z: np.ndarray, sigma: np.ndarray, snr_db: np.ndarray, origin: np.ndarray
+    ) -> Scan:
+        """The tracker's view of one scan of one of this partner's sensors (rows of ``Measurements``)."""
+        if sensor in self._radar_models:
+            model = self._radar_models[sensor]
+            k = model.dim
+            feature = snr_db + 40.0 * np.log10(z[:, 0])
+            return Scan(time, sensor, "radar", model, z[:, :k], _diag(sigma[:, :k]), feature)
+        return Scan(time, sensor, "infrared", Infrared(origin[0]), z[:, 1:3], _diag(sigma[:, 1:3]))
 
-        A scan older than one already used from the same radar (it was
-        overtaken in transit) is dropped: the skeleton filter cannot go back
-        in time.
-        """
+    def on_scan(self, scan: Scan, received: float) -> None:
+        """Track one scan of one of this partner's sensors and publish the confirmed tracks it updated."""
         assert self.tracker is not None
-        if time < self._last_scan.get(radar_index, -math.inf):
-            self.dropped_scans += 1
-            return
-        self._last_scan[radar_index] = time
-        rows = self.tracker.process_scan(radar_index, time, z, sigma)
+        rows = self.tracker.process(scan)
         tracks = self.tracker.tracks
-        for row in rows[tracks.hits[rows] >= self.tracker.confirm_hits]:
+        rows = rows[tracks.confirmed[rows]]
+        if rows.size == 0:
+            return
+        x, p = tracks.x[rows], tracks.P[rows]
+        boosting = self.tracker.boosting[rows]
+        for k, row in enumerate(rows):
             track_id = self.tracker.track_id(int(tracks.number[row]))
-            self.record(self.partner, track_id, time, tracks.x[row], tracks.P[row])
+            state, cov = x[k, :6], p[k, :6, :6]
+            self.record(self.partner, track_id, float(tracks.t[row]), state, cov, bool(boosting[k]))
             report = TrackReport(
                 sender=self.partner,
                 seq=self.seq,
                 track_id=track_id,
-                time=time,
+                time=float(tracks.t[row]),
                 sent=received,
-                state=tracks.x[row].tolist(),
-                covariance=tracks.P[row].ravel().tolist(),
+                state=state.tolist(),
+                covariance=cov.ravel().tolist(),
                 first_detection=float(tracks.first_time[row]),
-                boosting=bool(tracks.boosting[row]),
+                boosting=bool(boosting[k]),
             )
             self.seq += 1
             self.fusion.ingest(report)
@@ -106,3 +132,8 @@ class PartnerNode:
                 float(crossing.time[i]),
             )
             self.alerts.evaluate(time, system.id, found)
+
+
+def _diag(sigma: np.ndarray) -> np.ndarray:
+    """Covariances (m, k, k) with the variances ``sigma²`` on the diagonal."""
+    return np.einsum("mi,ij->mij", np.square(sigma), np.eye(sigma.shape[1]))
