@@ -27,6 +27,7 @@ from mwx.sim import sensors
 from mwx.sim.scenario import Scenario, SensorDown, theater_of
 from mwx.sim.theater import Theater
 from mwx.sim.truth import TruthLaunch, fly
+from mwx.track.scans import scans_in_arrival_order
 
 Progress = Callable[[str, float | None], None]
 
@@ -124,15 +125,10 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
     bus.subscribe(FUSED, observe)
 
     say("tracking, sharing, fusing, warning", 0.0)
-    order = np.lexsort((measurements.sensor, measurements.time, measurements.received))
-    m = measurements.take(order)
-    # Scans: consecutive rows with the same sensor and time taken.
-    boundaries = np.flatnonzero((np.diff(m.sensor) != 0) | (np.diff(m.time) != 0)) + 1
-    starts = np.concatenate([[0], boundaries])
-    stops = np.concatenate([boundaries, [len(m)]])
+    scans, m = scans_in_arrival_order(measurements)
     next_assess = math.floor(t_start / assess_interval_s) * assess_interval_s + assess_interval_s
     last_report = -1.0
-    for n, (a, b) in enumerate(zip(starts, stops, strict=True)):
+    for n, (a, b) in enumerate(scans):
         now = float(m.received[a])
         while next_assess <= now:
             for node in nodes.values():
@@ -140,14 +136,14 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
             next_assess += assess_interval_s
         sensor = int(m.sensor[a])
         node = nodes[local_index[sensor]]
-        scan = node.scan(sensor, float(m.time[a]), m.z[a:b], m.sigma[a:b], m.snr_db[a:b], m.origin[a:b])
+        scan = node.scan(m, a, b)
         node.on_scan(scan, now)
         if node.tracker is not None:
             tracks = node.tracker.tracks
             for row in range(len(tracks)):
                 key = (node.partner, node.tracker.track_id(int(tracks.number[row])))
                 log.first_detection.setdefault(key, float(tracks.first_time[row]))
-        fraction = n / max(len(starts), 1)
+        fraction = n / max(len(scans), 1)
         if fraction - last_report >= 0.05:
             say("tracking, sharing, fusing, warning", fraction)
             last_report = fraction

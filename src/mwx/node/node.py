@@ -12,13 +12,10 @@ from mwx.exchange.bus import InMemoryBus
 from mwx.exchange.messages import TrackReport
 from mwx.fuse.fusion import FusionCenter
 from mwx.geo.regions import ProtectedArea
-from mwx.sim.theater import Radar as RadarSpec
 from mwx.sim.theater import Sensor
 from mwx.track.base import Scan
-from mwx.track.initiation import InfraredInitiator, RadarInitiator
-from mwx.track.measurement import Infrared, Radar
-from mwx.track.motion import Ballistic, Boost
-from mwx.track.tracker import Tracker
+from mwx.track.scans import ScanBuilder
+from mwx.track.tracker import missile_tracker
 from mwx.warn.alerts import AlertManager, threats
 
 MAX_VELOCITY_SIGMA = 200.0  # m/s
@@ -38,39 +35,14 @@ class PartnerNode:
     ) -> None:
         self.partner = partner
         self.sensors = sensors  # this partner's sensors by their index in the theater
-        self.tracker = (
-            Tracker(
-                partner,
-                [Boost(), Ballistic()],
-                {"radar": RadarInitiator(), "infrared": InfraredInitiator()},
-            )
-            if sensors
-            else None
-        )
-        self._radar_models = {
-            i: Radar(
-                math.radians(s.site.lat), math.radians(s.site.lon), s.site.alt_m, s.sigma_range_rate_mps is not None
-            )
-            for i, s in sensors.items()
-            if isinstance(s, RadarSpec)
-        }
+        self.tracker = missile_tracker(partner) if sensors else None
+        self.scan = ScanBuilder(sensors)  # rows of Measurements → the tracker's Scan
         self.fusion = FusionCenter(partner)
         self.alerts = AlertManager(partner, areas)
         self.bus = bus
         self.record = record
         self.seq = 0
         bus.subscribe(partner, self.fusion.ingest)
-
-    def scan(
-        self, sensor: int, time: float, z: np.ndarray, sigma: np.ndarray, snr_db: np.ndarray, origin: np.ndarray
-    ) -> Scan:
-        """The tracker's view of one scan of one of this partner's sensors (rows of ``Measurements``)."""
-        if sensor in self._radar_models:
-            model = self._radar_models[sensor]
-            k = model.dim
-            feature = snr_db + 40.0 * np.log10(z[:, 0])
-            return Scan(time, sensor, "radar", model, z[:, :k], _diag(sigma[:, :k]), feature)
-        return Scan(time, sensor, "infrared", Infrared(origin[0]), z[:, 1:3], _diag(sigma[:, 1:3]))
 
     def on_scan(self, scan: Scan, received: float) -> None:
         """Track one scan of one of this partner's sensors and publish the confirmed tracks it updated."""
@@ -132,8 +104,3 @@ class PartnerNode:
                 float(crossing.time[i]),
             )
             self.alerts.evaluate(time, system.id, found)
-
-
-def _diag(sigma: np.ndarray) -> np.ndarray:
-    """Covariances (m, k, k) with the variances ``sigma²`` on the diagonal."""
-    return np.einsum("mi,ij->mij", np.square(sigma), np.eye(sigma.shape[1]))

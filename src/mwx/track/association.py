@@ -11,7 +11,10 @@
    measurements); each is solved on its own by 2-D assignment
    (``linear_sum_assignment``) on the cost ``d² + ln det S`` — the negative
    log-likelihood up to a constant, so that a tight track is not outbid by a
-   loose one (global nearest neighbour, Blackman & Popoli 1999, §6.5).
+   loose one (global nearest neighbour, Blackman & Popoli 1999, §6.5).  For
+   an IMM track the gate is passed when any mode's d² is inside it (at
+   burnout the boost mode's prediction runs ahead while the ballistic mode's
+   is right), and the cost is that of the modes' mixture likelihood.
 """
 
 from __future__ import annotations
@@ -28,12 +31,16 @@ from scipy.spatial import cKDTree
 
 @dataclass
 class Gated:
-    """Candidate pairs that passed the gate: measurement rows, track rows, d², ln det S."""
+    """Candidate pairs that passed the gate: measurement rows, track rows, assignment cost.
+
+    The cost is ``-2 ln`` of the pair's likelihood up to a constant: ``d² + ln det S``
+    for one model, or the same of the mode-probability-weighted mixture of the
+    modes' likelihoods for an IMM track.
+    """
 
     meas: NDArray[np.int64]
     track: NDArray[np.int64]
-    d2: NDArray[np.float64]
-    log_det: NDArray[np.float64]
+    cost: NDArray[np.float64]
 
 
 def candidate_pairs(
@@ -71,7 +78,7 @@ def assign(gated: Gated, n_meas: int, n_tracks: int) -> tuple[NDArray, NDArray]:
     graph = coo_matrix((np.ones(gated.meas.size), (gated.meas, n_meas + gated.track)), shape=(n_meas + n_tracks,) * 2)
     _, label = connected_components(graph, directed=False)
     pair_label = label[gated.meas]
-    cost_all = gated.d2 + gated.log_det
+    cost_all = gated.cost
     order = np.argsort(pair_label, kind="stable")
     bounds = np.flatnonzero(np.diff(pair_label[order])) + 1
     out_m, out_t = [], []

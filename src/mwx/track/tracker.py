@@ -17,8 +17,10 @@ Design
       ballistic mode carries the inverse ballistic coefficient as a state.
     * **Association** (:mod:`mwx.track.association`): coarse k-d-tree gate,
       χ² gate, clusters, 2-D assignment per cluster.
-    * **Management.** Each unexplained measurement starts a tentative track
-      (:mod:`mwx.track.initiation`).  M-of-N confirmation: a tentative track is
+    * **Management.** Unexplained measurements start tentative tracks
+      (:mod:`mwx.track.initiation`): radar reports in pairs from consecutive
+      scans of one sensor (two-point initiation, so clutter costs little),
+      infrared reports one by one.  M-of-N confirmation: a tentative track is
       confirmed once it has ``confirm_hits`` updates within ``confirm_looks``
       scans of the sensor that started it, and deleted otherwise.  A confirmed
       track is deleted when its predicted position σ exceeds
@@ -56,7 +58,8 @@ from scipy.stats import chi2
 from mwx.geo import wgs84
 from mwx.track.association import Gated, assign, candidate_pairs
 from mwx.track.base import Initiator, MotionModel, Scan
-from mwx.track.motion import POS, VEL, propagate_modes
+from mwx.track.initiation import InfraredInitiator, RadarInitiator
+from mwx.track.motion import POS, VEL, Ballistic, Boost, propagate_modes
 
 
 @dataclass
@@ -72,11 +75,21 @@ class TrackerConfig:
     tentative_limit_s: float = 30.0
     max_lag_s: float = 30.0
     split_feature_db: float = 6.0
-    switch_rates: tuple[tuple[float, ...], ...] = ((0.0, 1.0 / 60.0), (1e-4, 0.0))  # per s, mode i → j
+    # Per second, mode i → j.  Boost → ballistic only: a motor that has burnt out does not relight.
+    switch_rates: tuple[tuple[float, ...], ...] = ((0.0, 1.0 / 60.0), (0.0, 0.0))
+    #: A mode whose probability falls below this is dropped (probability 0): with no way back
+    #: into boost, a lingering 10⁻⁴ of a boost mode would otherwise keep its far wider
+    #: covariance in the output for minutes and make it needlessly conservative.
+    mode_floor: float = 1e-4
     initial_modes: dict[str, tuple[float, ...]] = field(
         default_factory=lambda: {"radar": (0.5, 0.5), "infrared": (0.95, 0.05), "position": (1.0,)}
     )
     boost_mode: int | None = 0  # index of the powered-flight mode, if any
+    earth_fixed: bool = True  # states are ECEF: delete tracks predicted under ground
+    two_point_kinds: tuple[str, ...] = ("radar",)  # scans whose reports start tracks in pairs
+    max_speed: float = 8000.0  # m/s: fastest object a pair may describe
+    max_acceleration: float = 100.0  # m/s²: boost and re-entry, for a pair's velocity spread
+    pending_max_age_s: float = 12.0  # a lone report waits at most this for its pair
 
 
 @dataclass
@@ -194,6 +207,9 @@ class Tracker:
         self._next_number = 1
         self.too_late = 0
         self.late_updates = 0
+        # Per sensor: the previous scan's unexplained reports awaiting a pair
+        # (time, positions, position covariances, traces).
+        self._pending: dict[int, tuple[float, NDArray, NDArray, NDArray]] = {}
 
     # ----------------------------------------------------------------- queries
     def track_id(self, number: int) -> str:
@@ -218,6 +234,10 @@ class Tracker:
             pi = switch_matrix(self.rates, dt)  # (n, i, j)
             c = np.einsum("nij,ni->nj", pi, mu)  # predicted mode probabilities
             w = pi * mu[:, :, None] / np.maximum(c[:, None, :], 1e-300)  # μ_{i|j}
+            # A mode nobody can enter (c = 0) starts from the mixture, so it stays finite.
+            dead = c <= 0.0
+            if dead.any():
+                w[dead.nonzero()[0], :, dead.nonzero()[1]] = mu[dead.nonzero()[0]]
             x0 = np.einsum("nij,nid->njd", w, xm)
             dx = xm[:, :, None, :] - x0[:, None, :, :]  # (n, i, j, d)
             p0 = np.einsum("nij,nijab->njab", w, pm[:, :, None] + dx[..., :, None] * dx[..., None, :])
@@ -265,8 +285,7 @@ class Tracker:
             px = np.concatenate([fx, bx])
             pp = np.concatenate([fp, bp])
             pmu = np.concatenate([fmu, tr.mu[late_rows]])
-            xc, pc = combine(px, pp, pmu)
-            gated = self._gate(scan, xc, pc)
+            gated = self._gate(scan, px, pp, pmu)
             mi, ti = assign(gated, m, rows.size)
             mi, ti = self._keep_weaker_echo(scan, gated, mi, ti, rows)
             assigned_meas[mi] = True
@@ -278,6 +297,15 @@ class Tracker:
             )
             self.late_updates += int(late.sum())
             updated = rows[ti]
+            # Tracks predicted to this scan but given nothing keep the prediction
+            # (a missed detection), so a track coasting through a gap in coverage
+            # is carried forward scan by scan instead of from its last update each time.
+            missed = np.ones(n_fwd, bool)
+            missed[ti[fwd]] = False
+            if missed.any():
+                keep_rows = fwd_rows[missed]
+                tr.xm[keep_rows], tr.Pm[keep_rows], tr.mu[keep_rows] = fx[missed], fp[missed], fmu[missed]
+                tr.t[keep_rows] = scan.time
         # M-of-N bookkeeping for tentative tracks started by this sensor (before this scan).
         looked = ~tr.confirmed & (tr.init_sensor == scan.sensor) & (tr.first_time < scan.time)
         tr.looks[looked] += 1
@@ -292,7 +320,10 @@ class Tracker:
         new = np.flatnonzero(~assigned_meas)
         if new.size and scan.kind in self.initiators:
             start = len(self.tracks)
-            added = self._initiate(scan, new)
+            if scan.kind in self.config.two_point_kinds:
+                added = self._initiate_pairs(scan, new)
+            else:
+                added = self._initiate(scan, new)
             updated = np.concatenate([updated, np.arange(start, start + added)])
         return updated
 
@@ -334,23 +365,36 @@ class Tracker:
             return model.position(scan.z), var  # type: ignore[attr-defined]
         return scan.z[:, :3], np.trace(scan.R[:, :3, :3], axis1=1, axis2=2)
 
-    def _gate(self, scan: Scan, xc: NDArray, pc: NDArray) -> Gated:
+    def _gate(self, scan: Scan, px: NDArray, pp: NDArray, pmu: NDArray) -> Gated:
+        """Gate every close (measurement, track) pair on each mode's prediction (px (n, M, d), pp, pmu)."""
         k = scan.model.dim
         gamma = gate_threshold(self.config.gate_probability, k)
         meas_pos = meas_var = None
         if scan.kind in ("radar", "position"):
             meas_pos, meas_var = self._measured_positions(scan)
+        xc, pc = combine(px, pp, pmu)
         track_var = np.trace(pc[:, POS, POS], axis1=1, axis2=2)
         mi, ti = candidate_pairs(len(scan), meas_pos, meas_var, xc[:, POS], track_var, gamma)
         if mi.size == 0:
-            return Gated(mi, ti, np.empty(0), np.empty(0))
-        z_pred, h = scan.model.predict(xc)
-        s = h[ti] @ pc[ti] @ np.swapaxes(h[ti], 1, 2) + scan.R[mi]
-        nu = scan.model.residual(scan.z[mi], z_pred[ti])
-        sign, log_det = np.linalg.slogdet(s)
-        d2 = np.einsum("pi,pi->p", nu, np.linalg.solve(s, nu[..., None])[..., 0])
-        ok = (d2 < gamma) & (sign > 0)
-        return Gated(mi[ok], ti[ok], d2[ok], log_det[ok])
+            return Gated(mi, ti, np.empty(0))
+        n_modes = px.shape[1]
+        d2 = np.empty((mi.size, n_modes))
+        log_like = np.empty((mi.size, n_modes))
+        for j in range(n_modes):
+            z_pred, h = scan.model.predict(px[:, j])
+            s = h[ti] @ pp[ti, j] @ np.swapaxes(h[ti], 1, 2) + scan.R[mi]
+            nu = scan.model.residual(scan.z[mi], z_pred[ti])
+            sign, log_det = np.linalg.slogdet(s)
+            d2[:, j] = np.einsum("pi,pi->p", nu, np.linalg.solve(s, nu[..., None])[..., 0])
+            d2[sign <= 0, j] = np.inf
+            log_like[:, j] = -0.5 * (d2[:, j] + log_det)
+        weight = np.where(pmu[ti] > 0.0, np.log(np.maximum(pmu[ti], 1e-300)), -np.inf)
+        mixture = weight + log_like
+        top = np.max(mixture, axis=1)
+        cost = -2.0 * (top + np.log(np.sum(np.exp(mixture - top[:, None]), axis=1)))
+        live = pmu[ti] > 0.0
+        ok = np.any((d2 < gamma) & live, axis=1) & np.isfinite(cost)
+        return Gated(mi[ok], ti[ok], cost[ok])
 
     def _keep_weaker_echo(
         self, scan: Scan, gated: Gated, mi: NDArray, ti: NDArray, rows: NDArray
@@ -397,7 +441,9 @@ class Tracker:
         w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
         tr.xm[rows] = new_x.reshape(n, n_modes, d)
         tr.Pm[rows] = new_p.reshape(n, n_modes, d, d)
-        tr.mu[rows] = w / w.sum(axis=1, keepdims=True)
+        mu = w / w.sum(axis=1, keepdims=True)
+        mu[mu < self.config.mode_floor] = 0.0
+        tr.mu[rows] = mu / mu.sum(axis=1, keepdims=True)
         tr.t[rows] = scan.time
         self._count_hit(scan, rows, meas)
 
@@ -430,8 +476,60 @@ class Tracker:
             tr.feature_db[rows] = np.where(np.isnan(old), f, 0.8 * old + 0.2 * f)
 
     # ----------------------------------------------------------------- management
+    def _initiate_pairs(self, scan: Scan, meas: NDArray) -> int:
+        """Two-point initiation: a track only from two unexplained reports of one sensor a scan apart.
+
+        Each report no track explains waits one scan (``_pending``); a report of
+        the sensor's next scan within ``max_speed · Δt`` (plus 4σ) of it makes a
+        tentative track whose velocity is their difference over Δt.  Clutter
+        rarely pairs up (ten false alarms per scan in a field of regard of
+        ~10⁹ km³ put one within 16 km of another about once in 10⁴ scans), so
+        it costs a k-d-tree query instead of a track each.
+        """
+        cfg = self.config
+        pos, var = self._measured_positions(scan)
+        prev = self._pending.get(scan.sensor)
+        started = 0
+        used = np.zeros(meas.size, bool)
+        if prev is not None and 0.0 < scan.time - prev[0] <= cfg.pending_max_age_s:
+            t_prev, p_prev, cov_prev, var_prev = prev
+            dt = scan.time - t_prev
+            radius = cfg.max_speed * dt + 4.0 * np.sqrt(var[meas] + var_prev.max())
+            tree = cKDTree(p_prev)
+            dist, near = tree.query(pos[meas], distance_upper_bound=float(radius.max()))
+            ok = np.isfinite(dist) & (dist <= radius)
+            # One previous report per new one: the nearest, first come first served.
+            taken: set[int] = set()
+            pairs = []
+            for k in np.flatnonzero(ok)[np.argsort(dist[ok], kind="stable")]:
+                if int(near[k]) not in taken:
+                    taken.add(int(near[k]))
+                    pairs.append((k, int(near[k])))
+            if pairs:
+                ks = np.array([k for k, _ in pairs])
+                js = np.array([j for _, j in pairs])
+                x, p = self.initiators[scan.kind].initiate(scan, meas[ks])
+                x[:, VEL] = (x[:, POS] - p_prev[js]) / dt
+                cov_new = p[:, POS, POS]
+                # Velocity from two positions, plus what an unknown acceleration of
+                # ``max_acceleration`` does over Δt.
+                p[:, VEL, VEL] = (cov_new + cov_prev[js]) / dt**2 + (cfg.max_acceleration * dt / 2.0) ** 2 * np.eye(3)
+                p[:, POS, VEL] = cov_new / dt
+                p[:, VEL, POS] = cov_new / dt
+                started = self._add(scan, meas[ks], x, p, hits=2)
+                used[ks] = True
+        rest = meas[~used]
+        if scan.time >= (prev[0] if prev is not None else -math.inf):
+            j = self.initiators[scan.kind].initiate(scan, rest)[1][:, POS, POS] if rest.size else np.empty((0, 3, 3))
+            self._pending[scan.sensor] = (scan.time, pos[rest], j, var[rest] if rest.size else np.zeros(1))
+        return started
+
     def _initiate(self, scan: Scan, meas: NDArray) -> int:
         x, p = self.initiators[scan.kind].initiate(scan, meas)
+        return self._add(scan, meas, x, p)
+
+    def _add(self, scan: Scan, meas: NDArray, x: NDArray, p: NDArray, hits: int = 1) -> int:
+        """Append tentative tracks with means ``x`` and covariances ``p`` started by ``scan.z[meas]``."""
         ok = np.all(np.isfinite(x), axis=1)
         x, p, meas = x[ok], p[ok], meas[ok]
         n = len(meas)
@@ -450,7 +548,7 @@ class Tracker:
                 np.tile(mu0, (n, 1)),
                 np.full(n, scan.time),
                 numbers,
-                np.ones(n, np.int64),
+                np.full(n, hits, np.int64),
                 np.ones(n, np.int64),
                 np.full(n, scan.sensor, np.int64),
                 np.zeros(n, bool),
@@ -474,13 +572,20 @@ class Tracker:
             + 2.0 * lag * np.trace(p[:, POS, VEL], axis1=1, axis2=2)
             + lag**2 * np.trace(p[:, VEL, VEL], axis1=1, axis2=2)
         )
-        _, _, alt = wgs84.ecef_to_geodetic(x[:, POS])
-        up = x[:, POS] / np.linalg.norm(x[:, POS], axis=1, keepdims=True)
-        climb = np.einsum("ij,ij->i", up, x[:, VEL])
-        underground = alt + np.minimum(climb, 0.0) * lag < -5e3
+        underground = np.zeros(len(tr), bool)
+        if cfg.earth_fixed:
+            _, _, alt = wgs84.ecef_to_geodetic(x[:, POS])
+            up = x[:, POS] / np.linalg.norm(x[:, POS], axis=1, keepdims=True)
+            climb = np.einsum("ij,ij->i", up, x[:, VEL])
+            underground = alt + np.minimum(climb, 0.0) * lag < -5e3
         limit = np.where(self.boosting, cfg.boost_coast_limit_s, cfg.max_coast_s)
         drop_confirmed = tr.confirmed & ((gap > limit) | (var > cfg.max_position_sigma**2) | underground)
         drop_tentative = ~tr.confirmed & (gap > cfg.tentative_limit_s)
         keep = ~(drop_confirmed | drop_tentative)
         if not keep.all():
             tr.keep(keep)
+
+
+def missile_tracker(name: str, config: TrackerConfig | None = None) -> Tracker:
+    """The tracker a partner node runs: IMM over boost and ballistic modes, radar and infrared initiation."""
+    return Tracker(name, [Boost(), Ballistic()], {"radar": RadarInitiator(), "infrared": InfraredInitiator()}, config)

@@ -1,0 +1,64 @@
+"""Sensor reports as tracker scans: the bridge from :mod:`mwx.sim.sensors` to :mod:`mwx.track`.
+
+A radar scan becomes range, azimuth, elevation (and range rate where the
+radar measures it) with the covariances the radar states and the echo
+strength ``SNR + 40 log₁₀ R`` as a feature; an infrared frame becomes the two
+nadir-frame angles from the satellite's position at that instant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mwx.sim.sensors import Measurements
+from mwx.sim.theater import Radar as RadarSpec
+from mwx.sim.theater import Sensor
+from mwx.track.base import Scan
+from mwx.track.measurement import Infrared, Radar
+
+
+def _diag(sigma: NDArray) -> NDArray:
+    return np.einsum("mi,ij->mij", np.square(sigma), np.eye(sigma.shape[1]))
+
+
+@dataclass
+class ScanBuilder:
+    """Turns rows of :class:`Measurements` of one sensor and instant into a tracker :class:`Scan`."""
+
+    sensors: dict[int, Sensor]
+    _radars: dict[int, Radar] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, s in self.sensors.items():
+            if isinstance(s, RadarSpec):
+                self._radars[i] = Radar(
+                    math.radians(s.site.lat), math.radians(s.site.lon), s.site.alt_m, s.sigma_range_rate_mps is not None
+                )
+
+    def __call__(self, m: Measurements, a: int, b: int) -> Scan:
+        sensor, time = int(m.sensor[a]), float(m.time[a])
+        if sensor in self._radars:
+            model = self._radars[sensor]
+            z = m.z[a:b, : model.dim]
+            feature = m.snr_db[a:b] + 40.0 * np.log10(z[:, 0])
+            return Scan(
+                time, sensor, "radar", model, z, _diag(m.sigma[a:b, : model.dim]), feature, float(m.received[a])
+            )
+        model = Infrared(m.origin[a])
+        return Scan(
+            time, sensor, "infrared", model, m.z[a:b, 1:3], _diag(m.sigma[a:b, 1:3]), None, float(m.received[a])
+        )
+
+
+def scans_in_arrival_order(m: Measurements) -> tuple[list[tuple[int, int]], Measurements]:
+    """``m`` sorted by arrival, and the (start, stop) row ranges of its scans (same sensor, same time taken)."""
+    ordered = m.take(np.lexsort((m.sensor, m.time, m.received)))
+    # Rows of one scan share the arrival time, so after sorting they are adjacent.
+    cut = np.flatnonzero((np.diff(ordered.sensor) != 0) | (np.diff(ordered.time) != 0)) + 1
+    starts = np.concatenate([[0], cut]).astype(int)
+    stops = np.concatenate([cut, [len(ordered)]]).astype(int)
+    return list(zip(starts.tolist(), stops.tolist(), strict=True)), ordered
