@@ -15,8 +15,8 @@ it cannot see, wide enough that the true missile lies inside it:
 * position — Cartesian position measurement, velocity zero-mean with a given σ.
 
 Missile states are 8-dimensional (:mod:`mwx.track.motion`): thrust
-acceleration prior 0 ± 30 m/s² (radar) or 20 ± 20 m/s² (infrared, the motor
-is burning), inverse ballistic coefficient 5×10⁻⁴ ± 5×10⁻⁴ m²/kg (β from
+acceleration prior 30 ± 30 m/s² (radar; it matters only in the boost mode) or
+20 ± 20 m/s² (infrared, the motor is burning), inverse ballistic coefficient 5×10⁻⁴ ± 5×10⁻⁴ m²/kg (β from
 ~1000 to ~10 000 kg/m² within 2σ).
 """
 
@@ -52,7 +52,7 @@ class RadarInitiator:
         assert isinstance(model, Radar)
         z, r = scan.z[rows], scan.R[rows]
         m = len(rows)
-        x, p = _missile_prior(m, (0.0, 30.0))
+        x, p = _missile_prior(m, (30.0, 30.0))
         x[:, POS] = model.position(z)
         j = model.position_jacobian(z)
         p[:, POS, POS] = j @ r[:, :3, :3] @ np.swapaxes(j, 1, 2)

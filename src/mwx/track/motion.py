@@ -218,7 +218,7 @@ class Boost:
     """
 
     q: float = 100.0
-    q_thrust: float = 4.0
+    q_thrust: float = 25.0
     thrust: bool = True
 
     def propagate(self, x: NDArray, dt: NDArray) -> NDArray:

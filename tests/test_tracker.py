@@ -1,0 +1,257 @@
+"""The tracker against truth: consistency (NEES), efficiency (PCRLB), identity, late reports, clutter.
+
+Monte Carlo figures use fixed seeds; bounds are the 95 % χ² bounds of the
+run-averaged NEES (Bar-Shalom, Li & Kirubarajan 2001, §5.4).
+"""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+from mwx.exercise import metrics
+from mwx.exercise.replay import frames, replay
+from mwx.geo import wgs84
+from mwx.sim import sensors
+from mwx.sim.scenario import parse_scenario, theater_of
+from mwx.sim.theater import Radar, Site
+from mwx.sim.truth import fly
+from mwx.track.association import Gated, assign
+from mwx.track.measurement import Radar as RadarModel
+from mwx.track.motion import Ballistic
+from mwx.track.tracker import TrackerConfig, missile_tracker, switch_matrix
+
+RUNS = 50
+FLIGHT = """\
+name: coast
+seed: 1
+launches:
+  - {id: M, time: 2023-01-01T00:00:00Z, site: {lat: 40.0, lon: 127.5}, azimuth_deg: 90, apogee_km: 350,
+     range_km: 1300, separating_stages: 0}
+"""
+# Two radars that see the whole coast: Pd ≈ 1 (huge reference range), no clutter, no bias.
+_COMMON = dict(revisit_s=2.0, ref_range_km=1e5, max_range_km=2500, sigma_range_m=30, sigma_az_mrad=0.5,
+               sigma_el_mrad=0.5)  # fmt: skip
+RADARS = [
+    Radar(id="A", partner="X", site=Site(lat=38.5, lon=130.0, alt_m=100), **_COMMON),
+    Radar(id="B", partner="X", site=Site(lat=41.0, lon=134.0, alt_m=100), sigma_range_rate_mps=2.0, **_COMMON),
+]
+
+
+def _coast_runs(from_launch: bool, runs: int):
+    """``runs`` runs of one ballistic flight tracked by two radars: coast-phase errors, covariances, times.
+
+    ``from_launch``: the radars report from lift-off (the track starts in boost
+    and the IMM sees burnout), else from 20 s after burnout.
+    """
+    launch = fly(parse_scenario(FLIGHT))[0]
+    obj = launch.objects[0]
+    burnout = launch.launch_time + launch.trajectory.burnout_t
+    start, end = (obj.t[0] if from_launch else burnout + 20.0), obj.t[-1]
+    per_run, first = [], None
+    for seed in range(runs):
+        run = sensors.simulate_sensors(RADARS, [obj], start, end, seed)
+        if first is None:
+            first = run.measurements
+        record = replay(missile_tracker("X"), run.measurements, dict(enumerate(RADARS)))
+        truth = obj.states_at(record.time)
+        _, _, alt = wgs84.ecef_to_geodetic(truth[:, :3])
+        # Settled (60 s into the coast, and into tracking), above the atmosphere.
+        coast = (record.time >= max(start, burnout) + 60.0) & (alt > 100e3)
+        assert len(np.unique(record.number[coast])) == 1  # one object, one track through the coast
+        per_run.append((record.time[coast], record.x[coast, :6] - truth[coast], record.P[coast, :6, :6]))
+    # The steps every run has an estimate at (all but a handful: the two radars' scans interleave).
+    times = per_run[0][0]
+    for t, _, _ in per_run[1:]:
+        times = np.intersect1d(times, t)
+    errors = np.array([e[np.isin(t, times)] for t, e, _ in per_run])
+    covs = np.array([p[np.isin(t, times)] for t, _, p in per_run])
+    return obj, errors, covs, times, first, start
+
+
+@pytest.fixture(scope="module")
+def coast_runs():
+    """Tracks started 20 s after burnout: the coast alone, for the PCRLB (20 runs)."""
+    return _coast_runs(False, 20)
+
+
+@pytest.mark.slow
+def test_coast_nees_lies_within_its_95_percent_bounds() -> None:
+    _, errors, covs, _, _, _ = _coast_runs(True, RUNS)
+    nees = metrics.nees(errors, covs)  # (runs, steps)
+    averaged = nees.mean(axis=0)
+    low, high = metrics.chi2_bounds(6, RUNS)
+    inside = np.mean((averaged >= low) & (averaged <= high))
+    # 95 % bounds: about 95 % of the steps inside; 90 % leaves room for the steps' correlation.
+    assert inside >= 0.90, (inside, averaged.mean(), low, high)
+    assert low <= averaged.mean() <= high
+
+
+def _pcrlb(obj, measurements, start: float, times: np.ndarray) -> np.ndarray:
+    """Position bound √tr(J⁻¹)_pos at ``times`` for the scans of ``measurements`` along the truth."""
+    scan_times = np.unique(measurements.time)
+    truth = obj.states_at(scan_times)
+    model = Ballistic()
+    padded = np.concatenate([truth, np.zeros((len(truth), 2))], axis=1)
+    models = [
+        RadarModel(math.radians(r.site.lat), math.radians(r.site.lon), r.site.alt_m, r.sigma_range_rate_mps is not None)
+        for r in RADARS
+    ]
+
+    def transition(x: np.ndarray, dt: np.ndarray) -> np.ndarray:
+        x8 = np.concatenate([x, np.zeros((len(x), 2))], axis=1)
+        return model.transition(x8, dt)[:, :6, :6]
+
+    def noise(x: np.ndarray, dt: np.ndarray) -> np.ndarray:
+        x8 = np.concatenate([x, np.zeros((len(x), 2))], axis=1)
+        return model.noise(x8, dt)[:, :6, :6]
+
+    def jacobians(k: int, x: np.ndarray) -> list:
+        rows = np.flatnonzero(measurements.time == scan_times[k])
+        out = []
+        for row in rows:
+            m = models[int(measurements.sensor[row])]
+            _, h = m.predict(padded[k : k + 1])
+            sigma = measurements.sigma[row, : m.dim]
+            out.append((h[0, :, :6], np.diag(sigma**2)))
+        return out
+
+    # The tracker's prior: velocity σ 4 km/s per axis, position unknown.
+    j0 = np.diag([1e-12] * 3 + [1.0 / 4000.0**2] * 3)
+    bounds = metrics.pcrlb(truth, scan_times, transition, noise, jacobians, j0)
+    rms = metrics.rms_bound(bounds)
+    return rms[np.searchsorted(scan_times, times)]
+
+
+@pytest.mark.slow
+def test_coast_position_rmse_is_within_1_3_of_the_pcrlb(coast_runs) -> None:
+    obj, errors, _, times, first, start = coast_runs
+    rmse = metrics.rmse(np.swapaxes(errors[:, :, :3], 0, 1))
+    bound = _pcrlb(obj, first, start, times)
+    ratio = rmse / bound
+    # The RMSE of 50 runs scatters by ~10 % about its mean: judge the coast as a whole.
+    assert float(np.sqrt(np.mean(rmse**2) / np.mean(bound**2))) < 1.3, ratio
+    assert np.median(ratio) < 1.3
+
+
+# ----------------------------------------------------------------- identity at separation
+SEPARATION = """\
+name: separation
+seed: 3
+launches:
+  - {id: S, time: 2022-10-03T22:22:47Z, site: {lat: 40.61, lon: 126.43}, azimuth_deg: 84.2, apogee_km: 970,
+     range_km: 4500, separating_stages: 1}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the weaker-echo rule looks only inside the track's gate: when the re-entry body and the stage "
+    "resolve (~70 s after burnout at 3 m/s) the body's echo is already outside the settled track's gate, so the "
+    "track stays on the (stronger) stage and the body gets a new track; a wider split radius was tried and "
+    "broke tracks at resolution (the tracking issue stays open on this)",
+)
+def test_the_warhead_keeps_its_track_when_the_stage_separates() -> None:
+    scenario = parse_scenario(SEPARATION)
+    theater = theater_of(scenario)
+    launch = fly(scenario)[0]
+    rv, stage = launch.objects
+    # The US forward radars see the separation; Pd ≈ 1 so the test is about identity, not detection.
+    us = {
+        i: msgspec.structs.replace(s, ref_range_km=1e5, false_alarms_per_scan=0.0)
+        for i, s in enumerate(theater.sensors)
+        if s.partner == "US" and s.kind == "radar"
+    }
+    run = sensors.simulate_sensors(list(us.values()), [rv, stage], launch.launch_time, stage.t[-1], 3)
+    record = replay(missile_tracker("US"), run.measurements, dict(enumerate(us.values())))
+    burnout = launch.launch_time + launch.trajectory.burnout_t
+    times = np.arange(burnout - 60.0, rv.t[-1] - 30.0, 5.0)
+    result = metrics.siap(frames(record, [rv, stage], times))
+    assert result.track_number_changes["S/RV"] == 0, result.track_number_changes
+    # Before separation the one track follows the missile; after it, the warhead keeps that number.
+    assoc = metrics.associate(frames(record, [rv, stage], times))
+    before = {t for a, time in zip(assoc, times, strict=True) if time < burnout for t, o in a.items() if o == "S/RV"}
+    after = {
+        t for a, time in zip(assoc, times, strict=True) if time > burnout + 200 for t, o in a.items() if o == "S/RV"
+    }
+    assert before and after and before & after
+    stage_tracks = {t for a in assoc for t, o in a.items() if o == "S/S1"}
+    assert stage_tracks and not stage_tracks & after  # the stage has a track of its own
+
+
+# ----------------------------------------------------------------- late and out-of-order reports
+def test_late_reports_are_used_and_help(coast_runs) -> None:
+    obj, _, _, _, _, start = coast_runs
+    jittery = [msgspec.structs.replace(r, latency_jitter_s=3.0) for r in RADARS]
+    end = start + 300.0
+    cases = {"in order": (RADARS, 30.0), "late, used": (jittery, 30.0), "late, dropped": (jittery, 0.0)}
+    rms, late_updates, dropped = {}, {}, {}
+    for name, (radars, max_lag) in cases.items():
+        squares, late_updates[name], dropped[name] = [], 0, 0
+        for seed in range(6):
+            run = sensors.simulate_sensors(radars, [obj], start, end, 100 + seed)
+            tracker = missile_tracker("X", TrackerConfig(max_lag_s=max_lag))
+            record = replay(tracker, run.measurements, dict(enumerate(radars)))
+            keep = (record.time >= start + 60.0) & (record.time <= end - 10.0)
+            err = record.x[keep, :3] - obj.states_at(record.time[keep])[:, :3]
+            squares.append(np.mean(np.sum(err**2, axis=1)))
+            late_updates[name] += tracker.late_updates
+            dropped[name] += tracker.too_late
+        rms[name] = float(np.sqrt(np.mean(squares)))
+    # With 3 s of jitter against 2 s scans about a third of the scans arrive after a later one.
+    assert late_updates["late, used"] > 300 and dropped["late, used"] == 0
+    assert late_updates["in order"] == 0 and dropped["late, dropped"] > 300
+    assert rms["late, used"] < rms["late, dropped"], rms
+    assert rms["late, used"] < 1.3 * rms["in order"], rms
+
+
+# ----------------------------------------------------------------- infrared launch detection
+def test_space_infrared_alone_detects_the_launch_in_boost() -> None:
+    scenario = parse_scenario(SEPARATION)
+    theater = theater_of(scenario)
+    launch = fly(scenario)[0]
+    ir = {i: s for i, s in enumerate(theater.sensors) if s.kind == "infrared"}
+    run = sensors.simulate_sensors(list(ir.values()), launch.objects, launch.launch_time, launch.impact_time, 5)
+    record = replay(missile_tracker("US"), run.measurements, dict(enumerate(ir.values())))
+    first_report = float(run.measurements.time.min())
+    assert record.time.size and record.time.min() <= first_report + 15.0  # confirmed within a few frames
+    assert record.boosting.mean() > 0.9  # infrared sees burning motors: the tracks say so
+    truth = launch.objects[0].states_at(record.time)
+    err = record.x[:, :3] - truth[:, :3]
+    nees = metrics.nees(err, record.P[:, :3, :3])
+    assert np.mean(nees < 16.3) > 0.95  # χ²(3) 99.9 %: the stated uncertainty covers the truth
+
+
+# ----------------------------------------------------------------- building blocks
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 8), st.integers(0, 2**32 - 1))
+def test_clustered_assignment_equals_one_global_assignment(m: int, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    gate = rng.random((m, n)) < 0.4
+    cost = rng.random((m, n)) * 10.0
+    mi, ti = np.nonzero(gate)
+    got_m, got_t = assign(Gated(mi, ti, cost[mi, ti]), m, n)
+    got = sorted(zip(got_m.tolist(), got_t.tolist(), strict=True))
+    # Reference: one assignment on the whole matrix, gated pairs only.
+    big = 1e6
+    full = np.where(gate, cost, big)
+    rows, cols = linear_sum_assignment(full)
+    want = sorted((int(r), int(c)) for r, c in zip(rows, cols, strict=True) if gate[r, c])
+    assert len(got) == len(want)
+    assert math.isclose(sum(cost[r, c] for r, c in got), sum(cost[r, c] for r, c in want), rel_tol=1e-9)
+
+
+@given(st.floats(0.0, 600.0))
+def test_mode_switch_probabilities_are_stochastic(dt: float) -> None:
+    rates = np.array([[0.0, 1.0 / 60.0], [0.0, 0.0]])
+    pi = switch_matrix(rates, np.array([dt]))[0]
+    np.testing.assert_allclose(pi.sum(axis=1), 1.0)
+    assert np.all(pi >= 0.0)
+    assert math.isclose(pi[0, 0], math.exp(-dt / 60.0), rel_tol=1e-9)  # boost survives as e^(-t/60)
+    assert pi[1, 0] == 0.0  # no way back into boost
