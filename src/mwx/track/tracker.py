@@ -37,6 +37,9 @@ Design
       body keeps the track and the stage gets a new one.  The track's
       prediction is widened by the offset between the echoes before the update
       (a hand-over, not a pull between two objects).
+    * **Duplicates** — a track that lost its object for a few scans and the
+      new track started on it meanwhile — are merged into the older number
+      (χ²(6) at the gate probability on position and velocity, within ``merge_radius``).
     * **Late and out-of-order reports** are used, not dropped: a scan older
       than a track's last update updates it by retrodiction (Bar-Shalom's
       one-step "B1" approximation: the state and covariance are carried back
@@ -78,6 +81,7 @@ class TrackerConfig:
     max_lag_s: float = 30.0
     split_feature_db: float = 6.0
     split_radius: float = 2e3  # m
+    merge_radius: float = 2e3  # m: duplicates closer than this are tested for merging
     separation_speed: float = 10.0  # m/s: relative speed of separated objects (velocity widening at hand-over)
     # Per second, mode i → j.  Boost → ballistic only: a motor that has burnt out does not relight.
     switch_rates: tuple[tuple[float, ...], ...] = ((0.0, 1.0 / 60.0), (0.0, 0.0))
@@ -212,6 +216,7 @@ class Tracker:
         self.too_late = 0
         self.late_updates = 0
         self.handovers = 0  # identities handed to a weaker echo at a separation
+        self.merges = 0  # duplicate tracks folded into one
         # Per sensor: the previous scan's unexplained reports awaiting a pair
         # (time, positions, position covariances, traces).
         self._pending: dict[int, tuple[float, NDArray, NDArray, NDArray]] = {}
@@ -330,7 +335,52 @@ class Tracker:
             else:
                 added = self._initiate(scan, new)
             updated = np.concatenate([updated, np.arange(start, start + added)])
-        return updated
+        return self._merge_duplicates(scan.time, updated)
+
+    def _merge_duplicates(self, time: float, updated: NDArray) -> NDArray:
+        """Fold confirmed tracks that describe one object into the oldest number; return ``updated`` remapped.
+
+        A track that loses its object for a few scans (a missed gate in boost, a
+        hand-over) and a new track started meanwhile on the same object are
+        duplicates: their positions and velocities agree within the χ²(6) quantile
+        gate (the association gate's probability) and their positions within ``merge_radius``.  The survivor keeps
+        the state of whichever was updated last (the better one) and the number,
+        first time and hits of the older, so the object's track number does not
+        change.
+        """
+        tr = self.tracks
+        confirmed = np.flatnonzero(tr.confirmed)
+        if confirmed.size < 2:
+            return updated
+        x, p = combine(tr.xm[confirmed], tr.Pm[confirmed], tr.mu[confirmed])
+        lag = time - tr.t[confirmed]
+        pos = x[:, POS] + lag[:, None] * x[:, VEL]
+        pairs = cKDTree(pos).query_pairs(self.config.merge_radius, output_type="ndarray")
+        if pairs.size == 0:
+            return updated
+        a, b = confirmed[pairs[:, 0]], confirmed[pairs[:, 1]]
+        ia, ib = pairs[:, 0], pairs[:, 1]
+        delta = np.concatenate([pos[ia] - pos[ib], x[ia, VEL] - x[ib, VEL]], axis=1)
+        s = p[ia, :6, :6] + p[ib, :6, :6]
+        d2 = np.einsum("pi,pi->p", delta, np.linalg.solve(s, delta[..., None])[..., 0])
+        same = d2 < gate_threshold(self.config.gate_probability, 6)
+        if not same.any():
+            return updated
+        drop = np.zeros(len(tr), bool)
+        for i, j in zip(a[same], b[same], strict=True):
+            if drop[i] or drop[j]:
+                continue
+            old, new = (i, j) if tr.number[i] < tr.number[j] else (j, i)
+            keep, gone = (new, old) if tr.last_update[new] >= tr.last_update[old] else (old, new)
+            if keep != old:  # the newer estimate survives under the older identity
+                tr.number[keep], tr.first_time[keep] = tr.number[old], tr.first_time[old]
+            tr.hits[keep] = tr.hits[i] + tr.hits[j]
+            drop[gone] = True
+            self.merges += 1
+        keep_mask = ~drop
+        remap = np.cumsum(keep_mask) - 1
+        tr.keep(keep_mask)
+        return remap[updated[keep_mask[updated]]]
 
     def _near(self, scan: Scan, fwd_rows: NDArray, late_rows: NDArray) -> tuple[NDArray, NDArray]:
         """The tracks that may explain some measurement of the scan, by a cheap straight-line prediction.
