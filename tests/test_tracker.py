@@ -224,6 +224,25 @@ def test_space_infrared_alone_detects_the_launch_in_boost() -> None:
     assert np.mean(nees < 16.3) > 0.95  # χ²(3) 99.9 %: the stated uncertainty covers the truth
 
 
+# ----------------------------------------------------------------- clutter, misses, biases
+@pytest.mark.slow
+def test_cluttered_salvo_is_tracked_without_losing_a_warhead() -> None:
+    """The tracking issue's robustness bar, on ``benchmarks/tracking_salvo.py``'s scenario."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "tracking_salvo.py"
+    spec = importlib.util.spec_from_file_location("tracking_salvo", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    r = module.evaluate()
+    assert r["false_alarms"] > 50_000  # ten per scan per radar, as the bar asks
+    assert len(r["warheads"]) == 20 and r["missed"] == []
+    assert max(r["siap"].track_number_changes.values()) <= 1, r["siap"].track_number_changes
+    assert r["siap"].spuriousness < 0.05
+
+
 # ----------------------------------------------------------------- building blocks
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 8), st.integers(1, 8), st.integers(0, 2**32 - 1))
