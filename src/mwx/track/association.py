@@ -74,6 +74,9 @@ def assign(gated: Gated, n_meas: int, n_tracks: int) -> tuple[NDArray, NDArray]:
     """Global-nearest-neighbour pairs (measurement rows, track rows), cluster by cluster."""
     if gated.meas.size == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
+    # Fast path: every measurement and every track in at most one pair (objects far apart).
+    if np.unique(gated.meas).size == gated.meas.size and np.unique(gated.track).size == gated.track.size:
+        return gated.meas.copy(), gated.track.copy()
     # Bipartite graph: measurements are nodes 0..m-1, tracks m..m+n-1.
     graph = coo_matrix((np.ones(gated.meas.size), (gated.meas, n_meas + gated.track)), shape=(n_meas + n_tracks,) * 2)
     _, label = connected_components(graph, directed=False)

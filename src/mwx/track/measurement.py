@@ -76,7 +76,7 @@ class Radar:
 
     def position(self, z: NDArray) -> NDArray:
         """ECEF positions (m, 3) of measurements (m, ≥3)."""
-        return wgs84.enu_to_ecef(wgs84.aer_to_enu(z[:, 1], z[:, 2], z[:, 0]), self.lat, self.lon, self.alt)
+        return self.site + wgs84.aer_to_enu(z[:, 1], z[:, 2], z[:, 0]) @ self.enu
 
     def position_jacobian(self, z: NDArray) -> NDArray:
         """∂(ECEF position)/∂(range, az, el) (m, 3, 3)."""

@@ -158,6 +158,8 @@ class TrackTable:
 
 def combine(xm: NDArray, pm: NDArray, mu: NDArray) -> tuple[NDArray, NDArray]:
     """IMM output: the mixture's mean and covariance over modes."""
+    if xm.shape[1] == 1:
+        return xm[:, 0], pm[:, 0]
     x = np.einsum("nm,nmd->nd", mu, xm)
     dx = xm - x[:, None, :]
     p = np.einsum("nm,nmij->nij", mu, pm + dx[:, :, :, None] * dx[:, :, None, :])
@@ -217,6 +219,8 @@ class Tracker:
         self.late_updates = 0
         self.handovers = 0  # identities handed to a weaker echo at a separation
         self.merges = 0  # duplicate tracks folded into one
+        self._positions_of: Scan | None = None
+        self._positions: tuple[NDArray, NDArray] = (np.empty((0, 3)), np.empty(0))
         # Per sensor: the previous scan's unexplained reports awaiting a pair
         # (time, positions, position covariances, traces).
         self._pending: dict[int, tuple[float, NDArray, NDArray, NDArray]] = {}
@@ -291,7 +295,12 @@ class Tracker:
         assigned_meas = np.zeros(m, bool)
         if rows.size and m:
             fx, fp, fmu = self._predict_forward(fwd_rows, scan.time)
-            bx, bp, bf = self._retrodict(late_rows, scan.time)
+            if late_rows.size:
+                bx, bp, bf = self._retrodict(late_rows, scan.time)
+            else:
+                d = self.dim
+                bx, bp, bf = (np.empty((0, len(self.modes), d)), np.empty((0, len(self.modes), d, d)),
+                              np.empty((0, len(self.modes), d, d)))  # fmt: skip
             px = np.concatenate([fx, bx])
             pp = np.concatenate([fp, bp])
             pmu = np.concatenate([fmu, tr.mu[late_rows]])
@@ -412,7 +421,13 @@ class Tracker:
         return fwd_rows[near[:n_fwd]], late_rows[near[n_fwd:]]
 
     def _measured_positions(self, scan: Scan) -> tuple[NDArray, NDArray]:
-        """Positions (m, 3) of a radar or position scan's reports and traces of their covariances."""
+        """Positions (m, 3) of a radar or position scan's reports and traces of their covariances (cached per scan)."""
+        if self._positions_of is scan:
+            return self._positions
+        self._positions_of, self._positions = scan, self._compute_positions(scan)
+        return self._positions
+
+    def _compute_positions(self, scan: Scan) -> tuple[NDArray, NDArray]:
         if scan.kind == "radar":
             model = scan.model
             j = model.position_jacobian(scan.z)  # type: ignore[attr-defined]
