@@ -75,7 +75,7 @@ class TrackerConfig:
     confirm_hits: int = 3
     confirm_looks: int = 5
     boost_coast_limit_s: float = 20.0
-    max_coast_s: float = 600.0
+    max_coast_s: float = 3600.0  # a coasting missile may be out of every radar's view for half an hour (ICBM)
     max_position_sigma: float = 20e3  # m
     tentative_limit_s: float = 30.0
     max_lag_s: float = 30.0
