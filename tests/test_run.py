@@ -170,6 +170,13 @@ def test_metrics_and_report(small_runs: tuple[Path, Path]) -> None:
     per = metrics["launches"][0]["per_partner"]
     assert per["fused"]["impact_error_km"] < 20
     assert metrics["run"]["measurements"] > 50
+    # Tracking quality per partner and fused: every object tracked somewhere, no clutter track.
+    tracking = metrics["tracking"]
+    assert "fused" in tracking and set(tracking) <= {"KR", "JP", "US", "fused"}
+    for figures in tracking.values():
+        assert 0.0 < figures["completeness"] <= 1.0 and figures["ambiguity"] >= 1.0
+        assert figures["spuriousness"] < 0.05
+        assert 0.0 < figures["gospa_rms_m"] <= 10e3 / math.sqrt(2.0) * 2.0  # at most ~2 objects missed at c
     html = (small_runs[0] / "report.html").read_text()
     assert "data:image/png;base64," in html and "S1" in html
 

@@ -12,6 +12,8 @@ import numpy as np
 from pyproj import Geod
 
 from mwx.assess.events import classify, equivalent_range_km
+from mwx.exercise import metrics
+from mwx.exercise.replay import ReplayRecord, frames
 from mwx.exercise.run import FUSED, RunResult
 from mwx.geo import regions, wgs84
 from mwx.sim.truth import TruthLaunch
@@ -293,6 +295,7 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
             "missed": len(missed),
             "threatened": sorted([list(t) for t in threatened]),
         },
+        "tracking": tracking_metrics(result),
         "run": {
             "wall_time_s": _r(result.wall_time_s, 2),
             "measurements": len(result.measurements),
@@ -300,6 +303,62 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
             "bus_bytes": result.bus.bytes,
         },
     }
+
+
+def tracking_metrics(result: RunResult, step_s: float = 5.0) -> dict:
+    """Per partner (and ``fused``): SIAP, GOSPA and NEES of the published tracks against the truth objects.
+
+    Frames every ``step_s`` seconds from the first launch to the last impact
+    (see :func:`mwx.exercise.replay.frames`); GOSPA with c = 10 km, p = α = 2;
+    NEES over position and velocity of each published state against the truth
+    object its track is associated with (persistence association, 10 km).
+    """
+    objects = [o for launch in result.truth for o in launch.objects]
+    t0 = min(launch.launch_time for launch in result.truth)
+    t1 = max(launch.impact_time for launch in result.truth)
+    times = np.arange(t0, t1, step_s)
+    by_partner: dict[str, list] = {}
+    for row in result.log.rows:
+        by_partner.setdefault(row[1], []).append(row)
+    out = {}
+    for partner, rows in by_partner.items():
+        numbers = {tid: k for k, tid in enumerate(sorted({r[2] for r in rows}))}
+        record = ReplayRecord(
+            np.array([r[0] for r in rows]),
+            np.array([numbers[r[2]] for r in rows], np.int64),
+            np.array([r[3] for r in rows]),
+            np.array([r[4] for r in rows]),
+            np.array([r[5] for r in rows], bool),
+            0,
+            0.0,
+        )
+        fr = frames(record, objects, times)
+        siap = metrics.siap(fr)
+        gospa = metrics.gospa_series([f.truth_xyz for f in fr], [f.track_xyz for f in fr])
+        # NEES of published states against the object their track is associated with.
+        ids = {o.id: o for o in objects}
+        owner = {}
+        for assoc in metrics.associate(fr):
+            for track, obj in assoc.items():
+                owner.setdefault(track, obj)
+        nees = []
+        for k in range(len(record.time)):
+            obj = owner.get(int(record.number[k]))
+            if obj is None:
+                continue
+            truth = ids[obj].states_at(record.time[k : k + 1])[0]
+            if np.isfinite(truth[0]):
+                nees.append(float(metrics.nees(record.x[k] - truth, record.P[k])))
+        out[partner] = {
+            "completeness": _r(siap.completeness, 4),
+            "ambiguity": _r(siap.ambiguity, 4),
+            "spuriousness": _r(siap.spuriousness, 4),
+            "position_accuracy_m": _r(siap.position_accuracy, 1),
+            "max_track_number_changes": max(siap.track_number_changes.values(), default=0),
+            "gospa_rms_m": _r(gospa.rms_distance, 1),
+            "nees_median": _r(float(np.median(nees)), 3) if nees else None,
+        }
+    return out
 
 
 def _true_equivalent_range_km(launch: TruthLaunch) -> float:

@@ -30,7 +30,11 @@ class ScanBuilder:
     """Turns rows of :class:`Measurements` of one sensor and instant into a tracker :class:`Scan`."""
 
     sensors: dict[int, Sensor]
+    #: Add each radar's registration-bias variance (its calibration accuracy, which its owner
+    #: knows) to the noise it states: a bias the filter does not estimate is noise to it.
+    bias_as_noise: bool = True
     _radars: dict[int, Radar] = field(default_factory=dict)
+    _bias_var: dict[int, NDArray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for i, s in self.sensors.items():
@@ -38,6 +42,8 @@ class ScanBuilder:
                 self._radars[i] = Radar(
                     math.radians(s.site.lat), math.radians(s.site.lon), s.site.alt_m, s.sigma_range_rate_mps is not None
                 )
+                bias = np.square(np.array([*s.bias_sigma, 0.0])) if self.bias_as_noise else np.zeros(4)
+                self._bias_var[i] = bias[: self._radars[i].dim]
 
     def __call__(self, m: Measurements, a: int, b: int) -> Scan:
         sensor, time = int(m.sensor[a]), float(m.time[a])
@@ -45,9 +51,8 @@ class ScanBuilder:
             model = self._radars[sensor]
             z = m.z[a:b, : model.dim]
             feature = m.snr_db[a:b] + 40.0 * np.log10(z[:, 0])
-            return Scan(
-                time, sensor, "radar", model, z, _diag(m.sigma[a:b, : model.dim]), feature, float(m.received[a])
-            )
+            r = _diag(m.sigma[a:b, : model.dim]) + np.diag(self._bias_var[sensor])
+            return Scan(time, sensor, "radar", model, z, r, feature, float(m.received[a]))
         model = Infrared(m.origin[a])
         return Scan(
             time, sensor, "infrared", model, m.z[a:b, 1:3], _diag(m.sigma[a:b, 1:3]), None, float(m.received[a])
