@@ -227,7 +227,12 @@ def test_space_infrared_alone_detects_the_launch_in_boost() -> None:
 # ----------------------------------------------------------------- clutter, misses, biases
 @pytest.mark.slow
 def test_cluttered_salvo_is_tracked_without_losing_a_warhead() -> None:
-    """The tracking issue's robustness bar, on ``benchmarks/tracking_salvo.py``'s scenario."""
+    """The tracking issue's robustness bar, on ``benchmarks/tracking_salvo.py``'s scenario (seed 5).
+
+    Only at this seed: with seeds 6 and 8 a warhead gets 3 and 7 track-number changes (duplicate
+    tracks built from different radars' biased reports), which is why the tracking issue stays
+    open; this test guards what is reached, not the bar in general.
+    """
     import importlib.util
     from pathlib import Path
 
