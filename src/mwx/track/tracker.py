@@ -16,7 +16,12 @@ Design
       them, which is what IMM models; drag needs no third mode because the
       ballistic mode carries the inverse ballistic coefficient as a state.
     * **Association** (:mod:`mwx.track.association`): coarse k-d-tree gate,
-      χ² gate, clusters, 2-D assignment per cluster.
+      χ² gate, clusters, 2-D assignment per cluster.  The gate always allows
+      ``gate_floor_sigma`` of position spread (radars' registration biases,
+      which no track estimates, put one object's reports from two radars a few
+      hundred metres apart), and the cost adds the squared mismatch of echo
+      strength over ``feature_sigma_db`` (feature-aided: a re-entry body and
+      its stage, close for minutes, differ by ~13 dB).
     * **Management.** Unexplained measurements start tentative tracks
       (:mod:`mwx.track.initiation`): radar reports in pairs from consecutive
       scans of one sensor (two-point initiation, so clutter costs little),
@@ -72,6 +77,7 @@ class TrackerConfig:
     """What a tracker needs besides its models; the defaults are those of missile tracking."""
 
     gate_probability: float = 0.9999
+    gate_floor_sigma: float = 300.0  # m: position spread always allowed in the gate (unestimated biases)
     confirm_hits: int = 3
     confirm_looks: int = 5
     boost_coast_limit_s: float = 20.0
@@ -80,6 +86,7 @@ class TrackerConfig:
     tentative_limit_s: float = 30.0
     max_lag_s: float = 30.0
     split_feature_db: float = 6.0
+    feature_sigma_db: float = 3.0  # spread of one object's echo strength, for feature-aided assignment
     split_radius: float = 2e3  # m
     merge_radius: float = 2e3  # m: duplicates closer than this are tested for merging
     separation_speed: float = 10.0  # m/s: relative speed of separated objects (velocity widening at hand-over)
@@ -304,7 +311,7 @@ class Tracker:
             px = np.concatenate([fx, bx])
             pp = np.concatenate([fp, bp])
             pmu = np.concatenate([fmu, tr.mu[late_rows]])
-            gated = self._gate(scan, px, pp, pmu)
+            gated = self._gate(scan, px, pp, pmu, rows)
             mi, ti = assign(gated, m, rows.size)
             mi = self._keep_weaker_echo(scan, mi, ti, rows, px, pp, n_fwd)
             assigned_meas[mi] = True
@@ -435,7 +442,7 @@ class Tracker:
             return model.position(scan.z), var  # type: ignore[attr-defined]
         return scan.z[:, :3], np.trace(scan.R[:, :3, :3], axis1=1, axis2=2)
 
-    def _gate(self, scan: Scan, px: NDArray, pp: NDArray, pmu: NDArray) -> Gated:
+    def _gate(self, scan: Scan, px: NDArray, pp: NDArray, pmu: NDArray, rows: NDArray | None = None) -> Gated:
         """Gate every close (measurement, track) pair on each mode's prediction (px (n, M, d), pp, pmu)."""
         k = scan.model.dim
         gamma = gate_threshold(self.config.gate_probability, k)
@@ -450,9 +457,13 @@ class Tracker:
         n_modes = px.shape[1]
         d2 = np.empty((mi.size, n_modes))
         log_like = np.empty((mi.size, n_modes))
+        floor = self.config.gate_floor_sigma**2
         for j in range(n_modes):
             z_pred, h = scan.model.predict(px[:, j])
-            s = h[ti] @ pp[ti, j] @ np.swapaxes(h[ti], 1, 2) + scan.R[mi]
+            hp = h[ti][:, :, :3]
+            # A floor on the position spread the gate allows: radars' registration biases, which
+            # no track estimates, put one object's reports from two radars that far apart.
+            s = h[ti] @ pp[ti, j] @ np.swapaxes(h[ti], 1, 2) + scan.R[mi] + floor * hp @ np.swapaxes(hp, 1, 2)
             nu = scan.model.residual(scan.z[mi], z_pred[ti])
             sign, log_det = np.linalg.slogdet(s)
             d2[:, j] = np.einsum("pi,pi->p", nu, np.linalg.solve(s, nu[..., None])[..., 0])
@@ -464,6 +475,12 @@ class Tracker:
         cost = -2.0 * (top + np.log(np.sum(np.exp(mixture - top[:, None]), axis=1)))
         live = pmu[ti] > 0.0
         ok = np.any((d2 < gamma) & live, axis=1) & np.isfinite(cost)
+        if scan.feature_db is not None:
+            # Feature-aided: an echo much stronger or weaker than the track's usual one costs more
+            # (a re-entry body and its stage differ by ~13 dB), so close objects keep their tracks.
+            track_feature = self.tracks.feature_db[rows[ti]] if rows is not None else np.full(ti.size, np.nan)
+            mismatch = (scan.feature_db[mi] - track_feature) / self.config.feature_sigma_db
+            cost = cost + np.where(np.isnan(mismatch), 0.0, mismatch**2)
         return Gated(mi[ok], ti[ok], cost[ok])
 
     def _keep_weaker_echo(
