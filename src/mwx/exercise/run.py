@@ -42,9 +42,18 @@ class TrackLog:
     first_detection: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def record(
-        self, partner: str, track_id: str, time: float, x: np.ndarray, p: np.ndarray, boosting: bool = False
+        self,
+        partner: str,
+        track_id: str,
+        time: float,
+        x: np.ndarray,
+        p: np.ndarray,
+        boosting: bool = False,
+        first_detection: float | None = None,
     ) -> None:
         self.rows.append((time, partner, track_id, np.array(x, float), np.array(p, float), boosting))
+        if first_detection is not None:
+            self.first_detection.setdefault((partner, track_id), first_detection)
 
     def histories(self) -> dict[tuple[str, str], History]:
         grouped: dict[tuple[str, str], list] = defaultdict(list)
@@ -138,11 +147,6 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
         node = nodes[local_index[sensor]]
         scan = node.scan(m, a, b)
         node.on_scan(scan, now)
-        if node.tracker is not None:
-            tracks = node.tracker.tracks
-            for row in range(len(tracks)):
-                key = (node.partner, node.tracker.track_id(int(tracks.number[row])))
-                log.first_detection.setdefault(key, float(tracks.first_time[row]))
         fraction = n / max(len(scans), 1)
         if fraction - last_report >= 0.05:
             say("tracking, sharing, fusing, warning", fraction)

@@ -19,7 +19,8 @@ from mwx.track.tracker import missile_tracker
 from mwx.warn.alerts import AlertManager, threats
 
 MAX_VELOCITY_SIGMA = 200.0  # m/s
-Recorder = Callable[[str, str, float, np.ndarray, np.ndarray, bool], None]
+# (partner, track id, time, state, covariance, boosting, first detection time)
+Recorder = Callable[[str, str, float, np.ndarray, np.ndarray, bool, float], None]
 
 
 class PartnerNode:
@@ -57,7 +58,15 @@ class PartnerNode:
         for k, row in enumerate(rows):
             track_id = self.tracker.track_id(int(tracks.number[row]))
             state, cov = x[k, :6], p[k, :6, :6]
-            self.record(self.partner, track_id, float(tracks.t[row]), state, cov, bool(boosting[k]))
+            self.record(
+                self.partner,
+                track_id,
+                float(tracks.t[row]),
+                state,
+                cov,
+                bool(boosting[k]),
+                float(tracks.first_time[row]),
+            )
             report = TrackReport(
                 sender=self.partner,
                 seq=self.seq,

@@ -227,7 +227,7 @@ class Tracker:
         self.handovers = 0  # identities handed to a weaker echo at a separation
         self.merges = 0  # duplicate tracks folded into one
         self._positions_of: Scan | None = None
-        self._positions: tuple[NDArray, NDArray] = (np.empty((0, 3)), np.empty(0))
+        self._positions: tuple[NDArray, NDArray, NDArray] = (np.empty((0, 3)), np.empty((0, 3, 3)), np.empty(0))
         # Per sensor: the previous scan's unexplained reports awaiting a pair
         # (time, positions, position covariances, traces).
         self._pending: dict[int, tuple[float, NDArray, NDArray, NDArray]] = {}
@@ -428,19 +428,23 @@ class Tracker:
         return fwd_rows[near[:n_fwd]], late_rows[near[n_fwd:]]
 
     def _measured_positions(self, scan: Scan) -> tuple[NDArray, NDArray]:
-        """Positions (m, 3) of a radar or position scan's reports and traces of their covariances (cached per scan)."""
-        if self._positions_of is scan:
-            return self._positions
-        self._positions_of, self._positions = scan, self._compute_positions(scan)
-        return self._positions
+        """Positions (m, 3) of a radar or position scan's reports and traces of their covariances."""
+        pos, _, var = self._positions_and_covariances(scan)
+        return pos, var
 
-    def _compute_positions(self, scan: Scan) -> tuple[NDArray, NDArray]:
-        if scan.kind == "radar":
-            model = scan.model
-            j = model.position_jacobian(scan.z)  # type: ignore[attr-defined]
-            var = np.trace(j @ scan.R[:, :3, :3] @ np.swapaxes(j, 1, 2), axis1=1, axis2=2)
-            return model.position(scan.z), var  # type: ignore[attr-defined]
-        return scan.z[:, :3], np.trace(scan.R[:, :3, :3], axis1=1, axis2=2)
+    def _positions_and_covariances(self, scan: Scan) -> tuple[NDArray, NDArray, NDArray]:
+        """Report positions (m, 3), their covariances (m, 3, 3) and traces (m,), computed once per scan."""
+        if self._positions_of is not scan:
+            if scan.kind == "radar":
+                model = scan.model
+                j = model.position_jacobian(scan.z)  # type: ignore[attr-defined]
+                cov = j @ scan.R[:, :3, :3] @ np.swapaxes(j, 1, 2)
+                pos = model.position(scan.z)  # type: ignore[attr-defined]
+            else:
+                pos, cov = scan.z[:, :3], scan.R[:, :3, :3]
+            self._positions_of = scan
+            self._positions = (pos, cov, np.trace(cov, axis1=1, axis2=2))
+        return self._positions
 
     def _gate(self, scan: Scan, px: NDArray, pp: NDArray, pmu: NDArray, rows: NDArray | None = None) -> Gated:
         """Gate every close (measurement, track) pair on each mode's prediction (px (n, M, d), pp, pmu)."""
@@ -503,9 +507,7 @@ class Tracker:
         free[mi] = False
         if not free.any():
             return mi
-        pos, _ = self._measured_positions(scan)
-        j = scan.model.position_jacobian(scan.z)  # type: ignore[attr-defined]
-        cov = j @ scan.R[:, :3, :3] @ np.swapaxes(j, 1, 2)
+        pos, cov, _ = self._positions_and_covariances(scan)
         confirmed = self.tracks.confirmed[rows]
         mi = mi.copy()
         for k in np.flatnonzero(confirmed[ti] & (ti < n_fwd)):
@@ -602,7 +604,7 @@ class Tracker:
         it costs a k-d-tree query instead of a track each.
         """
         cfg = self.config
-        pos, var = self._measured_positions(scan)
+        pos, cov, var = self._positions_and_covariances(scan)
         prev = self._pending.get(scan.sensor)
         started = 0
         used = np.zeros(meas.size, bool)
@@ -635,8 +637,7 @@ class Tracker:
                 used[ks] = True
         rest = meas[~used]
         if scan.time >= (prev[0] if prev is not None else -math.inf):
-            j = self.initiators[scan.kind].initiate(scan, rest)[1][:, POS, POS] if rest.size else np.empty((0, 3, 3))
-            self._pending[scan.sensor] = (scan.time, pos[rest], j, var[rest] if rest.size else np.zeros(1))
+            self._pending[scan.sensor] = (scan.time, pos[rest], cov[rest], var[rest] if rest.size else np.zeros(1))
         return started
 
     def _initiate(self, scan: Scan, meas: NDArray) -> int:
