@@ -23,9 +23,12 @@ from mwx.sim.scenario import parse_scenario, theater_of
 from mwx.sim.theater import Radar, Site
 from mwx.sim.truth import fly
 from mwx.track.association import Gated, assign
+from mwx.track.base import Scan
+from mwx.track.initiation import PositionInitiator
+from mwx.track.measurement import Position
 from mwx.track.measurement import Radar as RadarModel
-from mwx.track.motion import Ballistic
-from mwx.track.tracker import TrackerConfig, missile_tracker, switch_matrix
+from mwx.track.motion import Ballistic, ConstantVelocity
+from mwx.track.tracker import Tracker, TrackerConfig, missile_tracker, switch_matrix
 
 RUNS = 50
 FLIGHT = """\
@@ -179,6 +182,36 @@ def test_the_warhead_keeps_its_track_when_the_stage_separates() -> None:
     assert at_split and at_split <= before, (before, at_split)
     stage_tracks = {own["S/S1"] for _, own in owners if "S/S1" in own}
     assert stage_tracks and not stage_tracks & at_split  # the stage has a track of its own
+
+
+def test_tracks_one_scan_resolved_are_never_merged_as_duplicates() -> None:
+    """Two objects 80 m apart: radar 0 resolves them, radar 1 sees one echo (as before a separation).
+
+    Kinematically the two tracks pass the duplicate test (80 m against 30 m noise, same velocity), so
+    without the "two reports of one scan are two objects" rule the tracker would fold them into one
+    whenever radar 1's single echo leaves one of them without an update.
+    """
+    tracker = Tracker(
+        "X",
+        [ConstantVelocity(1.0)],
+        {"position": PositionInitiator(speed_sigma=200.0)},
+        TrackerConfig(initial_modes={"position": (1.0,)}, boost_mode=None, earth_fixed=False, gate_floor_sigma=0.0),
+        dim=6,
+    )
+    rng = np.random.default_rng(3)
+    r = np.eye(3) * 30.0**2
+    for k in range(40):
+        t = float(k)
+        a = np.array([0.0, 100.0 * t, 1e5])
+        b = a + [80.0, 0.0, 0.0]
+        z = np.array([a, b]) if k % 2 == 0 else a[None, :]
+        z = z + rng.normal(0.0, 30.0, z.shape)
+        tracker.process(Scan(t, k % 2, "position", Position(), z, np.repeat(r[None], len(z), axis=0)))
+    tracks = tracker.tracks
+    assert tracker.merges == 0
+    assert int(tracks.confirmed.sum()) == 2
+    x = tracks.x[tracks.confirmed]
+    assert abs(abs(x[0, 0] - x[1, 0]) - 80.0) < 60.0  # one track on each object
 
 
 # ----------------------------------------------------------------- late and out-of-order reports

@@ -60,7 +60,7 @@ class Scan:
     sensor states them), ``model`` the measurement model of this sensor at
     this instant.  ``kind`` selects the initiator (``radar``, ``infrared``,
     ``position``); ``feature_db`` is an optional per-report echo strength in dB
-    (radar: SNR + 40 log10 range, i.e. RCS up to a constant of the radar) used
+    (radar: the RCS the radar equation gives, dBsm) used
     to keep the warhead-bearing body's track when objects separate.
     """
 

@@ -2,7 +2,8 @@
 
 A radar scan becomes range, azimuth, elevation (and range rate where the
 radar measures it) with the covariances the radar states and the echo
-strength ``SNR + 40 log₁₀ R`` as a feature; an infrared frame becomes the two
+strength as a feature: the RCS the radar equation gives from the SNR, the
+range and the radar's own calibration [dBsm]; an infrared frame becomes the two
 nadir-frame angles from the satellite's position at that instant.
 """
 
@@ -50,7 +51,13 @@ class ScanBuilder:
         if sensor in self._radars:
             model = self._radars[sensor]
             z = m.z[a:b, : model.dim]
-            feature = m.snr_db[a:b] + 40.0 * np.log10(z[:, 0])
+            spec = self.sensors[sensor]
+            # Echo strength as an RCS estimate [dBsm] from the radar equation with this radar's own
+            # calibration (SNR_ref at R_ref for σ_ref): comparable across radars of different power.
+            feature = (
+                m.snr_db[a:b] - spec.ref_snr_db + 40.0 * np.log10(z[:, 0] / (spec.ref_range_km * 1e3))
+                + 10.0 * np.log10(spec.ref_rcs_m2)
+            )  # fmt: skip
             r = _diag(m.sigma[a:b, : model.dim]) + np.diag(self._bias_var[sensor])
             return Scan(time, sensor, "radar", model, z, r, feature, float(m.received[a]))
         model = Infrared(m.origin[a])

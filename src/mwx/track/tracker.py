@@ -36,15 +36,19 @@ Design
       stays good for minutes.
     * **Identity at separation.** When, within ``split_radius`` of the
       measurement a confirmed track was given, an unassigned one has an echo
-      weaker by more than ``split_feature_db`` (radar: SNR + 40 log₁₀ R, the RCS up to
-      the radar's constant), the track takes the weaker echo: a re-entry body
+      weaker by more than ``split_feature_db`` (radar: the RCS estimated from the SNR,
+      in dBsm), the track takes the weaker echo: a re-entry body
       is far smaller than the spent stage it leaves, so the warhead-bearing
       body keeps the track and the stage gets a new one.  The track's
       prediction is widened by the offset between the echoes before the update
       (a hand-over, not a pull between two objects).
     * **Duplicates** — a track that lost its object for a few scans and the
       new track started on it meanwhile — are merged into the older number
-      (χ²(6) at the gate probability on position and velocity, within ``merge_radius``).
+      (χ²(6) at the gate probability on position and velocity, within ``merge_radius``),
+      unless one scan has updated both with separate reports (two reports of
+      one scan are two objects: a radar that resolves a re-entry body and its
+      stage while others still see one echo) or their echo strengths differ by
+      more than ``split_feature_db``.
     * **Late and out-of-order reports** are used, not dropped: a scan older
       than a track's last update updates it by retrodiction (Bar-Shalom's
       one-step "B1" approximation: the state and covariance are carried back
@@ -231,6 +235,9 @@ class Tracker:
         # Per sensor: the previous scan's unexplained reports awaiting a pair
         # (time, positions, position covariances, traces).
         self._pending: dict[int, tuple[float, NDArray, NDArray, NDArray]] = {}
+        # Pairs of track numbers (lower, higher) that one scan resolved: two reports of one scan
+        # are two objects, so such tracks are never merged as duplicates.
+        self._resolved: set[tuple[int, int]] = set()
 
     # ----------------------------------------------------------------- queries
     def track_id(self, number: int) -> str:
@@ -351,7 +358,23 @@ class Tracker:
             else:
                 added = self._initiate(scan, new)
             updated = np.concatenate([updated, np.arange(start, start + added)])
+        self._note_resolved(updated)
         return self._merge_duplicates(scan.time, updated)
+
+    def _note_resolved(self, updated: NDArray) -> None:
+        """Remember which close tracks this scan updated with separate reports (so, separate objects)."""
+        if updated.size < 2:
+            return
+        tr = self.tracks
+        pos, _ = combine(tr.xm[updated][:, :, POS], tr.Pm[updated][:, :, POS, POS], tr.mu[updated])
+        pairs = cKDTree(pos).query_pairs(self.config.merge_radius, output_type="ndarray")
+        if pairs.size == 0:
+            return
+        a, b = tr.number[updated[pairs[:, 0]]], tr.number[updated[pairs[:, 1]]]
+        self._resolved.update(zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), strict=True))
+        if len(self._resolved) > 4 * len(tr) + 100:  # forget pairs whose tracks are gone
+            alive = set(tr.number.tolist())
+            self._resolved = {(i, j) for i, j in self._resolved if i in alive and j in alive}
 
     def _merge_duplicates(self, time: float, updated: NDArray) -> NDArray:
         """Fold confirmed tracks that describe one object into the oldest number; return ``updated`` remapped.
@@ -380,6 +403,14 @@ class Tracker:
         s = p[ia, :6, :6] + p[ib, :6, :6]
         d2 = np.einsum("pi,pi->p", delta, np.linalg.solve(s, delta[..., None])[..., 0])
         same = d2 < gate_threshold(self.config.gate_probability, 6)
+        # Two objects a few hundred metres apart (a re-entry body and its stage just after they
+        # resolve) pass the kinematic test while the new track's velocity is still vague; their echo
+        # strengths tell them apart.
+        echo_gap = np.abs(tr.feature_db[a] - tr.feature_db[b])
+        same &= ~(echo_gap > self.config.split_feature_db)  # NaN (no echo yet): kinematics alone
+        if self._resolved:
+            lo, hi = np.minimum(tr.number[a], tr.number[b]), np.maximum(tr.number[a], tr.number[b])
+            same &= np.array([(i, j) not in self._resolved for i, j in zip(lo.tolist(), hi.tolist(), strict=True)])
         if not same.any():
             return updated
         drop = np.zeros(len(tr), bool)
