@@ -315,6 +315,49 @@ def cmd_theater_map(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- report
+def cmd_report_events(args: argparse.Namespace) -> int:
+    """Print the run folder's launch event reports as plain text (mwx.exercise.event_text)."""
+    import json
+
+    from mwx.exercise.event_text import format_events
+
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise InputError("no such run folder", source=str(folder))
+    path = folder / "events.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("missing (not a run folder?)", source=str(path)) from None
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror}", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", source=str(path)) from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"not valid JSON: {err.msg}", source=str(path), where=f"line {err.lineno}") from None
+    events = data.get("events") if isinstance(data, dict) else None
+    if not isinstance(events, list):
+        raise InputError('expected an object with an "events" list', source=str(path))
+    try:
+        text = format_events(events)  # checks every event, so a bad one is reported even if filtered out
+    except ValueError as err:
+        raise InputError(str(err), source=str(path)) from None
+    wanted = {p if p.lower() == "fused" else p.upper() for p in args.partner} if args.partner else None
+    chosen = [
+        e
+        for e in events
+        if (wanted is None or e.get("partner") in wanted) and not (args.final_only and e.get("final") is False)
+    ]
+    if len(chosen) != len(events):
+        text = format_events(chosen)
+    if not text:
+        print(f"{path}: no launch events" + (" match" if len(events) else ""))
+        return 0
+    print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mwx", description="mwx: missile-warning exchange — simulate, track, share, fuse and warn."
@@ -400,6 +443,29 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: show geostationary ones only)",
     )
     tmap.set_defaults(func=cmd_theater_map)
+
+    report = sub.add_parser(
+        "report",
+        help="print a run folder's results as text",
+        description="Text reports of a run folder (see docs/run-folder.md).",
+    )
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="SUBCOMMAND")
+    revents = report_sub.add_parser(
+        "events",
+        help="print the launch event reports as a defence ministry would",
+        description="Print each launch event report of DIR/events.json as a short statement: local and UTC "
+        "launch time, launch place, direction, range and apogee, class, territory passed over, impact place and "
+        "sea, EEZ, 95 % impact ellipse and flight time. Places come from an approximate gazetteer.",
+    )
+    revents.add_argument("dir", metavar="DIR", help="run folder (written by mwx run or mwx demo)")
+    revents.add_argument(
+        "--partner",
+        action="append",
+        metavar="P",
+        help="only this partner's events: KR, JP, US or fused (repeat for several; default: all)",
+    )
+    revents.add_argument("--final-only", action="store_true", help='leave out provisional events ("final": false)')
+    revents.set_defaults(func=cmd_report_events)
     return parser
 
 
