@@ -1,32 +1,52 @@
-"""Launch event reports: what a track history says about its launch.
+"""Launch event reports: what the track histories of a partner say about each launch.
 
-From one track's published states (a partner's own track, or a fused system
-track) the report gives the launch time and point, apogee, range, flight
-time, impact time and point with the 95 % ellipse, class, lofted flag and the
-equivalent standard-trajectory range, and which partners' areas it concerns.
+:func:`assess_track` turns one track's published states (a partner's own track,
+or a fused system track), up to some instant, into the figures of a report:
 
-Skeleton estimators (deepened by the assessment issue): impact from the last
-state (:func:`mwx.assess.impact.to_ground`); launch by tracing the first
-settled state (velocity σ under 200 m/s) ballistically back to the ground;
-apogee as the highest altitude on the track history and its predicted path.
+* launch time and point with uncertainty (:mod:`mwx.assess.launch`);
+* impact time, point, 95 % ellipse and the probability of impact in each
+  protected area, from the Monte Carlo impact distribution of the last settled
+  coasting state (:mod:`mwx.assess.distribution`);
+* apogee (the highest point of the history and of the predicted path), range
+  (launch point to impact point), flight time, maximum speed;
+* class by the equivalent minimum-energy range (the range the same burnout
+  energy gives on a minimum-energy path), the lofted flag, and the partners'
+  territory the path passes over (when, with what probability).
+
+:func:`launch_events` groups a partner's tracks into launches (the objects of
+one missile — warhead-bearing body and spent stages — share the launch time and
+point), reports each launch from its warhead-bearing track (the one that flies
+furthest) with the number of objects, and repeats the assessment at fixed
+times after the launch's first track so the report's evolution is kept.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from pyproj import Geod
 
-from mwx.assess import impact
+from mwx.assess import distribution
+from mwx.assess import launch as launch_estimation
 from mwx.geo import regions, wgs84
 from mwx.sim.flight import minimum_energy_apogee
 
 _GEOD = Geod(ellps="WGS84")
 SETTLED_VELOCITY_SIGMA = 200.0  # m/s
 LOFTED_FACTOR = 1.5  # apogee over the minimum-energy apogee for the range
+#: Seconds after a launch's first published track at which its report is recomputed (with the data
+#: available then) and kept in the report's ``updates``.
+UPDATE_OFFSETS_S = (10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 450, 600, 900, 1200, 1800, 2400, 3000)
+#: Two tracks are one launch when their launch estimates agree within this many σ plus a margin.
+SAME_LAUNCH_SIGMAS = 3.0
+SAME_LAUNCH_MARGIN_S = 5.0
+SAME_LAUNCH_MARGIN_M = 20e3
+SAME_MISSILE_RADIUS_M = 10e3  # objects of one missile are closer than this when a new track starts
+COEXIST_GAP_S = 30.0
 
 
 @dataclass
@@ -83,59 +103,116 @@ def lofted(apogee_km: float, range_km: float) -> bool:
     return range_km > 0 and apogee_km > LOFTED_FACTOR * minimum_energy_apogee(range_km * 1e3) / 1e3
 
 
-def areas_concerned(
-    areas: tuple[regions.ProtectedArea, ...], path_t, path_lat_deg, path_lon_deg, impact_time: float
-) -> tuple[list[str], list[str]]:
-    """Partners whose territory the path crosses before impact; partners whose EEZ holds the impact."""
+def _over_territory(
+    areas: tuple[regions.ProtectedArea, ...],
+    path_t: NDArray,
+    path_lat: NDArray,
+    path_lon: NDArray,
+    now: float,
+    sample_time: NDArray,
+) -> list[dict]:
+    """Territory the path passes over: when it enters and leaves, where it enters, and how likely.
+
+    Path in degrees and Unix s.  The probability of an overflight still ahead is the share of
+    impact samples that fall after the entry time (the cross-track spread of the samples, a few
+    km, is neglected); one already flown has probability 1.
+    """
     territories = tuple(a for a in areas if a.kind == "territory")
-    over = sorted(
-        {a.partner for a, _, leave in regions.path_crossings(territories, path_t, path_lat_deg, path_lon_deg)}
-    )
-    eez = tuple(a for a in areas if a.kind == "eez")
-    inside = regions.contains(eez, path_lat_deg[-1], path_lon_deg[-1])[:, 0]
-    return over, sorted({a.partner for a, hit in zip(eez, inside, strict=True) if hit})
+    out = []
+    finite = sample_time[np.isfinite(sample_time)]
+    for area, enter, leave in regions.path_crossings(territories, path_t, path_lat, path_lon):
+        k = int(np.searchsorted(path_t, enter))
+        k = min(max(k, 0), len(path_t) - 1)
+        probability = 1.0 if enter <= now or finite.size == 0 else float(np.mean(finite > enter))
+        out.append(
+            {
+                "partner": area.partner,
+                "name": area.name,
+                "enter": enter,
+                "leave": leave,
+                "lat": float(path_lat[k]),
+                "lon": float(path_lon[k]),
+                "probability": probability,
+            }
+        )
+    return out
 
 
-def event_report(history: History, areas: tuple[regions.ProtectedArea, ...]) -> dict | None:
-    """The launch event report of one track, or None when it never settles enough to say."""
-    vel_sigma = np.sqrt(np.trace(history.P[:, 3:, 3:], axis1=1, axis2=2) / 3.0)
-    coasting_now = np.ones(len(history.t), bool) if history.boosting is None else ~history.boosting
+def assess_track(
+    history: History,
+    areas: tuple[regions.ProtectedArea, ...],
+    rng: np.random.Generator,
+    *,
+    until: float | None = None,
+    samples: int = distribution.DEFAULT_SAMPLES,
+) -> dict | None:
+    """The report figures from ``history`` up to ``until`` (all of it by default); None if nothing settled yet.
+
+    Units: times Unix s, angles degrees, distances km (``*_km``), speeds m/s.
+    """
+    keep = np.ones(len(history.t), bool) if until is None else history.t <= until
+    if not keep.any():
+        return None
+    t, x, p = history.t[keep], history.x[keep, :6], history.P[keep, :6, :6]
+    boosting = None if history.boosting is None else history.boosting[keep]
+    vel_sigma = np.sqrt(np.trace(p[:, 3:, 3:], axis1=1, axis2=2) / 3.0)
+    coasting_now = np.ones(len(t), bool) if boosting is None else ~boosting
     # A ballistic prediction from a powered state falls short: only coasting states say where it lands.
     settled = np.flatnonzero((vel_sigma < SETTLED_VELOCITY_SIGMA) & coasting_now)
-    if settled.size == 0:
+    launch = launch_estimation.estimate(t, x, p, boosting)
+    if settled.size == 0 or launch is None:
         return None
-    first, last = settled[0], settled[-1]
-    ahead = impact.to_ground(history.x[last : last + 1], history.P[last : last + 1], history.t[last : last + 1])
-    back = impact.to_ground(
-        history.x[first : first + 1], history.P[first : first + 1], history.t[first : first + 1], direction=-1
-    )
-    if not (math.isfinite(ahead.time[0]) and math.isfinite(back.time[0])):
+    last = int(settled[-1])
+    ahead = distribution.predict(x[last : last + 1], p[last : last + 1], t[last : last + 1], rng, samples=samples)
+    if not math.isfinite(ahead.time[0]):
         return None
-    launch_lat, launch_lon = math.degrees(back.lat[0]), math.degrees(back.lon[0])
+    launch_lat, launch_lon = math.degrees(launch.lat), math.degrees(launch.lon)
     impact_lat, impact_lon = math.degrees(ahead.lat[0]), math.degrees(ahead.lon[0])
     _, _, range_m = _GEOD.inv(launch_lon, launch_lat, impact_lon, impact_lat)
-    _, _, hist_alt = wgs84.ecef_to_geodetic(history.x[:, :3])
-    apogee_km = max(float(np.max(hist_alt)), float(np.max(ahead.path_alt[0]))) / 1e3
-    coasting = np.flatnonzero((hist_alt > 100e3) & (vel_sigma < SETTLED_VELOCITY_SIGMA))
-    energy_state = history.x[coasting[-1]] if coasting.size else history.x[last]
-    eq_range = equivalent_range_km(energy_state)
+    _, _, hist_alt = wgs84.ecef_to_geodetic(x[:, :3])
+    apogee_km = max(float(np.max(hist_alt)), float(ahead.apogee_alt[0])) / 1e3
+    # Burnout energy from the coasting states near the top of the arc, where drag has taken least
+    # (a depressed flight never leaves the air); the median resists a noisy state.
+    high = (hist_alt >= 0.7 * float(np.max(hist_alt[settled]))) & (vel_sigma < SETTLED_VELOCITY_SIGMA) & coasting_now
+    eq_range = float(np.median([equivalent_range_km(state) for state in x[np.flatnonzero(high)]]))
     semi_major, semi_minor, orientation = ahead.ellipse_95(0)
-    hist_lat, hist_lon, _ = wgs84.ecef_to_geodetic(history.x[: last + 1, :3])
-    path_t = np.concatenate([history.t[: last + 1], ahead.path_t[0][1:]])
-    path_lat = np.degrees(np.concatenate([hist_lat, ahead.path_lat[0][1:]]))
-    path_lon = np.degrees(np.concatenate([hist_lon, ahead.path_lon[0][1:]]))
-    over, eez = areas_concerned(areas, path_t, path_lat, path_lon, float(ahead.time[0]))
-    max_speed = max(float(np.max(inertial_speed(history.x))), 0.0)
+    path_times, path_states = ahead.path(0)
+    hist_lat, hist_lon, _ = wgs84.ecef_to_geodetic(x[: last + 1, :3])
+    path_lat, path_lon, _ = wgs84.ecef_to_geodetic(path_states[:, :3])
+    whole_t = np.concatenate([t[: last + 1], path_times[1:]])
+    whole_lat = np.degrees(np.concatenate([hist_lat, path_lat[1:]]))
+    whole_lon = np.degrees(np.concatenate([hist_lon, path_lon[1:]]))
+    over = _over_territory(areas, whole_t, whole_lat, whole_lon, float(t[last]), ahead.sample_time[0])
+    probability = ahead.probability_inside(areas)[0] if areas else np.zeros(0)
+    by_area = {f"{a.partner} {a.kind}": float(pr) for a, pr in zip(areas, probability, strict=True)}
+    # Where it falls: a territory likelier than not before the EEZ around it (which contains it),
+    # else the likeliest area; none when no sample falls in any.
+    ranked = sorted(
+        range(len(areas)),
+        key=lambda k: (probability[k] >= 0.5 and areas[k].kind == "territory", probability[k]),
+        reverse=True,
+    )
+    if ranked and probability[ranked[0]] > 0.0:
+        area = areas[ranked[0]]
+        impact_area = {"partner": area.partner, "kind": area.kind, "name": area.name}
+        impact_area["probability"] = float(probability[ranked[0]])
+    else:
+        impact_area = {"partner": None, "kind": None, "name": None, "probability": 0.0}
+    speeds = np.concatenate([inertial_speed(x), inertial_speed(ahead.nominal_path[0][1])])
     return {
         "event_id": history.track_id,
         "first_detection": history.first_detection,
-        "launch_time": float(back.time[0]),
+        "launch_time": launch.time,
+        "launch_time_sigma_s": launch.time_sigma,
         "launch_point": {"lat": launch_lat, "lon": launch_lon},
+        "launch_point_sigma_km": launch.sigma_km(),
+        "launch_method": launch.method,
         "apogee_km": apogee_km,
         "range_km": range_m / 1e3,
-        "flight_time_s": float(ahead.time[0] - back.time[0]),
-        "max_speed_mps": max_speed,
+        "flight_time_s": float(ahead.time[0] - launch.time),
+        "max_speed_mps": float(np.max(speeds)),
         "impact_time": float(ahead.time[0]),
+        "impact_time_sigma_s": float(ahead.time_sigma[0]),
         "impact_point": {"lat": impact_lat, "lon": impact_lon},
         "impact_ellipse_95": {
             "semi_major_km": semi_major / 1e3,
@@ -145,8 +222,147 @@ def event_report(history: History, areas: tuple[regions.ProtectedArea, ...]) -> 
         "class": classify(eq_range),
         "lofted": lofted(apogee_km, range_m / 1e3),
         "equivalent_range_km": eq_range,
-        "over_territory_of": over,
-        "inside_eez_of": eez,
+        "overflights": over,
+        "over_territory_of": sorted({o["partner"] for o in over if o["probability"] >= 0.5}),
+        "impact_probability": by_area,
+        "impact_area": impact_area,
+        "inside_eez_of": sorted(
+            {a.partner for a, pr in zip(areas, probability, strict=True) if a.kind == "eez" and pr >= 0.5}
+        ),
         "number_of_objects": 1,
-        "estimated_at": float(history.t[last]),
+        "estimated_at": float(t[last]),
     }
+
+
+def _same_launch(a: dict, b: dict) -> bool:
+    """Whether two tracks' reports give one launch (launch time and point agree within their σ)."""
+    dt = abs(a["launch_time"] - b["launch_time"])
+    st = math.hypot(a["launch_time_sigma_s"], b["launch_time_sigma_s"])
+    _, _, dist = _GEOD.inv(
+        a["launch_point"]["lon"], a["launch_point"]["lat"], b["launch_point"]["lon"], b["launch_point"]["lat"]
+    )
+    sd = math.hypot(a["launch_point_sigma_km"], b["launch_point_sigma_km"]) * 1e3
+    return (
+        dt <= SAME_LAUNCH_SIGMAS * st + SAME_LAUNCH_MARGIN_S and dist <= SAME_LAUNCH_SIGMAS * sd + SAME_LAUNCH_MARGIN_M
+    )
+
+
+def _apart_in_flight(a: History, b: History) -> bool:
+    """Whether two tracks, where they coexist, are too far apart to be objects of one missile.
+
+    Objects of one missile separate at a few m/s, so when the later track starts the other is
+    within a few km of it; salvo members launched seconds apart are tens of km apart by then.
+    Compared at the later track's first state, against the other's state nearest in time
+    (within ``COEXIST_GAP_S``, moved in a straight line); tracks that never coexist are not apart.
+    """
+    first, later = (a, b) if a.t[0] <= b.t[0] else (b, a)
+    t0, x0 = float(later.t[0]), later.x[0, :6]
+    k = int(np.argmin(np.abs(first.t - t0)))
+    gap = t0 - float(first.t[k])
+    if abs(gap) > COEXIST_GAP_S:
+        return False
+    there = first.x[k, :3] + gap * first.x[k, 3:6]
+    spread = math.sqrt(float(np.trace(first.P[k, :3, :3]) + np.trace(later.P[0, :3, :3])))
+    return float(np.linalg.norm(there - x0[:3])) > SAME_MISSILE_RADIUS_M + SAME_LAUNCH_SIGMAS * spread
+
+
+def group_launches(members: list[tuple[History, dict]]) -> list[list[int]]:
+    """Indices of (history, report) pairs grouped by launch, in input order.
+
+    Connected components of "same launch": launch estimates agree (:func:`_same_launch`) and the
+    tracks are not apart where they coexist (:func:`_apart_in_flight`).
+    """
+    parent = list(range(len(members)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(members)):
+        for j in range(i):
+            (hi, ri), (hj, rj) = members[i], members[j]
+            if _same_launch(ri, rj) and not _apart_in_flight(hi, hj):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(members)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def count_objects(histories: list[History], until: float = math.inf) -> int:
+    """Objects of one launch: the most of its tracks alive at one instant up to ``until``.
+
+    A track that broke and resumed under a new number is one object, not two.
+    """
+    spans = [(float(h.t[0]), float(h.t[-1])) for h in histories if h.t[0] <= until]
+    return max((sum(1 for a, b in spans if a <= start <= b) for start, _ in spans), default=0)
+
+
+def _summary(report: dict, time: float) -> dict:
+    """The figures of a report that its ``updates`` keep over time."""
+    keys = ("launch_time", "launch_point", "apogee_km", "range_km", "impact_time", "impact_point",
+            "impact_ellipse_95", "class", "lofted", "equivalent_range_km", "over_territory_of", "inside_eez_of",
+            "number_of_objects", "estimated_at")  # fmt: skip
+    return {"time": time, **{k: report[k] for k in keys}}
+
+
+def launch_events(
+    histories: list[History],
+    areas: tuple[regions.ProtectedArea, ...],
+    seed: int,
+    end_time: float,
+    *,
+    samples: int = distribution.DEFAULT_SAMPLES,
+) -> list[dict]:
+    """One report per launch from one partner's track histories, with its updates over time.
+
+    ``seed`` seeds the impact samples (each track and instant draws from its own stream, so
+    reports do not depend on the order of work); ``end_time`` [Unix s] is when the run's data end:
+    a report whose predicted impact lies before it is final.
+    """
+
+    def rng(track_id: str, instant: float) -> np.random.Generator:
+        return np.random.default_rng([seed, zlib.crc32(track_id.encode()), round(instant * 1000.0) % 2**32])
+
+    finals = []
+    for h in histories:
+        r = assess_track(h, areas, rng(h.track_id, float(h.t[-1])), samples=samples)
+        if r is not None:
+            finals.append((h, r))
+    events = []
+    for group in group_launches(finals):
+        members = [finals[i] for i in group]
+        best_launch = min(members, key=lambda m: m[1]["launch_point_sigma_km"])[1]
+        origin = best_launch["launch_point"]
+
+        def reach(member: tuple[History, dict], origin: dict = origin) -> float:
+            point = member[1]["impact_point"]
+            return float(_GEOD.inv(origin["lon"], origin["lat"], point["lon"], point["lat"])[2])
+
+        # The warhead-bearing body flies furthest: its spent stages fall short of it.
+        history, report = max(members, key=reach)
+        start = min(float(h.t[0]) for h, _ in members)
+        updates = []
+        for offset in UPDATE_OFFSETS_S:
+            instant = start + offset
+            if instant >= float(history.t[-1]):
+                break
+            early = assess_track(history, areas, rng(history.track_id, instant), until=instant, samples=samples)
+            if early is not None:
+                early["number_of_objects"] = count_objects([h for h, _ in members], instant)
+                updates.append(_summary(early, instant))
+        event = dict(report)
+        for key in ("launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_method"):
+            event[key] = best_launch[key]
+        event["range_km"] = reach((history, report)) / 1e3
+        event["flight_time_s"] = event["impact_time"] - event["launch_time"]
+        event["lofted"] = lofted(event["apogee_km"], event["range_km"])
+        event["number_of_objects"] = count_objects([h for h, _ in members])
+        event["track_ids"] = sorted(h.track_id for h, _ in members)
+        event["first_detection"] = min(h.first_detection for h, _ in members)
+        event["final"] = bool(event["impact_time"] <= end_time)
+        event["updates"] = updates + [_summary(event, float(history.t[-1]))]
+        events.append(event)
+    return events

@@ -77,33 +77,46 @@ def sigma_points(x: NDArray, p: NDArray) -> NDArray:
     return pts
 
 
-def to_ground(
-    x: NDArray, p: NDArray, t: NDArray, *, direction: int = 1, beta: float | None = ASSUMED_BETA
-) -> GroundCrossing:
-    """Carry states (n, 6) with covariances (n, 6, 6) at Unix times t (n,) to the ground."""
-    n = x.shape[0]
-    pts = sigma_points(x, p).reshape(n * 13, 6)
-    time = np.repeat(np.asarray(t, float), 13)
-    active = np.ones(n * 13, bool)
-    hit = np.full((n * 13, 6), np.nan)
-    hit_t = np.full(n * 13, np.nan)
+def fly_to_ground(
+    states: NDArray,
+    t: NDArray,
+    *,
+    direction: int = 1,
+    beta: float | NDArray | None = ASSUMED_BETA,
+    paths: NDArray | None = None,
+) -> tuple[NDArray, NDArray, list[tuple[NDArray, NDArray]]]:
+    """Propagate ECEF states (N, 6) at Unix times t (N,) until each crosses the ellipsoid.
+
+    Ballistic (J2, rotation; drag below 120 km with ballistic coefficient ``beta``
+    [kg/m²], one for all or one per state, ``inf`` or None for none).  Returns the
+    states at the crossing (N, 6), the crossing times (N,) (NaN for states that do
+    not reach the ground within 3 h), and for each index in ``paths`` the samples
+    on the way: times (k,) and states (k, 6), the crossing last.
+    """
+    pts = np.array(states, float)
+    n = pts.shape[0]
+    time = np.array(t, float)
+    per_state = beta is not None and np.ndim(beta) > 0
+    active = np.ones(n, bool)
+    hit = np.full((n, 6), np.nan)
+    hit_t = np.full(n, np.nan)
     alt = wgs84.ellipsoidal_height(pts[:, :3])
-    elapsed = np.zeros(n * 13)
-    path = [[] for _ in range(n)]
-    centre = np.arange(n) * 13
+    elapsed = np.zeros(n)
+    record = np.empty(0, np.int64) if paths is None else np.asarray(paths, np.int64)
+    snapshots: list[tuple[NDArray, NDArray, NDArray]] = []
     while active.any():
-        for i in range(n):
-            if active[centre[i]]:
-                path[i].append((float(time[centre[i]]), pts[centre[i]].copy()))
+        if record.size:
+            snapshots.append((time[record].copy(), pts[record].copy(), active[record].copy()))
         idx = np.flatnonzero(active)
-        # Each point steps by about a quarter of its time to the ground (at
-        # least 1 s, at most 60 s): long steps in vacuum, short ones in the air.
+        # Each point steps by about a quarter of its time to the ground (at least 1 s, at
+        # most 120 s in two RK4 sub-steps): long steps in vacuum, short ones in the air.
         descent = np.maximum(-direction * _vertical_speed(pts[idx]), 500.0)
-        dt = np.clip(0.25 * alt[idx] / descent, 1.0, 60.0) * direction
+        dt = np.clip(0.25 * alt[idx] / descent, 1.0, 120.0) * direction
         low = alt[idx] < 120e3
         new = pts[idx].copy()
         if low.any():
-            new[low] = dynamics.propagate(pts[idx][low], dt[low], max_step=60.0, beta=beta)
+            b = np.asarray(beta)[idx][low] if per_state else beta
+            new[low] = dynamics.propagate(pts[idx][low], dt[low], max_step=60.0, beta=b)
         if (~low).any():
             new[~low] = dynamics.propagate(pts[idx][~low], dt[~low], max_step=60.0)
         new_alt = wgs84.ellipsoidal_height(new[:, :3])
@@ -119,9 +132,28 @@ def to_ground(
         pts[idx], alt[idx], time[idx] = new, new_alt, time[idx] + dt
         elapsed[idx] += np.abs(dt)
         active &= elapsed < _MAX_TIME_S
-    for i in range(n):
-        if not active[centre[i]] and not np.isnan(hit_t[centre[i]]) and hit_t[centre[i]] > path[i][-1][0]:
-            path[i].append((hit_t[centre[i]], hit[centre[i]]))
+    out: list[tuple[NDArray, NDArray]] = []
+    if record.size:
+        times = np.stack([s[0] for s in snapshots], axis=1)  # (paths, steps)
+        samples = np.stack([s[1] for s in snapshots], axis=1)
+        alive = np.stack([s[2] for s in snapshots], axis=1)
+        for k, i in enumerate(record):
+            pt, ps = times[k, alive[k]], samples[k, alive[k]]
+            if not np.isnan(hit_t[i]) and (pt.size == 0 or hit_t[i] > pt[-1]):
+                pt, ps = np.append(pt, hit_t[i]), np.concatenate([ps, hit[i][None]])
+            out.append((pt, ps))
+    return hit, hit_t, out
+
+
+def to_ground(
+    x: NDArray, p: NDArray, t: NDArray, *, direction: int = 1, beta: float | None = ASSUMED_BETA
+) -> GroundCrossing:
+    """Carry states (n, 6) with covariances (n, 6, 6) at Unix times t (n,) to the ground."""
+    n = x.shape[0]
+    pts = sigma_points(x, p).reshape(n * 13, 6)
+    hit, hit_t, path = fly_to_ground(
+        pts, np.repeat(np.asarray(t, float), 13), direction=direction, beta=beta, paths=np.arange(n) * 13
+    )
     lat, lon, _ = wgs84.ecef_to_geodetic(hit[:, :3])
     lat, lon, hit_t = lat.reshape(n, 13), lon.reshape(n, 13), hit_t.reshape(n, 13)
     cov_en = np.full((n, 2, 2), np.nan)
@@ -132,11 +164,9 @@ def to_ground(
         spread = enu[1:] - enu[1:].mean(axis=0)
         cov_en[i] = spread.T @ spread / 12.0
     path_t, path_lat, path_lon, path_alt, path_speed = [], [], [], [], []
-    for samples in path:
+    for times, samples in path:
         # Dense enough (10 s ≈ 30–70 km) that a path cannot skip over an island.
-        ts, states = densify(
-            np.array([s[0] for s in samples]), np.array([s[1] for s in samples]).reshape(-1, 6), PATH_STEP_S
-        )
+        ts, states = densify(times, samples, PATH_STEP_S)
         la, lo, al = wgs84.ecef_to_geodetic(states[:, :3])
         path_t.append(ts)
         path_lat.append(la)

@@ -150,49 +150,61 @@ def _first_warning(result: RunResult, partner: str, track_id: str) -> float | No
     return min(times) if times else None
 
 
+EVENT_FIELDS = (
+    "partner", "event_id", "truth_id", "track_ids", "final", "first_detection", "first_warning",
+    "launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_method",
+    "apogee_km", "range_km", "flight_time_s", "max_speed_mps",
+    "impact_time", "impact_time_sigma_s", "impact_point", "impact_ellipse_95", "impact_area", "impact_probability",
+    "class", "lofted", "equivalent_range_km",
+    "overflights", "over_territory_of", "inside_eez_of", "number_of_objects", "estimated_at", "updates",
+)  # fmt: skip
+_TIMES = ("first_detection", "launch_time", "impact_time", "estimated_at", "time")
+_FIGURES = ("launch_time_sigma_s", "launch_point_sigma_km", "apogee_km", "range_km", "flight_time_s", "max_speed_mps",
+            "impact_time_sigma_s", "equivalent_range_km")  # fmt: skip
+
+
+def _event_fields(e: dict) -> dict:
+    """An event (or one of its updates) in run-folder form: ISO times, rounded figures, wrapped longitudes."""
+    e = dict(e)
+    for key in _TIMES:
+        if key in e:
+            e[key] = iso(e[key])
+    for key in _FIGURES:
+        if key in e:
+            e[key] = _r(e[key])
+    for key in ("launch_point", "impact_point"):
+        if key in e:
+            e[key] = _point(e[key]["lat"], e[key]["lon"])
+    if "impact_ellipse_95" in e:
+        e["impact_ellipse_95"] = {k: _r(v) for k, v in e["impact_ellipse_95"].items()}
+    if "impact_area" in e:
+        e["impact_area"] = {**e["impact_area"], "probability": _r(e["impact_area"]["probability"])}
+    if "impact_probability" in e:
+        e["impact_probability"] = {k: _r(v) for k, v in e["impact_probability"].items()}
+    if "overflights" in e:
+        e["overflights"] = [
+            {**o, "enter": iso(o["enter"]), "leave": iso(o["leave"]), **_point(o["lat"], o["lon"]),
+             "probability": _r(o["probability"])}
+            for o in e["overflights"]
+        ]  # fmt: skip
+    return e
+
+
 def events_json(result: RunResult) -> dict:
     histories = result.log.histories()
     out = []
     for event in result.events:
         h = histories[(event["partner"], event["event_id"])]
-        first_warning = _first_warning(result, event["partner"], event["event_id"])
-        e = dict(event)
+        e = _event_fields(event)
         e["truth_id"] = _truth_of(result, float(h.t[0]), h.x[0])
-        for key in ("first_detection", "launch_time", "impact_time", "estimated_at"):
-            e[key] = iso(e[key])
-        e["first_warning"] = iso(first_warning)
-        for key in ("apogee_km", "range_km", "flight_time_s", "max_speed_mps", "equivalent_range_km"):
-            e[key] = _r(e[key])
-        e["launch_point"] = _point(e["launch_point"]["lat"], e["launch_point"]["lon"])
-        e["impact_point"] = _point(e["impact_point"]["lat"], e["impact_point"]["lon"])
-        e["impact_ellipse_95"] = {k: _r(v) for k, v in e["impact_ellipse_95"].items()}
-        ordered = {
-            k: e[k]
-            for k in (
-                "partner",
-                "event_id",
-                "truth_id",
-                "first_detection",
-                "first_warning",
-                "launch_time",
-                "launch_point",
-                "apogee_km",
-                "range_km",
-                "flight_time_s",
-                "max_speed_mps",
-                "impact_time",
-                "impact_point",
-                "impact_ellipse_95",
-                "class",
-                "lofted",
-                "equivalent_range_km",
-                "over_territory_of",
-                "inside_eez_of",
-                "number_of_objects",
-                "estimated_at",
+        e["first_warning"] = iso(
+            min(
+                (w for w in (_first_warning(result, event["partner"], k) for k in event["track_ids"]) if w is not None),
+                default=None,
             )
-        }
-        out.append(ordered)
+        )
+        e["updates"] = [_event_fields(u) for u in event["updates"]]
+        out.append({k: e[k] for k in EVENT_FIELDS})
     order = {p: i for i, p in enumerate(result.nodes)} | {FUSED: len(result.nodes)}
     out.sort(key=lambda e: (e["truth_id"] or "~", order.get(e["partner"], 99), e["event_id"]))
     return {"events": out}

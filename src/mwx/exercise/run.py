@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mwx.assess.events import History, event_report
+from mwx.assess.events import History, launch_events
 from mwx.exchange.bus import InMemoryBus
 from mwx.fuse.fusion import FusionCenter
 from mwx.geo import regions
@@ -157,10 +157,11 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
 
     say("writing the event reports", None)
     events = []
+    per_partner: dict[str, list[History]] = defaultdict(list)
     for (partner, _), history in log.histories().items():
-        report = event_report(history, areas)
-        if report is not None:
-            events.append({"partner": partner, **report})
+        per_partner[partner].append(history)
+    for partner, histories in per_partner.items():
+        events += [{"partner": partner, **e} for e in launch_events(histories, areas, scenario.seed, t_end)]
     result = RunResult(
         scenario,
         theater,

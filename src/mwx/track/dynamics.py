@@ -48,8 +48,11 @@ def gravity(r: NDArray) -> NDArray:
     return np.stack([horizontal * x, horizontal * y, common * z * (1.0 - j2f * (5.0 * zr2 - 3.0))], axis=-1)
 
 
-def acceleration(r: NDArray, v: NDArray, beta: float | None = None) -> NDArray:
-    """Total acceleration [m/s²] in ECEF: gravity, centrifugal, Coriolis and optional drag."""
+def acceleration(r: NDArray, v: NDArray, beta: float | NDArray | None = None) -> NDArray:
+    """Total acceleration [m/s²] in ECEF: gravity, centrifugal, Coriolis and optional drag.
+
+    ``beta``: ballistic coefficient [kg/m²], one for all or one per state (``inf``: no drag).
+    """
     a = gravity(r)
     a[..., 0] += wgs84.OMEGA**2 * r[..., 0] + 2.0 * wgs84.OMEGA * v[..., 1]
     a[..., 1] += wgs84.OMEGA**2 * r[..., 1] - 2.0 * wgs84.OMEGA * v[..., 0]
@@ -60,11 +63,13 @@ def acceleration(r: NDArray, v: NDArray, beta: float | None = None) -> NDArray:
     return a
 
 
-def _derivative(x: NDArray, beta: float | None) -> NDArray:
+def _derivative(x: NDArray, beta: float | NDArray | None) -> NDArray:
     return np.concatenate([x[..., 3:], acceleration(x[..., :3], x[..., 3:], beta)], axis=-1)
 
 
-def propagate(x: NDArray, dt: ArrayLike, *, max_step: float = 10.0, beta: float | None = None) -> NDArray:
+def propagate(
+    x: NDArray, dt: ArrayLike, *, max_step: float = 10.0, beta: float | NDArray | None = None
+) -> NDArray:
     """States (n, 6) moved by ``dt`` seconds (scalar or (n,)), RK4."""
     x = np.array(x, float)
     dt = np.broadcast_to(np.asarray(dt, float), x.shape[:-1])
