@@ -30,8 +30,9 @@ import numpy as np
 from numpy.typing import NDArray
 from pyproj import Geod
 
-from mwx.assess import distribution
+from mwx.assess import distribution, kepler
 from mwx.assess import launch as launch_estimation
+from mwx.assess.kepler import inertial_velocity
 from mwx.geo import regions, wgs84
 from mwx.sim.flight import minimum_energy_apogee
 
@@ -47,6 +48,12 @@ SAME_LAUNCH_MARGIN_S = 5.0
 SAME_LAUNCH_MARGIN_M = 20e3
 SAME_MISSILE_RADIUS_M = 10e3  # objects of one missile are closer than this when a new track starts
 COEXIST_GAP_S = 30.0
+DEBRIS_CEILING_M = 50e3  # a track never above this and never powered cannot tell its launch
+DEBRIS_WINDOW_S = 300.0
+DEBRIS_RADIUS_M = 500e3
+FINAL_MARGIN_S = 60.0
+ENERGY_WINDOW_S = 20.0  # s: energy compared over this much history to tell coast from boost
+ENERGY_TOLERANCE = 0.03  # largest energy rise over the window on a ballistic arc, share of v²/2
 
 
 @dataclass
@@ -74,9 +81,7 @@ def classify(equivalent_range_km: float) -> str:
 
 def inertial_speed(x: NDArray) -> NDArray:
     """Speed [m/s] in the inertial frame of ECEF states (..., 6): |v + ω × r|."""
-    vx = x[..., 3] - wgs84.OMEGA * x[..., 1]
-    vy = x[..., 4] + wgs84.OMEGA * x[..., 0]
-    return np.sqrt(vx**2 + vy**2 + x[..., 5] ** 2)
+    return np.linalg.norm(inertial_velocity(x), axis=-1)
 
 
 def equivalent_range_km(x: NDArray) -> float:
@@ -101,6 +106,40 @@ def equivalent_range_km(x: NDArray) -> float:
 def lofted(apogee_km: float, range_km: float) -> bool:
     """True when the apogee is well above the minimum-energy apogee for that range."""
     return range_km > 0 and apogee_km > LOFTED_FACTOR * minimum_energy_apogee(range_km * 1e3) / 1e3
+
+
+def ballistic(t: NDArray, x: NDArray) -> NDArray:
+    """Whether each state (times (n,), ECEF (n, 6)) is on a ballistic arc by its energy history.
+
+    A tracker's motion-mode probability can call a state coasting while the motor still burns
+    (between stages, or when the thrust is weak); a prediction from it falls far short.  The
+    specific orbital energy v²/2 − μ/r is constant on a ballistic arc above the air and rises
+    under thrust (by tens of per cent over ``ENERGY_WINDOW_S`` in boost).  A state counts as
+    ballistic when the energy ``ENERGY_WINDOW_S`` earlier in the history (at least 0.75 of that
+    window back) is within ``ENERGY_TOLERANCE`` of its own and not lower by more; drag only
+    lowers it.  States without such history are not ballistic.
+    """
+    kinetic = 0.5 * inertial_speed(x) ** 2
+    energy = kinetic - wgs84.GM / np.linalg.norm(x[:, :3], axis=1)
+    back = np.searchsorted(t, t - ENERGY_WINDOW_S, side="right") - 1
+    has_history = (back >= 0) & (t - t[np.maximum(back, 0)] >= 0.75 * ENERGY_WINDOW_S)
+    rise = energy - energy[np.maximum(back, 0)]
+    return has_history & (rise <= ENERGY_TOLERANCE * kinetic)
+
+
+def _apogee_ahead(x: NDArray) -> float:
+    """Median apogee height [m] that climbing ballistic states (n, 6) above the air predict (two-body arc).
+
+    A track may lose its object before the top of a lofted arc and find it again on the way down:
+    the climbing states still say how high it went (J2 changes that by well under 0.1 %).
+    """
+    radial = np.einsum("ij,ij->i", x[:, :3], x[:, 3:6])
+    climbing = x[(radial > 0.0) & (wgs84.ellipsoidal_height(x[:, :3]) > 100e3)]
+    if not len(climbing):
+        return -math.inf
+    arc = kepler.crossing(climbing, np.linalg.norm(climbing[:, :3], axis=1))
+    below = np.linalg.norm(climbing[:, :3], axis=1) - wgs84.ellipsoidal_height(climbing[:, :3])  # surface radius
+    return float(np.nanmedian(arc.apoapsis_radius - below))
 
 
 def _over_territory(
@@ -158,6 +197,7 @@ def assess_track(
     vel_sigma = np.sqrt(np.trace(p[:, 3:, 3:], axis1=1, axis2=2) / 3.0)
     coasting_now = np.ones(len(t), bool) if boosting is None else ~boosting
     # A ballistic prediction from a powered state falls short: only coasting states say where it lands.
+    coasting_now &= ballistic(t, x)
     settled = np.flatnonzero((vel_sigma < SETTLED_VELOCITY_SIGMA) & coasting_now)
     launch = launch_estimation.estimate(t, x, p, boosting)
     if settled.size == 0 or launch is None:
@@ -170,7 +210,7 @@ def assess_track(
     impact_lat, impact_lon = math.degrees(ahead.lat[0]), math.degrees(ahead.lon[0])
     _, _, range_m = _GEOD.inv(launch_lon, launch_lat, impact_lon, impact_lat)
     _, _, hist_alt = wgs84.ecef_to_geodetic(x[:, :3])
-    apogee_km = max(float(np.max(hist_alt)), float(ahead.apogee_alt[0])) / 1e3
+    apogee_km = max(float(np.max(hist_alt)), float(ahead.apogee_alt[0]), _apogee_ahead(x[settled])) / 1e3
     # Burnout energy from the coasting states near the top of the arc, where drag has taken least
     # (a depressed flight never leaves the air); the median resists a noisy state.
     high = (hist_alt >= 0.7 * float(np.max(hist_alt[settled]))) & (vel_sigma < SETTLED_VELOCITY_SIGMA) & coasting_now
@@ -291,6 +331,45 @@ def group_launches(members: list[tuple[History, dict]]) -> list[list[int]]:
     return list(groups.values())
 
 
+def _low_only(history: History) -> bool:
+    """A track that never saw powered flight nor a state above ``DEBRIS_CEILING_M``: it cannot tell its launch."""
+    powered = history.boosting is not None and bool(np.any(history.boosting))
+    return not powered and float(np.max(wgs84.ellipsoidal_height(history.x[:, :3]))) < DEBRIS_CEILING_M
+
+
+def _attach_debris(groups: list[list[tuple[History, dict]]]) -> list[list[tuple[History, dict]]]:
+    """Fold groups made only of low, late tracks into the launch whose objects fall with them.
+
+    A spent stage or a re-entry body picked up only in its last tens of km has a launch estimate
+    worth nothing (a back-trace through the atmosphere with an unknown drag), so it would make a
+    launch of its own.  Objects of one missile fall within minutes and hundreds of km of each
+    other: such a group joins the launch whose impact is nearest within ``DEBRIS_WINDOW_S`` and
+    ``DEBRIS_RADIUS_M``, if any.
+    """
+    solid = [g for g in groups if not all(_low_only(h) for h, _ in g)]
+    out = [list(g) for g in solid]
+    for g in groups:
+        if any(g is s for s in solid):
+            continue
+        impact = g[0][1]
+        best, best_dist = None, math.inf
+        for k, other in enumerate(solid):
+            for _, r in other:
+                _, _, dist = _GEOD.inv(
+                    impact["impact_point"]["lon"], impact["impact_point"]["lat"],
+                    r["impact_point"]["lon"], r["impact_point"]["lat"],
+                )  # fmt: skip
+                if abs(r["impact_time"] - impact["impact_time"]) <= DEBRIS_WINDOW_S and dist < min(
+                    best_dist, DEBRIS_RADIUS_M
+                ):
+                    best, best_dist = k, dist
+        if best is None:
+            out.append(list(g))
+        else:
+            out[best].extend(g)
+    return out
+
+
 def count_objects(histories: list[History], until: float = math.inf) -> int:
     """Objects of one launch: the most of its tracks alive at one instant up to ``until``.
 
@@ -332,8 +411,7 @@ def launch_events(
         if r is not None:
             finals.append((h, r))
     events = []
-    for group in group_launches(finals):
-        members = [finals[i] for i in group]
+    for members in _attach_debris([[finals[i] for i in group] for group in group_launches(finals)]):
         best_launch = min(members, key=lambda m: m[1]["launch_point_sigma_km"])[1]
         origin = best_launch["launch_point"]
 
@@ -357,12 +435,16 @@ def launch_events(
         for key in ("launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_method"):
             event[key] = best_launch[key]
         event["range_km"] = reach((history, report)) / 1e3
+        # The top of the arc may have been seen by another of the launch's tracks (one that broke).
+        event["apogee_km"] = max(r["apogee_km"] for _, r in members)
         event["flight_time_s"] = event["impact_time"] - event["launch_time"]
         event["lofted"] = lofted(event["apogee_km"], event["range_km"])
         event["number_of_objects"] = count_objects([h for h, _ in members])
         event["track_ids"] = sorted(h.track_id for h, _ in members)
         event["first_detection"] = min(h.first_detection for h, _ in members)
-        event["final"] = bool(event["impact_time"] <= end_time)
+        # Final once the run's data reach past the predicted impact (within a minute: the last object to
+        # fall ends the run, and its prediction may lie a little after the truth).
+        event["final"] = bool(event["impact_time"] <= end_time + FINAL_MARGIN_S)
         event["updates"] = updates + [_summary(event, float(history.t[-1]))]
         events.append(event)
     return events

@@ -253,6 +253,17 @@ def truth_threats(launch: TruthLaunch, areas) -> set[tuple[str, str, str]]:
     return {(t.area.partner, t.area.name, t.reason) for t in found}
 
 
+def _inside_ellipse(report: dict, truth: tuple[float, float]) -> bool:
+    """Whether the truth point (lat, lon degrees) lies inside a report's 95 % impact ellipse."""
+    point, ellipse = report["impact_point"], report["impact_ellipse_95"]
+    azimuth, _, dist = _GEOD.inv(point["lon"], point["lat"], truth[1], truth[0])
+    # Offset along and across the major axis (azimuth in degrees from north).
+    angle = math.radians(azimuth - ellipse["orientation_deg"])
+    along, across = dist * math.cos(angle), dist * math.sin(angle)
+    a, b = max(ellipse["semi_major_km"] * 1e3, 1e-3), max(ellipse["semi_minor_km"] * 1e3, 1e-3)
+    return bool((along / a) ** 2 + (across / b) ** 2 <= 1.0)
+
+
 def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
     areas = regions.load_areas(result.scenario.theater)
     launches = []
@@ -287,9 +298,30 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
                 "apogee_error_km": _r(e["apogee_km"] - traj.apogee_alt / 1e3),
                 "range_error_km": _r(e["range_km"] - traj.range_m / 1e3),
                 "launch_point_error_km": _r(km(true_launch, e["launch_point"])),
+                "launch_time_error_s": _r(datetime.fromisoformat(e["launch_time"]).timestamp() - m.launch_time),
                 "class_correct": e["class"] == true_eq,
-            }
+                "lofted": e["lofted"],
+                "number_of_objects": e["number_of_objects"],
+                "true_number_of_objects": len(launch.objects),
+                "inside_ellipse_95": _inside_ellipse(e, true_impact),
+                "over_time": [
+                    {
+                        "after_first_detection_s": _r(datetime.fromisoformat(u["time"]).timestamp()
+                                                      - datetime.fromisoformat(e["first_detection"]).timestamp()),
+                        "impact_error_km": _r(km(true_impact, u["impact_point"])),
+                        "launch_point_error_km": _r(km(true_launch, u["launch_point"])),
+                        "apogee_error_km": _r(u["apogee_km"] - traj.apogee_alt / 1e3),
+                        "range_error_km": _r(u["range_km"] - traj.range_m / 1e3),
+                        "class_correct": u["class"] == true_eq,
+                        "inside_ellipse_95": _inside_ellipse(u, true_impact),
+                    }
+                    for u in e["updates"]
+                ],
+            }  # fmt: skip
         launches.append({"truth_id": m.id, "class": _true_class(launch), "per_partner": per_partner})
+    # Share of all reports and updates (every partner, every launch) whose 95 % ellipse held the truth.
+    checks = [u["inside_ellipse_95"] for launch in launches for p in launch["per_partner"].values()
+              for u in p["over_time"]]  # fmt: skip
     threatened = set()
     for launch in result.truth:
         threatened |= {(launch.missile.id, *t) for t in truth_threats(launch, areas)}
@@ -301,6 +333,7 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
     missed = [t for t in threatened if (t[0], t[1], t[2]) not in alerted_areas]
     return {
         "launches": launches,
+        "ellipse_95_coverage": {"reports": len(checks), "inside": _r(float(np.mean(checks)) if checks else math.nan)},
         "alerts": {
             "issued": len(alerts["alerts"]),
             "false": len(false),
