@@ -23,7 +23,6 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mwx.assess import distribution, kepler  # noqa: E402
-from mwx.assess.impact import fly_to_ground  # noqa: E402
 from mwx.geo import regions  # noqa: E402
 from mwx.sim.scenario import parse_scenario  # noqa: E402
 from mwx.sim.truth import fly  # noqa: E402
@@ -68,18 +67,7 @@ def main() -> None:
     radius = np.full((args.tracks, 1), 6.37e6)
     rows = [
         ("predict (whole)", best_of(args.repeats, whole)),
-        (
-            "  nominal flights of the means",
-            best_of(
-                args.repeats,
-                lambda: fly_to_ground(
-                    np.concatenate([x, x]),
-                    np.concatenate([t, t]),
-                    beta=np.repeat([8000.0, np.inf], args.tracks),
-                    paths=np.arange(args.tracks),
-                ),
-            ),
-        ),
+        ("  nominal flights of the means", best_of(args.repeats, lambda: distribution.nominal_flights(x, t, 8000.0))),
         ("  two-body crossing of the samples", best_of(args.repeats, lambda: kepler.crossing(xs, radius))),
         ("probability inside each area", best_of(args.repeats, lambda: result.probability_inside(areas))),
     ]

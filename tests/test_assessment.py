@@ -1,12 +1,14 @@
 """Launch event reports against truth on a set of flights in the default theater (one run, four launches).
 
-The set: the 2022-10-04 IRBM that overflew Aomori (O), a depressed 700 km missile into the Sea of
-Japan (S), a 2000 km missile over northern Honshu (M), and a 2017-11-28-like lofted ICBM
-(apogee 4475 km) into Japan's EEZ west of Aomori (H).  Bars from the assessment issue.
+The set (``benchmarks/assessment_set.py``, which prints the figures): the 2022-10-04 IRBM that
+overflew Aomori (O), a depressed 700 km missile into the Sea of Japan (S), a 2000 km missile over
+northern Honshu (M), and a 2017-11-28-like lofted ICBM (apogee 4475 km) into Japan's EEZ west of
+Aomori (H).  Bars from the assessment issue.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import subprocess
@@ -22,26 +24,17 @@ from mwx.exercise.run import run_scenario
 from mwx.sim.scenario import parse_scenario
 
 GEOD = Geod(ellps="WGS84")
-SET = """\
-name: assessment-set
-theater: korea-japan
-seed: 11
-launches:
-  - {id: O, time: 2022-10-03T22:22:47Z, site: {lat: 40.61, lon: 126.43}, azimuth_deg: 84.2, apogee_km: 970,
-     range_km: 4500}
-  - {id: S, time: 2022-10-03T22:27:00Z, site: {lat: 39.20, lon: 125.67}, azimuth_deg: 88, apogee_km: 90, range_km: 700}
-  - {id: M, time: 2022-10-03T22:31:00Z, site: {lat: 40.00, lon: 127.40}, azimuth_deg: 95, apogee_km: 500,
-     range_km: 2000}
-  - {id: H, time: 2022-10-03T22:35:00Z, site: {lat: 39.25, lon: 125.87}, aim: {lat: 40.7, lon: 136.9},
-     apogee_km: 4475}
-"""
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "assessment_set.py"
+_SPEC = importlib.util.spec_from_file_location("assessment_set", _PATH)
+assessment_set = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(assessment_set)  # type: ignore[union-attr]
 AOMORI = {"lat": (40.2, 41.6), "lon": (139.8, 141.8)}  # bounding box of Aomori Prefecture [deg]
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("assessment")
-    write_run(run_scenario(parse_scenario(SET, "assessment-set")), out)
+    write_run(run_scenario(parse_scenario(assessment_set.scenario_text(), "assessment-set")), out)
     return out
 
 

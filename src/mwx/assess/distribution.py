@@ -42,6 +42,7 @@ from mwx.geo.hermite import densify
 #: Spread (σ of ln β) of the re-entry body's ballistic coefficient, which no sensor
 #: measures before re-entry: one σ is a factor 1.35 either way around β₀.
 BETA_SIGMA_LN = 0.3
+DRAG_CEILING_M = 120e3  # above this the nominal flights with and without drag are the same
 DEFAULT_SAMPLES = 1000
 
 
@@ -136,6 +137,47 @@ def _highest(times: NDArray, states: NDArray) -> float:
     return float(h1 - slope * slope / (4.0 * c))
 
 
+def _spread(pos: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """East/north covariance (k, 2, 2) [m²] of impact points (k, s, 3) about their centre, and the centre [rad].
+
+    The centre is the point on the ellipsoid below the samples' mean position; offsets are taken
+    in its tangent plane (the curvature over tens of km changes them by parts per million).
+    """
+    mean_pos = np.nanmean(pos, axis=1)
+    lat, lon, _ = wgs84.ecef_to_geodetic(mean_pos)
+    east_dir, north_dir, _ = _enu_axes(lat, lon)
+    d = pos - mean_pos[:, None, :]
+    en = np.stack([np.einsum("nsk,nk->ns", d, east_dir), np.einsum("nsk,nk->ns", d, north_dir)], axis=-1)
+    good = np.isfinite(en).all(axis=-1)
+    en = np.where(good[..., None], en, 0.0)
+    count = np.maximum(good.sum(axis=1), 2)
+    return np.einsum("nsi,nsj->nij", en, en) / (count - 1)[:, None, None], lat, lon
+
+
+def nominal_flights(
+    x: NDArray, t: NDArray, beta: float
+) -> tuple[NDArray, NDArray, NDArray, NDArray, list[tuple[NDArray, NDArray]]]:
+    """Flights of ECEF states x (n, 6) at times t (n,) to the ground, with drag (β [kg/m²]) and without.
+
+    Returns the crossing states with drag and without (n, 6), their times (n,) and the paths with
+    drag (times, states).  Above the air the two flights are one: that part is flown once, to
+    ``DRAG_CEILING_M``, then both versions from there in one batch (their steps are shared).
+    """
+    n = x.shape[0]
+    top, top_t, upper = fly_to_ground(x, t, beta=None, paths=np.arange(n), floor=DRAG_CEILING_M)
+    start = np.where(np.isfinite(top_t)[:, None], top, x)
+    start_t = np.where(np.isfinite(top_t), top_t, t)
+    both, both_t, lower = fly_to_ground(
+        np.concatenate([start, start]), np.concatenate([start_t, start_t]), beta=np.repeat([beta, np.inf], n),
+        paths=np.arange(n),
+    )  # fmt: skip
+    paths = [
+        (np.concatenate([a[0][:-1], b[0]]), np.concatenate([a[1][:-1], b[1]]))
+        for a, b in zip(upper, lower, strict=True)
+    ]
+    return both[:n], both[n:], both_t[:n], both_t[n:], paths
+
+
 def predict(
     x: NDArray,
     p: NDArray,
@@ -150,11 +192,7 @@ def predict(
     x = np.asarray(x, float)
     n = x.shape[0]
     t = np.broadcast_to(np.asarray(t, float), (n,))
-    # The mean with drag and without, in one batch (their steps are shared).
-    both, both_t, paths = fly_to_ground(
-        np.concatenate([x, x]), np.concatenate([t, t]), beta=np.repeat([beta, np.inf], n), paths=np.arange(n)
-    )
-    hit, vac, hit_t, vac_t = both[:n], both[n:], both_t[:n], both_t[n:]
+    hit, vac, hit_t, vac_t, paths = nominal_flights(x, t, beta)
     radius = np.linalg.norm(hit[:, :3], axis=1)
     mean_arc = kepler.crossing(x, radius)
     j2_offset = vac[:, :3] - mean_arc.position
@@ -169,23 +207,18 @@ def predict(
     # Common random numbers: one set of standard normal draws serves every track (each track's
     # samples are still exact draws from its own distribution), a 100-track batch costs one draw.
     draws = rng.standard_normal((samples, 7))
-    xs = x[:, None, :] + draws[None, :, :6] @ np.swapaxes(chol, 1, 2)
     drag_scale = np.exp(-beta_sigma_ln * draws[:, 6])  # β₀/β per sample
-    arcs = kepler.crossing(xs, radius[:, None])
-    pos = arcs.position + j2_offset[:, None, :] + drag_scale[None, :, None] * drag_offset[:, None, :]
-    when = t[:, None] + arcs.time_of_flight + j2_dt[:, None] + drag_scale[None, :] * drag_dt[:, None]
-
-    # The ellipse's centre: the point on the ellipsoid below the samples' mean position; offsets in
-    # its tangent plane (the curvature over tens of km changes them by parts per million).
-    mean_pos = np.nanmean(pos, axis=1)
-    c_lat, c_lon, _ = wgs84.ecef_to_geodetic(mean_pos)
-    east_dir, north_dir, _ = _enu_axes(c_lat, c_lon)
-    d = pos - mean_pos[:, None, :]
-    en = np.stack([np.einsum("nsk,nk->ns", d, east_dir), np.einsum("nsk,nk->ns", d, north_dir)], axis=-1)
-    good = np.isfinite(en).all(axis=-1)
-    en = np.where(good[..., None], en, 0.0)
-    count = np.maximum(good.sum(axis=1), 2)
-    cov = np.einsum("nsi,nsj->nij", en, en) / (count - 1)[:, None, None]
+    pos, when = np.empty((n, samples, 3)), np.empty((n, samples))
+    cov, c_lat, c_lon = np.empty((n, 2, 2)), np.empty(n), np.empty(n)
+    # A few tracks at a time, so the temporaries stay small (see mwx.assess.kepler.BLOCK).
+    per_block = max(1, kepler.BLOCK // samples)
+    for start in range(0, n, per_block):
+        b = slice(start, min(start + per_block, n))
+        xs = x[b, None, :] + draws[None, :, :6] @ np.swapaxes(chol[b], 1, 2)
+        arcs = kepler.crossing(xs, radius[b, None])
+        pos[b] = arcs.position + j2_offset[b, None, :] + drag_scale[None, :, None] * drag_offset[b, None, :]
+        when[b] = t[b, None] + arcs.time_of_flight + j2_dt[b, None] + drag_scale[None, :] * drag_dt[b, None]
+        cov[b], c_lat[b], c_lon[b] = _spread(pos[b])
     cov[~np.isfinite(hit_t)] = np.nan
 
     apogee = np.array([_highest(times, states) for times, states in paths])

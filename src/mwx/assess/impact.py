@@ -84,8 +84,11 @@ def fly_to_ground(
     direction: int = 1,
     beta: float | NDArray | None = ASSUMED_BETA,
     paths: NDArray | None = None,
+    floor: float = 0.0,
 ) -> tuple[NDArray, NDArray, list[tuple[NDArray, NDArray]]]:
     """Propagate ECEF states (N, 6) at Unix times t (N,) until each crosses the ellipsoid.
+
+    ``floor`` [m]: stop at that ellipsoidal height instead (states starting below it stop at once).
 
     Ballistic (J2, rotation; drag below 120 km with ballistic coefficient ``beta``
     [kg/m²], one for all or one per state, ``inf`` or None for none).  Returns the
@@ -100,7 +103,7 @@ def fly_to_ground(
     active = np.ones(n, bool)
     hit = np.full((n, 6), np.nan)
     hit_t = np.full(n, np.nan)
-    alt = wgs84.ellipsoidal_height(pts[:, :3])
+    alt = wgs84.ellipsoidal_height(pts[:, :3]) - floor
     elapsed = np.zeros(n)
     record = np.empty(0, np.int64) if paths is None else np.asarray(paths, np.int64)
     snapshots: list[tuple[NDArray, NDArray, NDArray]] = []
@@ -112,14 +115,14 @@ def fly_to_ground(
         # most 120 s in two RK4 sub-steps): long steps in vacuum, short ones in the air.
         descent = np.maximum(-direction * _vertical_speed(pts[idx]), 500.0)
         dt = np.clip(0.25 * alt[idx] / descent, 1.0, 120.0) * direction
-        low = alt[idx] < 120e3
+        low = alt[idx] + floor < 120e3
         new = pts[idx].copy()
         if low.any():
             b = np.asarray(beta)[idx][low] if per_state else beta
             new[low] = dynamics.propagate(pts[idx][low], dt[low], max_step=60.0, beta=b)
         if (~low).any():
             new[~low] = dynamics.propagate(pts[idx][~low], dt[~low], max_step=60.0)
-        new_alt = wgs84.ellipsoidal_height(new[:, :3])
+        new_alt = wgs84.ellipsoidal_height(new[:, :3]) - floor
         down = new_alt <= 0.0
         if down.any():
             # Linear interpolation of the crossing inside the last step; a state
