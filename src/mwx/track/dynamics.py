@@ -67,9 +67,7 @@ def _derivative(x: NDArray, beta: float | NDArray | None) -> NDArray:
     return np.concatenate([x[..., 3:], acceleration(x[..., :3], x[..., 3:], beta)], axis=-1)
 
 
-def propagate(
-    x: NDArray, dt: ArrayLike, *, max_step: float = 10.0, beta: float | NDArray | None = None
-) -> NDArray:
+def propagate(x: NDArray, dt: ArrayLike, *, max_step: float = 10.0, beta: float | NDArray | None = None) -> NDArray:
     """States (n, 6) moved by ``dt`` seconds (scalar or (n,)), RK4."""
     x = np.array(x, float)
     dt = np.broadcast_to(np.asarray(dt, float), x.shape[:-1])
