@@ -115,43 +115,54 @@ def _east_north(lat0: NDArray, lon0: NDArray, lat: NDArray, lon: NDArray) -> tup
     return np.einsum("...k,...k->...", d, east), np.einsum("...k,...k->...", d, north)
 
 
-def _highest(times: NDArray, states: NDArray) -> float:
-    """Highest ellipsoidal height [m] along sampled states: the top sample refined by a parabola in time.
+def _highest(paths: list[tuple[NDArray, NDArray]]) -> NDArray:
+    """Highest ellipsoidal height [m] along each sampled path: the top sample refined by a parabola in time.
 
-    Near the top of a ballistic arc the height is a parabola in time to well under a
-    metre over a minute either side, so three samples up to 120 s apart suffice.
+    Near the top of a ballistic arc the height is a parabola in time to well under a metre over a
+    minute either side, so three samples up to 120 s apart suffice.  NaN for an empty path.
     """
-    if len(times) == 0:
-        return math.nan
-    h = wgs84.ellipsoidal_height(states[:, :3])
-    k = int(np.argmax(h))
-    if k == 0 or k == len(h) - 1:
-        return float(h[k])
-    (t0, t1, t2), (h0, h1, h2) = times[k - 1 : k + 2] - times[k], h[k - 1 : k + 2]
-    # Vertex of the parabola through the three points (divided differences).
-    d1, d2 = (h1 - h0) / (t1 - t0), (h2 - h1) / (t2 - t1)
-    c = (d2 - d1) / (t2 - t0)
-    if c >= 0.0:
-        return float(h1)
-    slope = d1 - c * (t0 + t1)  # h(τ) = h1 + slope·τ + c·τ², τ from the top sample (t1 = 0)
-    return float(h1 - slope * slope / (4.0 * c))
+    out = np.full(len(paths), math.nan)
+    if not paths:
+        return out
+    heights = np.split(wgs84.ellipsoidal_height(np.concatenate([s[:, :3] for _, s in paths])),
+                       np.cumsum([len(t) for t, _ in paths])[:-1])  # fmt: skip
+    for i, ((times, _), h) in enumerate(zip(paths, heights, strict=True)):
+        if len(h) == 0:
+            continue
+        k = int(np.argmax(h))
+        out[i] = h[k]
+        if 0 < k < len(h) - 1:
+            (t0, t1, t2), (h0, h1, h2) = times[k - 1 : k + 2] - times[k], h[k - 1 : k + 2]
+            # Vertex of the parabola through the three points (divided differences).
+            d1, d2 = (h1 - h0) / (t1 - t0), (h2 - h1) / (t2 - t1)
+            c = (d2 - d1) / (t2 - t0)
+            if c < 0.0:
+                slope = d1 - c * (t0 + t1)  # h(τ) = h1 + slope·τ + c·τ², τ from the top sample (t1 = 0)
+                out[i] = h1 - slope * slope / (4.0 * c)
+    return out
 
 
 def _spread(pos: NDArray) -> tuple[NDArray, NDArray, NDArray]:
     """East/north covariance (k, 2, 2) [m²] of impact points (k, s, 3) about their centre, and the centre [rad].
 
-    The centre is the point on the ellipsoid below the samples' mean position; offsets are taken
-    in its tangent plane (the curvature over tens of km changes them by parts per million).
+    The centre is the point on the ellipsoid below the samples' mean position; the covariance is
+    the samples' 3-D one projected on its tangent plane (the curvature over tens of km changes it by
+    parts per million).  Samples that never land (NaN) are left out.
     """
-    mean_pos = np.nanmean(pos, axis=1)
+    if np.isnan(pos).any():
+        good = np.isfinite(pos).all(axis=-1)
+        count = np.maximum(good.sum(axis=1), 2)
+        mean_pos = np.nanmean(pos, axis=1)
+        d = np.where(good[..., None], pos - mean_pos[:, None, :], 0.0)
+    else:
+        count = np.full(pos.shape[0], pos.shape[1])
+        mean_pos = pos.mean(axis=1)
+        d = pos - mean_pos[:, None, :]
     lat, lon, _ = wgs84.ecef_to_geodetic(mean_pos)
     east_dir, north_dir, _ = _enu_axes(lat, lon)
-    d = pos - mean_pos[:, None, :]
-    en = np.stack([np.einsum("nsk,nk->ns", d, east_dir), np.einsum("nsk,nk->ns", d, north_dir)], axis=-1)
-    good = np.isfinite(en).all(axis=-1)
-    en = np.where(good[..., None], en, 0.0)
-    count = np.maximum(good.sum(axis=1), 2)
-    return np.einsum("nsi,nsj->nij", en, en) / (count - 1)[:, None, None], lat, lon
+    cov3 = np.einsum("nsi,nsj->nij", d, d) / (count - 1)[:, None, None]
+    basis = np.stack([east_dir, north_dir], axis=1)  # (k, 2, 3)
+    return basis @ cov3 @ np.swapaxes(basis, 1, 2), lat, lon
 
 
 def nominal_flights(
@@ -159,23 +170,23 @@ def nominal_flights(
 ) -> tuple[NDArray, NDArray, NDArray, NDArray, list[tuple[NDArray, NDArray]]]:
     """Flights of ECEF states x (n, 6) at times t (n,) to the ground, with drag (β [kg/m²]) and without.
 
-    Returns the crossing states with drag and without (n, 6), their times (n,) and the paths with
-    drag (times, states).  Above the air the two flights are one: that part is flown once, to
-    ``DRAG_CEILING_M``, then both versions from there in one batch (their steps are shared).
+    Returns where they land with drag (states (n, 6)) and without (positions (n, 3)), when (n,) and
+    (n,), and the paths with drag (times, states).  Above the air the two flights are one: that part
+    is flown once (RK4, J2), to ``DRAG_CEILING_M``.  Below it the flight with drag is flown on; the
+    one without is the closed-form two-body arc from there, to the sphere through the impact point
+    (J2 acts on it for half a minute: metres).
     """
     n = x.shape[0]
     top, top_t, upper = fly_to_ground(x, t, beta=None, paths=np.arange(n), floor=DRAG_CEILING_M)
     start = np.where(np.isfinite(top_t)[:, None], top, x)
     start_t = np.where(np.isfinite(top_t), top_t, t)
-    both, both_t, lower = fly_to_ground(
-        np.concatenate([start, start]), np.concatenate([start_t, start_t]), beta=np.repeat([beta, np.inf], n),
-        paths=np.arange(n),
-    )  # fmt: skip
+    hit, hit_t, lower = fly_to_ground(start, start_t, beta=beta, paths=np.arange(n))
+    arc = kepler.crossing(start, np.linalg.norm(hit[:, :3], axis=1))
     paths = [
         (np.concatenate([a[0][:-1], b[0]]), np.concatenate([a[1][:-1], b[1]]))
         for a, b in zip(upper, lower, strict=True)
     ]
-    return both[:n], both[n:], both_t[:n], both_t[n:], paths
+    return hit, arc.position, hit_t, start_t + arc.time_of_flight, paths
 
 
 def predict(
@@ -195,9 +206,9 @@ def predict(
     hit, vac, hit_t, vac_t, paths = nominal_flights(x, t, beta)
     radius = np.linalg.norm(hit[:, :3], axis=1)
     mean_arc = kepler.crossing(x, radius)
-    j2_offset = vac[:, :3] - mean_arc.position
+    j2_offset = vac - mean_arc.position
     j2_dt = vac_t - (t + mean_arc.time_of_flight)
-    drag_offset = hit[:, :3] - vac[:, :3]
+    drag_offset = hit[:, :3] - vac
     drag_dt = hit_t - vac_t
 
     sym = 0.5 * (p + np.swapaxes(p, 1, 2))
@@ -221,7 +232,7 @@ def predict(
         cov[b], c_lat[b], c_lon[b] = _spread(pos[b])
     cov[~np.isfinite(hit_t)] = np.nan
 
-    apogee = np.array([_highest(times, states) for times, states in paths])
+    apogee = _highest(paths)
     return ImpactDistribution(
         time=np.nanmean(when, axis=1),
         lat=c_lat,
