@@ -64,7 +64,7 @@ import numpy as np  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 
 from mwx.assess import distribution  # noqa: E402
-from mwx.assess.impact import ASSUMED_BETA, CHI2_2_95, fly_to_ground  # noqa: E402
+from mwx.assess.impact import ASSUMED_BETA, CHI2_2_95  # noqa: E402
 from mwx.exercise.replay import replay  # noqa: E402
 from mwx.geo import wgs84  # noqa: E402
 from mwx.geo.hermite import interpolate_states  # noqa: E402
@@ -368,27 +368,27 @@ def _eta_name(lo: float, hi: float) -> str:
 
 
 def drag_check(cls: str, t_go: float = 60.0) -> list[tuple[float, float, float, float]]:
-    """How far a β other than β₀ moves the impact: truth against the prediction's linear drag model.
+    """How far a β other than β₀ moves the impact: truth against the prediction's drag model.
 
     For true flights with η = −2, −1, +1, +2 (β = β₀ e^{ση}), from the noise-free state
-    ``t_go`` seconds before impact: the drag offset D (impact with β₀ less impact in
-    vacuum, :func:`mwx.assess.impact.fly_to_ground`) and, along D, the true impact's
-    displacement from the β₀ impact against the model's (β₀/β − 1)·D, which is what
-    :func:`mwx.assess.distribution.predict` gives each sample.  Returns (η, |D| [m],
-    true shift [m], model shift [m]) per η.
+    ``t_go`` seconds before impact: the drag offset D (impact with β₀ less impact in vacuum)
+    and, along D, the true impact's displacement from the β₀ impact against the model's, the
+    quadratic in η through the nominal flights at η = −1, 0, +1
+    (:func:`mwx.assess.distribution.nominal_flights`), which is what
+    :func:`mwx.assess.distribution.predict` gives each sample.  Returns (η, |D| [m], true
+    shift [m], model shift [m]) per η.
     """
     out = []
     for eta in (-2.0, -1.0, 1.0, 2.0):
         beta = ASSUMED_BETA * math.exp(BETA_SIGMA_LN * eta)
         obj = true_flight(cls, beta)
-        t = np.array([obj.t[-1] - t_go, obj.t[-1] - t_go])
-        hit, _, _ = fly_to_ground(obj.states_at(t), t, beta=np.array([ASSUMED_BETA, np.inf]))
-        lat, lon, _ = wgs84.ecef_to_geodetic(np.stack([hit[0, :3], hit[1, :3], obj.ecef[-1, :3]]))
-        east, north = distribution._east_north(np.full(3, lat[0]), np.full(3, lon[0]), lat, lon)
-        drag = -np.array([east[1], north[1]])  # β₀ impact less vacuum impact
-        along = drag / np.linalg.norm(drag)
-        true = float(np.array([east[2], north[2]]) @ along)
-        out.append((eta, float(np.linalg.norm(drag)), true, (ASSUMED_BETA / beta - 1.0) * float(np.linalg.norm(drag))))
+        t = np.array([obj.t[-1] - t_go])
+        nominal = distribution.nominal_flights(obj.states_at(t), t, ASSUMED_BETA, BETA_SIGMA_LN)
+        shift = nominal.drag_hit[:, 0] - nominal.vacuum_hit[0]  # (3, 3): η = −1, 0, +1
+        model = shift[1] + eta * 0.5 * (shift[2] - shift[0]) + eta**2 * 0.5 * (shift[2] - 2.0 * shift[1] + shift[0])
+        along = shift[1] / np.linalg.norm(shift[1])
+        true = float((obj.ecef[-1, :3] - nominal.drag_hit[1, 0]) @ along)
+        out.append((eta, float(np.linalg.norm(shift[1])), true, float((model - shift[1]) @ along)))
     return out
 
 

@@ -2,22 +2,24 @@
 
 For each track state x with covariance P (ECEF, 6-state) at time t:
 
-1. The *nominal* flight of the mean is propagated to the ground twice with the
-   full model (:func:`mwx.assess.impact.fly_to_ground`: J2, Earth rotation,
-   drag with the assumed ballistic coefficient β₀, and without drag), and once
-   in closed form as a two-body arc (:func:`mwx.assess.kepler.crossing`) to the
-   sphere through the nominal impact point.
+1. The *nominal* flight of the mean is propagated to the ground with the full
+   model (:func:`mwx.assess.impact.fly_to_ground`: J2, Earth rotation, drag)
+   for three ballistic coefficients β₀·e^(σ_β η), η = −1, 0, +1 (β₀ the
+   assumed one), and without drag; and once in closed form as a two-body arc
+   (:func:`mwx.assess.kepler.crossing`) to the sphere through the nominal
+   impact point (:func:`nominal_flights`).
 2. Samples xₛ ~ N(x, P) go only through the closed form.  What the closed form
-   leaves out is carried over from the mean as two offsets: J2 and the
-   ellipsoid (full without drag − two-body), and drag (full with β₀ − full
-   without drag).  Each sample also draws its own ballistic coefficient,
-   β = β₀ · exp(σ_β η) with η ~ N(0, 1), and its drag offset is scaled by
-   β₀/β (drag deflection is proportional to 1/β to first order).  So the
-   spread of the samples carries the track's uncertainty through the
-   nonlinear vacuum arc exactly, and the (small, smooth) perturbations to
-   first order about the nominal — the usual "linear perturbation about a
-   reference trajectory" of ballistic impact prediction (Regan &
-   Anandakrishnan 1993, ch. 5).
+   leaves out is carried over from the mean: J2 and the ellipsoid (full
+   without drag − two-body), and drag's shift of the impact (full with β −
+   full without drag).  Each sample draws its own ballistic coefficient,
+   β = β₀ · e^(σ_β η) with η ~ N(0, 1), and takes the drag shift of the
+   quadratic in η through the three nominal flights: the shift grows faster
+   than 1/β (measured by ``benchmarks/impact_calibration.py --drag-check``:
+   a linear 1/β scaling made the ellipse 1.25–1.5× too narrow along track).
+   So the spread of the samples carries the track's uncertainty through the
+   nonlinear vacuum arc exactly, and the (small, smooth) perturbations
+   about the nominal — the usual "perturbation about a reference trajectory"
+   of ballistic impact prediction (Regan & Anandakrishnan 1993, ch. 5).
 3. The impact ellipse is the samples' mean and covariance in the local
    east/north plane at that mean, scaled by the χ²(2) 95 % point; the
    probability of impact inside an area is the share of samples inside it.
@@ -165,28 +167,45 @@ def _spread(pos: NDArray) -> tuple[NDArray, NDArray, NDArray]:
     return basis @ cov3 @ np.swapaxes(basis, 1, 2), lat, lon
 
 
-def nominal_flights(
-    x: NDArray, t: NDArray, beta: float
-) -> tuple[NDArray, NDArray, NDArray, NDArray, list[tuple[NDArray, NDArray]]]:
-    """Flights of ECEF states x (n, 6) at times t (n,) to the ground, with drag (β [kg/m²]) and without.
+@dataclass
+class NominalFlights:
+    """The means' flights to the ground (arrays over n tracks).
 
-    Returns where they land with drag (states (n, 6)) and without (positions (n, 3)), when (n,) and
-    (n,), and the paths with drag (times, states).  Above the air the two flights are one: that part
-    is flown once (RK4, J2), to ``DRAG_CEILING_M``.  Below it the flight with drag is flown on; the
-    one without is the closed-form two-body arc from there, to the sphere through the impact point
-    (J2 acts on it for half a minute: metres).
+    ``drag_hit`` (3, n, 3) and ``drag_time`` (3, n): impact positions [m, ECEF] and times [Unix s]
+    with the ballistic coefficient β₀·e^(σ·η) for η = −1, 0, +1; ``vacuum_hit`` (n, 3) and
+    ``vacuum_time`` (n,): without drag; ``paths``: per track, times and ECEF states with β₀.
+    """
+
+    drag_hit: NDArray
+    drag_time: NDArray
+    vacuum_hit: NDArray
+    vacuum_time: NDArray
+    paths: list[tuple[NDArray, NDArray]]
+
+
+def nominal_flights(x: NDArray, t: NDArray, beta: float, beta_sigma_ln: float = BETA_SIGMA_LN) -> NominalFlights:
+    """Flights of ECEF states x (n, 6) at times t (n,) to the ground, with drag at three β and without.
+
+    Above the air the flights are one: that part is flown once (RK4, J2), to ``DRAG_CEILING_M``.
+    Below it the three flights with drag are flown on in one batch; the one without drag is the
+    closed-form two-body arc from there to the sphere through the impact point (J2 acts on it for
+    half a minute: metres).
     """
     n = x.shape[0]
     top, top_t, upper = fly_to_ground(x, t, beta=None, paths=np.arange(n), floor=DRAG_CEILING_M)
     start = np.where(np.isfinite(top_t)[:, None], top, x)
     start_t = np.where(np.isfinite(top_t), top_t, t)
-    hit, hit_t, lower = fly_to_ground(start, start_t, beta=beta, paths=np.arange(n))
-    arc = kepler.crossing(start, np.linalg.norm(hit[:, :3], axis=1))
+    betas = np.repeat(beta * np.exp(beta_sigma_ln * np.array([0.0, -1.0, 1.0])), n)
+    hit, hit_t, lower = fly_to_ground(np.tile(start, (3, 1)), np.tile(start_t, 3), beta=betas, paths=np.arange(n))
+    order = [1, 0, 2]  # rows η = −1, 0, +1
+    drag_hit = hit[:, :3].reshape(3, n, 3)[order]
+    drag_time = hit_t.reshape(3, n)[order]
+    arc = kepler.crossing(start, np.linalg.norm(drag_hit[1], axis=1))
     paths = [
         (np.concatenate([a[0][:-1], b[0]]), np.concatenate([a[1][:-1], b[1]]))
         for a, b in zip(upper, lower, strict=True)
     ]
-    return hit, arc.position, hit_t, start_t + arc.time_of_flight, paths
+    return NominalFlights(drag_hit, drag_time, arc.position, start_t + arc.time_of_flight, paths)
 
 
 def predict(
@@ -203,13 +222,18 @@ def predict(
     x = np.asarray(x, float)
     n = x.shape[0]
     t = np.broadcast_to(np.asarray(t, float), (n,))
-    hit, vac, hit_t, vac_t, paths = nominal_flights(x, t, beta)
-    radius = np.linalg.norm(hit[:, :3], axis=1)
+    nominal = nominal_flights(x, t, beta, beta_sigma_ln)
+    hit_t, paths = nominal.drag_time[1], nominal.paths
+    radius = np.linalg.norm(nominal.drag_hit[1], axis=1)
     mean_arc = kepler.crossing(x, radius)
-    j2_offset = vac - mean_arc.position
-    j2_dt = vac_t - (t + mean_arc.time_of_flight)
-    drag_offset = hit[:, :3] - vac
-    drag_dt = hit_t - vac_t
+    j2_offset = nominal.vacuum_hit - mean_arc.position
+    j2_dt = nominal.vacuum_time - (t + mean_arc.time_of_flight)
+    # Drag's shift of the impact as a quadratic in η = ln(β/β₀)/σ through η = −1, 0, +1: the shift
+    # grows faster than 1/β (a low-β body slows more, so it falls more steeply and shorter still).
+    shift = nominal.drag_hit - nominal.vacuum_hit[None]  # (3, n, 3)
+    shift_dt = nominal.drag_time - nominal.vacuum_time[None]
+    slope, curve = 0.5 * (shift[2] - shift[0]), 0.5 * (shift[2] - 2.0 * shift[1] + shift[0])
+    slope_dt, curve_dt = 0.5 * (shift_dt[2] - shift_dt[0]), 0.5 * (shift_dt[2] - 2.0 * shift_dt[1] + shift_dt[0])
 
     sym = 0.5 * (p + np.swapaxes(p, 1, 2))
     diag = np.diagonal(sym, axis1=1, axis2=2)
@@ -218,7 +242,7 @@ def predict(
     # Common random numbers: one set of standard normal draws serves every track (each track's
     # samples are still exact draws from its own distribution), a 100-track batch costs one draw.
     draws = rng.standard_normal((samples, 7))
-    drag_scale = np.exp(-beta_sigma_ln * draws[:, 6])  # β₀/β per sample
+    eta = draws[:, 6]  # ln(β/β₀)/σ per sample
     pos, when = np.empty((n, samples, 3)), np.empty((n, samples))
     cov, c_lat, c_lon = np.empty((n, 2, 2)), np.empty(n), np.empty(n)
     # A few tracks at a time, so the temporaries stay small (see mwx.assess.kepler.BLOCK).
@@ -227,8 +251,10 @@ def predict(
         b = slice(start, min(start + per_block, n))
         xs = x[b, None, :] + draws[None, :, :6] @ np.swapaxes(chol[b], 1, 2)
         arcs = kepler.crossing(xs, radius[b, None])
-        pos[b] = arcs.position + j2_offset[b, None, :] + drag_scale[None, :, None] * drag_offset[b, None, :]
-        when[b] = t[b, None] + arcs.time_of_flight + j2_dt[b, None] + drag_scale[None, :] * drag_dt[b, None]
+        drag = shift[1, b, None] + eta[None, :, None] * slope[b, None] + (eta**2)[None, :, None] * curve[b, None]
+        drag_dt = shift_dt[1, b, None] + eta[None, :] * slope_dt[b, None] + (eta**2)[None, :] * curve_dt[b, None]
+        pos[b] = arcs.position + j2_offset[b, None, :] + drag
+        when[b] = t[b, None] + arcs.time_of_flight + j2_dt[b, None] + drag_dt
         cov[b], c_lat[b], c_lon[b] = _spread(pos[b])
     cov[~np.isfinite(hit_t)] = np.nan
 
