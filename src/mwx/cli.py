@@ -358,6 +358,19 @@ def cmd_report_events(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- keys
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    """Write a partner's Ed25519 key pair and put its public key in DIR/keys.json (mwx.exchange.keys)."""
+    from mwx.exchange.keys import KEYS_FILE, check_partner, generate
+
+    partner = check_partner(args.partner)
+    key_path, pub_path = generate(partner, args.dir, overwrite=args.force)
+    print(f"{key_path}: private key of {partner} (PEM, mode 0600: keep it on {partner}'s node only)")
+    print(f"{pub_path}: public key of {partner}")
+    print(f"{Path(args.dir) / KEYS_FILE}: public key of {partner} added (give this file to every partner)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mwx", description="mwx: missile-warning exchange — simulate, track, share, fuse and warn."
@@ -466,6 +479,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revents.add_argument("--final-only", action="store_true", help='leave out provisional events ("final": false)')
     revents.set_defaults(func=cmd_report_events)
+
+    keys = sub.add_parser(
+        "keys",
+        help="make partners' signing keys",
+        description="Ed25519 keys that sign and verify exchanged messages (see docs/exchange.md).",
+    )
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="SUBCOMMAND")
+    kgen = keys_sub.add_parser(
+        "generate",
+        help="write a partner's key pair and add its public key to keys.json",
+        description="Write DIR/PARTNER.key (private key, PEM, mode 0600) and DIR/PARTNER.pub (public key, base64) "
+        "and add or replace the partner's public key in DIR/keys.json, the file every node verifies with.",
+    )
+    kgen.add_argument("partner", metavar="PARTNER", help="partner code: 2 to 8 letters, e.g. KR")
+    kgen.add_argument("--dir", default="keys", metavar="DIR", help="folder of the key files (default: keys)")
+    kgen.add_argument("--force", action="store_true", help="replace an existing private key of the partner")
+    kgen.set_defaults(func=cmd_keys_generate)
     return parser
 
 

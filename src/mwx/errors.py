@@ -31,3 +31,37 @@ class InputError(MwxError):
 
 class UnreachableFlight(InputError):
     """No ballistic flight achieves the requested apogee and ground range."""
+
+
+class MessageError(MwxError):
+    """A message whose content mwx will not accept (exchange.messages).
+
+    ``reason`` is a short machine-readable code: ``"schema"``, ``"time-implausible"``,
+    ``"not-finite"``, ``"covariance-not-symmetric"``, ``"covariance-not-psd"``, ``"id"``,
+    ``"ellipse"`` from decoding; ``"sender-mismatch"``, ``"too-large"`` from sealing (see
+    docs/exchange.md).  ``detail`` says what and where for a person.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class Rejection(MessageError):
+    """A received envelope refused by exchange.envelope.unseal, and why.
+
+    ``reason`` is one of exchange.envelope.Reason (``"malformed"``, ``"unknown-sender"``,
+    ``"bad-signature"``, ``"replayed"``, ``"stale"``, ``"schema-version"``,
+    ``"invalid-content"``).  ``sender``, ``seq`` and ``msg_id`` are what the envelope
+    claims, when it could be read that far (unauthenticated unless the reason comes after
+    the signature check: replayed, stale, invalid-content); empty / None otherwise.
+    """
+
+    def __init__(
+        self, reason: str, detail: str = "", *, sender: str = "", seq: int | None = None, msg_id: str = ""
+    ) -> None:
+        self.sender = sender
+        self.seq = seq
+        self.msg_id = msg_id
+        super().__init__(reason, detail)

@@ -1,0 +1,182 @@
+"""`mwx keys generate` and the key files behind it (mwx.exchange.keys).
+
+The CLI runs in-process (mwx.cli.main + capsys).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from mwx.cli import main
+from mwx.errors import InputError
+from mwx.exchange import envelope
+from mwx.exchange.keys import Signer, Verifier, generate, load_public_keys
+from mwx.exchange.messages import Heartbeat
+
+T0 = 1_700_000_000.0
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("mwx: ") and err.count("\n") == 1, err
+    return err
+
+
+def test_generate_writes_the_pair_and_keys_json(tmp_path, capsys):
+    folder = tmp_path / "keys"
+    assert main(["keys", "generate", "KR", "--dir", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert str(folder / "KR.key") in out and "0600" in out
+    key, pub = folder / "KR.key", folder / "KR.pub"
+    assert mode(key) == 0o600
+    assert key.read_text().startswith("-----BEGIN PRIVATE KEY-----\n")
+    assert load_public_keys(folder / "keys.json") == {"KR": base64.b64decode(pub.read_text().strip())}
+    assert len(base64.b64decode(pub.read_text().strip(), validate=True)) == 32
+
+    assert main(["keys", "generate", "JP", "--dir", str(folder)]) == 0
+    keys = load_public_keys(folder / "keys.json")
+    assert sorted(keys) == ["JP", "KR"]
+    assert list(json.loads((folder / "keys.json").read_text())) == ["JP", "KR"]  # sorted, stable diffs
+
+    # What one partner signs with its .key, another verifies with keys.json.
+    signer = Signer.from_file(key)
+    assert signer.partner == "KR"
+    data = envelope.seal(Heartbeat(sender="KR", time=T0), signer, seq=0, sent=T0)
+    opened = envelope.unseal(data, Verifier.from_file(folder / "keys.json"), envelope.ReplayGuard(), T0)
+    assert opened.sender == "KR"
+    assert sorted(f.name for f in folder.iterdir()) == ["JP.key", "JP.pub", "KR.key", "KR.pub", "keys.json"]
+
+
+def test_generate_never_replaces_a_private_key_without_force(tmp_path, capsys):
+    assert main(["keys", "generate", "US", "--dir", str(tmp_path)]) == 0
+    first_key = (tmp_path / "US.key").read_bytes()
+    first_pub = load_public_keys(tmp_path / "keys.json")["US"]
+    capsys.readouterr()
+    assert main(["keys", "generate", "US", "--dir", str(tmp_path)]) == 2
+    err = error_line(capsys)
+    assert "US.key" in err and "--force" in err
+    assert (tmp_path / "US.key").read_bytes() == first_key
+
+    assert main(["keys", "generate", "US", "--dir", str(tmp_path), "--force"]) == 0
+    assert (tmp_path / "US.key").read_bytes() != first_key and mode(tmp_path / "US.key") == 0o600
+    new_pub = load_public_keys(tmp_path / "keys.json")["US"]
+    assert new_pub != first_pub
+    assert Signer.from_file(tmp_path / "US.key").public_key_text() == base64.b64encode(new_pub).decode()
+
+
+@pytest.mark.parametrize("partner", ["K", "K1", "TOOLONGNAME", "K R", "", "한국"])
+def test_generate_refuses_a_bad_partner_code(tmp_path, capsys, partner):
+    assert main(["keys", "generate", partner, "--dir", str(tmp_path / "k")]) == 2
+    assert "partner code" in error_line(capsys)
+    assert not (tmp_path / "k").exists()
+
+
+def test_generate_refuses_a_bad_keys_json_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "keys.json").write_text("{not json")
+    assert main(["keys", "generate", "KR", "--dir", str(tmp_path)]) == 2
+    assert "keys.json" in error_line(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json"]
+
+
+def test_generate_reports_an_unwritable_folder(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["keys", "generate", "KR", "--dir", str(blocker / "keys")]) == 2
+    error_line(capsys)
+
+
+def test_keys_without_a_subcommand_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["keys"])
+    assert info.value.code == 2
+
+
+# ----------------------------------------------------------------- key files
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "keys.json"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = base64.b64encode(Signer.from_seed("KR").public_key.public_bytes_raw()).decode()
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "not valid JSON"),
+        ("[1, 2]", "expected an object"),
+        (json.dumps({"K1": GOOD}), "partner code"),
+        ('{"KR": 5}', "base64 string"),
+        ('{"KR": "not base64!"}', "not base64"),
+        (json.dumps({"KR": base64.b64encode(b"x" * 31).decode()}), "32 bytes"),
+        (f'{{"KR": "{GOOD}", "KR": "{GOOD}"}}', "twice"),
+    ],
+)
+def test_load_public_keys_explains_a_bad_file(tmp_path, text, problem):
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as info:
+        load_public_keys(path)
+    assert problem in info.value.problem and info.value.source == str(path)
+
+
+def test_load_public_keys_missing_and_binary_files(tmp_path):
+    with pytest.raises(InputError, match="no such"):
+        load_public_keys(tmp_path / "absent.json")
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InputError, match="UTF-8"):
+        load_public_keys(tmp_path / "bin.json")
+
+
+def test_load_public_keys_reads_several_partners(tmp_path):
+    signers = [Signer.from_seed(p) for p in ("KR", "JP", "US")]
+    path = write(tmp_path, json.dumps({s.partner: s.public_key_text() for s in signers}))
+    verifier = Verifier.from_file(path)
+    assert verifier.partners == ("JP", "KR", "US")
+    assert verifier.verify("JP", signers[1].sign(b"x"), b"x")
+    assert not verifier.verify("KR", signers[1].sign(b"x"), b"x")
+    assert not verifier.verify("NZ", signers[1].sign(b"x"), b"x")
+    assert not verifier.verify("JP", b"short", b"x")
+
+
+def test_signer_from_file_errors(tmp_path):
+    with pytest.raises(InputError, match="no such"):
+        Signer.from_file(tmp_path / "KR.key")
+    (tmp_path / "KR.key").write_text("hello")
+    with pytest.raises(InputError, match="PEM"):
+        Signer.from_file(tmp_path / "KR.key")
+    ec_pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (tmp_path / "JP.key").write_bytes(ec_pem)
+    with pytest.raises(InputError, match="not an Ed25519"):
+        Signer.from_file(tmp_path / "JP.key")
+    (tmp_path / "bad_name.key").write_bytes(Signer.from_seed("KR").private_pem())
+    with pytest.raises(InputError, match="partner code"):
+        Signer.from_file(tmp_path / "bad_name.key")
+    assert Signer.from_file(tmp_path / "bad_name.key", partner="KR").partner == "KR"
+
+
+def test_seeded_keys_are_deterministic_per_partner_and_seed():
+    assert Signer.from_seed("KR", 1).public_key_text() == Signer.from_seed("KR", 1).public_key_text()
+    assert Signer.from_seed("KR", 1).public_key_text() != Signer.from_seed("KR", 2).public_key_text()
+    assert Signer.from_seed("KR", 1).public_key_text() != Signer.from_seed("JP", 1).public_key_text()
+    assert Signer.from_seed("KR", b"1").public_key_text() == Signer.from_seed("KR", "1").public_key_text()
+
+
+def test_generate_as_a_function_returns_the_paths(tmp_path):
+    key, pub = generate("NZ", tmp_path / "a" / "b")
+    assert (key.name, pub.name) == ("NZ.key", "NZ.pub") and mode(key) == 0o600
+    with pytest.raises(InputError, match="exists"):
+        generate("NZ", tmp_path / "a" / "b")
