@@ -162,7 +162,7 @@ def _spread(pos: NDArray) -> tuple[NDArray, NDArray, NDArray]:
         d = pos - mean_pos[:, None, :]
     lat, lon, _ = wgs84.ecef_to_geodetic(mean_pos)
     east_dir, north_dir, _ = _enu_axes(lat, lon)
-    cov3 = np.einsum("nsi,nsj->nij", d, d) / (count - 1)[:, None, None]
+    cov3 = np.swapaxes(d, 1, 2) @ d / (count - 1)[:, None, None]
     basis = np.stack([east_dir, north_dir], axis=1)  # (k, 2, 3)
     return basis @ cov3 @ np.swapaxes(basis, 1, 2), lat, lon
 
@@ -243,6 +243,7 @@ def predict(
     # samples are still exact draws from its own distribution), a 100-track batch costs one draw.
     draws = rng.standard_normal((samples, 7))
     eta = draws[:, 6]  # ln(β/β₀)/σ per sample
+    powers = np.stack([np.ones_like(eta), eta, eta**2], axis=1)  # (s, 3)
     pos, when = np.empty((n, samples, 3)), np.empty((n, samples))
     cov, c_lat, c_lon = np.empty((n, 2, 2)), np.empty(n), np.empty(n)
     # A few tracks at a time, so the temporaries stay small (see mwx.assess.kepler.BLOCK).
@@ -250,11 +251,12 @@ def predict(
     for start in range(0, n, per_block):
         b = slice(start, min(start + per_block, n))
         xs = x[b, None, :] + draws[None, :, :6] @ np.swapaxes(chol[b], 1, 2)
-        arcs = kepler.crossing(xs, radius[b, None])
-        drag = shift[1, b, None] + eta[None, :, None] * slope[b, None] + (eta**2)[None, :, None] * curve[b, None]
-        drag_dt = shift_dt[1, b, None] + eta[None, :] * slope_dt[b, None] + (eta**2)[None, :] * curve_dt[b, None]
-        pos[b] = arcs.position + j2_offset[b, None, :] + drag
-        when[b] = t[b, None] + arcs.time_of_flight + j2_dt[b, None] + drag_dt
+        arcs = kepler.crossing(xs, radius[b, None], apoapsis=False)
+        # Offsets per sample as one product: [1, η, η²] (s, 3) times (J2 + drag at η = 0, slope, curve).
+        pos[b] = arcs.position + powers @ np.stack([j2_offset[b] + shift[1, b], slope[b], curve[b]], axis=1)
+        when[b] = (
+            arcs.time_of_flight + (powers @ np.stack([t[b] + j2_dt[b] + shift_dt[1, b], slope_dt[b], curve_dt[b]])).T
+        )
         cov[b], c_lat[b], c_lon[b] = _spread(pos[b])
     cov[~np.isfinite(hit_t)] = np.nan
 

@@ -29,6 +29,7 @@ ASSUMED_BETA = 8000.0  # kg/m², generic re-entry body (the tracking issue estim
 CHI2_2_95 = 5.991464547107979
 _MAX_TIME_S = 3.0 * 3600.0
 PATH_STEP_S = 10.0  # largest gap between predicted path samples [s]
+STEP_FRACTION = 0.25  # a propagation step: this share of the time to the ground (1 to 120 s)
 
 
 @dataclass
@@ -111,25 +112,28 @@ def fly_to_ground(
         if record.size:
             snapshots.append((time[record].copy(), pts[record].copy(), active[record].copy()))
         idx = np.flatnonzero(active)
+        cur, cur_alt = pts[idx], alt[idx]
         # Each point steps by about a quarter of its time to the ground (at least 1 s, at
         # most 120 s in two RK4 sub-steps): long steps in vacuum, short ones in the air.
-        descent = np.maximum(-direction * _vertical_speed(pts[idx]), 500.0)
-        dt = np.clip(0.25 * alt[idx] / descent, 1.0, 120.0) * direction
-        low = alt[idx] + floor < 120e3
-        new = pts[idx].copy()
-        if low.any():
+        descent = np.maximum(-direction * _vertical_speed(cur), 500.0)
+        dt = np.clip(STEP_FRACTION * cur_alt / descent, 1.0, 120.0) * direction
+        low = cur_alt + floor < 120e3
+        if low.all() or not low.any():
+            b = (np.asarray(beta)[idx] if per_state else beta) if low.all() else None
+            new = dynamics.propagate(cur, dt, max_step=60.0, beta=b)
+        else:
+            new = cur.copy()
             b = np.asarray(beta)[idx][low] if per_state else beta
-            new[low] = dynamics.propagate(pts[idx][low], dt[low], max_step=60.0, beta=b)
-        if (~low).any():
-            new[~low] = dynamics.propagate(pts[idx][~low], dt[~low], max_step=60.0)
+            new[low] = dynamics.propagate(cur[low], dt[low], max_step=60.0, beta=b)
+            new[~low] = dynamics.propagate(cur[~low], dt[~low], max_step=60.0)
         new_alt = wgs84.ellipsoidal_height(new[:, :3]) - floor
         down = new_alt <= 0.0
         if down.any():
             # Linear interpolation of the crossing inside the last step; a state
             # already below the ellipsoid crosses where it is.
             with np.errstate(divide="ignore", invalid="ignore"):
-                frac = np.clip(np.nan_to_num(alt[idx][down] / (alt[idx][down] - new_alt[down])), 0.0, 1.0)[:, None]
-            hit[idx[down]] = pts[idx][down] + frac * (new[down] - pts[idx][down])
+                frac = np.clip(np.nan_to_num(cur_alt[down] / (cur_alt[down] - new_alt[down])), 0.0, 1.0)[:, None]
+            hit[idx[down]] = cur[down] + frac * (new[down] - cur[down])
             hit_t[idx[down]] = time[idx[down]] + frac[:, 0] * dt[down]
             active[idx[down]] = False
         pts[idx], alt[idx], time[idx] = new, new_alt, time[idx] + dt

@@ -58,13 +58,14 @@ def inertial_velocity(x: NDArray) -> NDArray:
 BLOCK = 8192
 
 
-def crossing(x: NDArray, radius: NDArray | float) -> KeplerCrossing:
+def crossing(x: NDArray, radius: NDArray | float, *, apoapsis: bool = True) -> KeplerCrossing:
     """Descending crossing of the sphere ``radius`` [m] by the two-body arcs through ECEF states ``x`` (..., 6).
 
     ``radius`` broadcasts against ``x[..., 0]``.  A state already below the
     sphere and falling crosses it "now" only if it is on the way down: its
     result is the next descending crossing, which for a sub-orbital arc does
-    not exist (NaN), so callers start from states above the sphere.
+    not exist (NaN), so callers start from states above the sphere.  ``apoapsis=False`` skips
+    the apoapsis figures (NaN) for callers that need only the crossing.
     """
     x = np.asarray(x, float)
     shape = x.shape[:-1]
@@ -74,11 +75,11 @@ def crossing(x: NDArray, radius: NDArray | float) -> KeplerCrossing:
     position, tof, r_apo, t_apo = np.empty((n, 3)), np.empty(n), np.empty(n), np.empty(n)
     for start in range(0, n, BLOCK):
         block = slice(start, min(start + BLOCK, n))
-        position[block], tof[block], r_apo[block], t_apo[block] = _crossing(flat[block], rad[block])
+        position[block], tof[block], r_apo[block], t_apo[block] = _crossing(flat[block], rad[block], apoapsis)
     return KeplerCrossing(position.reshape(*shape, 3), tof.reshape(shape), r_apo.reshape(shape), t_apo.reshape(shape))
 
 
-def _crossing(x: NDArray, radius: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+def _crossing(x: NDArray, radius: NDArray, apoapsis: bool) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     """:func:`crossing` on one block of states (m, 6) and radii (m,), component by component
     (several times faster than ``np.cross`` on (m, 3) arrays)."""
     mu = wgs84.GM
@@ -113,8 +114,6 @@ def _crossing(x: NDArray, radius: NDArray) -> tuple[NDArray, NDArray, NDArray, N
         n = sqrt_mu_a / (a * a)  # mean motion √(μ/a³)
         tof = (m1 - m0) / n
         tof = np.where(tof < 0.0, tof + 2.0 * np.pi / n, tof)  # ascending now: wraps once
-        # Apoapsis is at M = ±π: ahead while M₀ ≥ 0 (climbing), behind once M₀ < 0.
-        t_apo = np.where(m0 >= 0.0, (np.pi - m0) / n, -(np.pi + m0) / n)
         bad = ~(np.abs(cos1) <= 1.0) | ~(a > 0.0) | ~(e < 1.0)
         # Perifocal coordinates of the crossing: a (cos E − e), b sin E.
         c1, s1 = a * (cos1 - e), a * np.sqrt(1.0 - e * e) * sin1
@@ -124,5 +123,10 @@ def _crossing(x: NDArray, radius: NDArray) -> tuple[NDArray, NDArray, NDArray, N
     c, s = np.cos(angle), np.sin(angle)
     out = np.stack([c * ix + s * iy, -s * ix + c * iy, c1 * pz + s1 * qz], axis=-1)
     out[bad] = np.nan
+    tof[bad] = np.nan
+    if not apoapsis:
+        return out, tof, np.full_like(tof, np.nan), np.full_like(tof, np.nan)
     r_apo = np.where((a > 0.0) & (e < 1.0), a * (1.0 + e), np.nan)
-    return out, np.where(bad, np.nan, tof), r_apo, np.where(bad, np.nan, t_apo)
+    # Apoapsis is at M = ±π: ahead while M₀ ≥ 0 (climbing), behind once M₀ < 0.
+    t_apo = np.where(bad, np.nan, np.where(m0 >= 0.0, (np.pi - m0) / n, -(np.pi + m0) / n))
+    return out, tof, r_apo, t_apo
