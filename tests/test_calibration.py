@@ -6,11 +6,10 @@ re-entry ballistic coefficient drawn from the prediction's prior, its own sensor
 noise and its own track.  The lofted ICBM class (53 min of flight to track per run)
 is left to the benchmark, for time.  Fixed seeds: the figures are reproducible.
 
-What it measures now (seed 0): 792 predictions, 87.0 % covered (SRBM 87.5 %, IRBM
-86.9 %), median d² 2.27.  That is under the issue's 90 % bar, as the 100-run benchmark
-is for the IRBM (84.2 %, docs/benchmarks.md, "Impact ellipse calibration": the drag term
-of the prediction is linear in 1/β and too narrow for low β).  This test is a guard
-against worse (a broken or wrongly scaled ellipse), with a band wide enough for 24 runs.
+What it measures now (seed 0): 792 predictions, 92.7 % covered (SRBM 89.2 %, IRBM
+93.3 %); the 100-run benchmark gives SRBM 93.7 %, IRBM 90.6 %, lofted ICBM 95.7 %
+(docs/benchmarks.md, "Impact ellipse calibration").  This test is a guard against
+worse (a broken or wrongly scaled ellipse), with a band wide enough for 24 runs.
 """
 
 from __future__ import annotations
