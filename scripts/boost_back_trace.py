@@ -19,8 +19,19 @@ from mwx.sim.scenario import parse_scenario
 from mwx.sim.truth import fly
 
 GEOD = Geod(ellps="WGS84")
-FLIGHTS = [(60, 600), (90, 700), (200, 1000), (500, 2000), (970, 4500), (1200, 3000), (1400, 8000), (4475, 950),
-           (2000, 12000), (300, 600), (100, 300)]  # fmt: skip  (apogee km, range km)
+FLIGHTS = [
+    (60, 600),
+    (90, 700),
+    (200, 1000),
+    (500, 2000),
+    (970, 4500),
+    (1200, 3000),
+    (1400, 8000),
+    (4475, 950),
+    (2000, 12000),
+    (300, 600),
+    (100, 300),
+]  # fmt: skip  (apogee km, range km)
 
 
 def main() -> None:
