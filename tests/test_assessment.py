@@ -97,7 +97,7 @@ def test_launch_seen_in_boost_by_space_infrared_is_placed_within_5_km(files) -> 
         for partner in ("US", "fused"):  # the partner with the infrared satellites, and the fused picture
             e = _events(events, launch["id"], partner)[0]
             assert e["launch_method"] == "boost"
-            assert _km(e["launch_point"], launch["launch_point"]) <= 5.0 or launch["id"] == "S", (launch["id"], e)
+            assert _km(e["launch_point"], launch["launch_point"]) <= 5.0, (launch["id"], partner)
             delay = abs(
                 datetime.fromisoformat(e["launch_time"]).timestamp()
                 - datetime.fromisoformat(launch["launch_time"]).timestamp()
