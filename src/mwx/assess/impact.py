@@ -29,7 +29,11 @@ ASSUMED_BETA = 8000.0  # kg/m², generic re-entry body (the tracking issue estim
 CHI2_2_95 = 5.991464547107979
 _MAX_TIME_S = 3.0 * 3600.0
 PATH_STEP_S = 10.0  # largest gap between predicted path samples [s]
-STEP_FRACTION = 0.25  # a propagation step: this share of the time to the ground (1 to 120 s)
+STEP_FRACTION = 0.25  # a propagation step: this share of the time to the ground (MIN_STEP_S to 120 s)
+MIN_STEP_S = 2.0  # s: the crossing is interpolated linearly inside the last step
+#: RK4 sub-step above the air [s].  Against 60 s sub-steps, predictions from true states of 700 to
+#: 4500 km flights (lofted included) moved by at most 5 m (the simulator's truth is DOP853).
+VACUUM_STEP_S = 120.0
 
 
 @dataclass
@@ -116,16 +120,17 @@ def fly_to_ground(
         # Each point steps by about a quarter of its time to the ground (at least 1 s, at
         # most 120 s in two RK4 sub-steps): long steps in vacuum, short ones in the air.
         descent = np.maximum(-direction * _vertical_speed(cur), 500.0)
-        dt = np.clip(STEP_FRACTION * cur_alt / descent, 1.0, 120.0) * direction
+        dt = np.clip(STEP_FRACTION * cur_alt / descent, MIN_STEP_S, 120.0) * direction
         low = cur_alt + floor < 120e3
-        if low.all() or not low.any():
-            b = (np.asarray(beta)[idx] if per_state else beta) if low.all() else None
-            new = dynamics.propagate(cur, dt, max_step=60.0, beta=b)
+        if low.all():
+            new = dynamics.propagate(cur, dt, max_step=60.0, beta=np.asarray(beta)[idx] if per_state else beta)
+        elif not low.any():
+            new = dynamics.propagate(cur, dt, max_step=VACUUM_STEP_S)
         else:
             new = cur.copy()
             b = np.asarray(beta)[idx][low] if per_state else beta
             new[low] = dynamics.propagate(cur[low], dt[low], max_step=60.0, beta=b)
-            new[~low] = dynamics.propagate(cur[~low], dt[~low], max_step=60.0)
+            new[~low] = dynamics.propagate(cur[~low], dt[~low], max_step=VACUUM_STEP_S)
         new_alt = wgs84.ellipsoidal_height(new[:, :3]) - floor
         down = new_alt <= 0.0
         if down.any():
