@@ -1,8 +1,11 @@
 """The in-process bus: the default transport, deterministic, no server needed.
 
-Every published message is encoded to its wire bytes and decoded again for
-each recipient, so the embedded run exercises the same codec as a networked
-one.  Delivery is synchronous and in publication order.
+Two faces.  The byte face (:meth:`InMemoryBus.publish_bytes`,
+:meth:`InMemoryBus.subscribe_bytes`) carries sealed envelopes between
+endpoints (:class:`mwx.exchange.endpoint.Endpoint`): what the nodes of ``mwx run`` use.  The
+message face (:meth:`InMemoryBus.publish`, :meth:`InMemoryBus.subscribe`) carries bare
+:class:`~mwx.exchange.messages.TrackReport` objects, encoded and decoded for each recipient,
+for tests of the codec.  Delivery is synchronous and in publication order.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Callable
 from mwx.exchange import messages
 
 Handler = Callable[[messages.TrackReport], None]
+BytesHandler = Callable[[bytes, float], None]
 
 
 class InMemoryBus:
@@ -19,6 +23,7 @@ class InMemoryBus:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, Handler] = {}
+        self._byte_subscribers: dict[str, BytesHandler] = {}
         self.sent = 0
         self.delivered = 0
         self.bytes = 0
@@ -34,4 +39,17 @@ class InMemoryBus:
         for partner, handler in self._subscribers.items():
             if partner != message.sender:
                 handler(messages.decode(data))
+                self.delivered += 1
+
+    def subscribe_bytes(self, partner: str, handler: BytesHandler) -> None:
+        """Deliver the bytes of every envelope not published by ``partner`` to ``handler(data, now)``."""
+        self._byte_subscribers[partner] = handler
+
+    def publish_bytes(self, sender: str, data: bytes, now: float) -> None:
+        """Deliver ``data`` at ``now`` (Unix s: no delay in process) to every other byte subscriber."""
+        self.sent += 1
+        self.bytes += len(data)
+        for partner, handler in self._byte_subscribers.items():
+            if partner != sender:
+                handler(data, now)
                 self.delivered += 1

@@ -341,6 +341,11 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
             "threatened": sorted([list(t) for t in threatened]),
         },
         "tracking": tracking_metrics(result),
+        # Per endpoint: envelopes sealed and sent, accepted, refused by reason (never reaching fusion).
+        # In process every envelope arrives when it is sent, so there is no latency to report yet.
+        "exchange": {
+            p: {**e.counters.as_dict(), "rejections_journalled": len(e.rejections)} for p, e in result.exchanges.items()
+        },
         "run": {
             "wall_time_s": _r(result.wall_time_s, 2),
             "measurements": len(result.measurements),

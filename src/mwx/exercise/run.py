@@ -20,6 +20,9 @@ import numpy as np
 
 from mwx.assess.events import History, launch_events
 from mwx.exchange.bus import InMemoryBus
+from mwx.exchange.endpoint import Endpoint
+from mwx.exchange.keys import Signer, Verifier
+from mwx.exchange.messages import TrackReport
 from mwx.fuse.fusion import FusionCenter
 from mwx.geo import regions
 from mwx.node.node import PartnerNode
@@ -88,6 +91,8 @@ class RunResult:
     events: list[dict]
     bus: InMemoryBus
     wall_time_s: float = math.nan
+    #: Every endpoint of the exchange (each partner's and the listen-only ``fused`` observer's).
+    exchanges: dict[str, Endpoint] = field(default_factory=dict)
 
 
 def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess_interval_s: float = 5.0) -> RunResult:
@@ -111,6 +116,9 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
     measurements = sensor_run.measurements
 
     bus = InMemoryBus()
+    # Exercise keys, derived from the scenario seed (a deployment reads key files: mwx keys generate).
+    signers = {partner: Signer.from_seed(partner, scenario.seed) for partner in theater.partner_ids}
+    verifier = Verifier.of(*signers.values())
     log = TrackLog()
     nodes: dict[str, PartnerNode] = {}
     local_index: dict[int, str] = {}
@@ -118,11 +126,13 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
         own = {i: s for i, s in enumerate(theater.sensors) if s.partner == partner}
         for i in own:
             local_index[i] = partner
-        nodes[partner] = PartnerNode(partner, own, bus, areas, log.record)
+        nodes[partner] = PartnerNode(partner, own, bus, areas, log.record, signers[partner], verifier)
     observer = FusionCenter(FUSED)
     last_fused: dict[str, float] = {}
 
-    def observe(report) -> None:
+    def observe(report: object) -> None:
+        if not isinstance(report, TrackReport):
+            return
         system = observer.ingest(report)
         # One fused state per system track per second of scenario time.
         if report.time - last_fused.get(system.id, -math.inf) >= 1.0:
@@ -131,7 +141,7 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
             log.record(FUSED, system.id, report.time, x, p, observer.boosting(system))
             log.first_detection[(FUSED, system.id)] = system.first_detection
 
-    bus.subscribe(FUSED, observe)
+    observer_exchange = Endpoint(FUSED, bus, verifier, observe)  # listens only: no key
 
     say("tracking, sharing, fusing, warning", 0.0)
     scans, m = scans_in_arrival_order(measurements)
@@ -175,5 +185,6 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
         events,
         bus,
     )
+    result.exchanges = {p: node.exchange for p, node in nodes.items()} | {FUSED: observer_exchange}
     result.wall_time_s = wallclock.perf_counter() - started
     return result

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import numpy as np
 
 from mwx.assess import impact
-from mwx.exchange.bus import InMemoryBus
+from mwx.exchange.endpoint import Endpoint, Transport
+from mwx.exchange.keys import Signer, Verifier
 from mwx.exchange.messages import TrackReport
 from mwx.fuse.fusion import FusionCenter
 from mwx.geo.regions import ProtectedArea
@@ -30,9 +31,11 @@ class PartnerNode:
         self,
         partner: str,
         sensors: dict[int, Sensor],
-        bus: InMemoryBus,
+        bus: Transport,
         areas: tuple[ProtectedArea, ...],
         record: Recorder,
+        signer: Signer,
+        verifier: Verifier,
     ) -> None:
         self.partner = partner
         self.sensors = sensors  # this partner's sensors by their index in the theater
@@ -40,10 +43,10 @@ class PartnerNode:
         self.scan = ScanBuilder(sensors)  # rows of Measurements → the tracker's Scan
         self.fusion = FusionCenter(partner)
         self.alerts = AlertManager(partner, areas)
-        self.bus = bus
         self.record = record
         self.seq = 0
-        bus.subscribe(partner, self.fusion.ingest)
+        # Received reports reach fusion only once verified (signature, sequence, time, content).
+        self.exchange = Endpoint(partner, bus, verifier, self._received, signer)
 
     def on_scan(self, scan: Scan, received: float) -> None:
         """Track one scan of one of this partner's sensors and publish the confirmed tracks it updated."""
@@ -80,7 +83,11 @@ class PartnerNode:
             )
             self.seq += 1
             self.fusion.ingest(report)
-            self.bus.publish(report)
+            self.exchange.send(report, received)
+
+    def _received(self, message: object) -> None:
+        if isinstance(message, TrackReport):
+            self.fusion.ingest(message)
 
     def assess(self, time: float) -> None:
         """Predict the impact of every live system track and bring this partner's alerts up to date."""

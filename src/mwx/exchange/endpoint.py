@@ -1,0 +1,81 @@
+"""A partner's end of the exchange: signs what it sends, verifies what it receives.
+
+Every message leaves in a sealed envelope (:func:`mwx.exchange.envelope.seal`, the
+partner's own Ed25519 key and its own sequence numbers) and every envelope that
+arrives is opened against the partners' public keys and this endpoint's replay
+guard (:func:`mwx.exchange.envelope.unseal`).  What is refused never reaches the
+handler: it is counted by reason and kept in the rejection journal with the time,
+the reason and the sender and sequence it claimed.
+
+The endpoint is transport-agnostic: it hands bytes to a transport's
+``publish_bytes(sender, data, now)`` and takes bytes from it in :meth:`receive`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mwx.errors import Rejection
+from mwx.exchange.envelope import Counters, ReplayGuard, seal, unseal
+from mwx.exchange.keys import Signer, Verifier
+from mwx.exchange.messages import Message
+
+Handler = Callable[[Message], None]
+
+
+class Transport(Protocol):
+    """What an endpoint needs of a transport: publish bytes, and deliver others' bytes to it."""
+
+    def publish_bytes(self, sender: str, data: bytes, now: float) -> None: ...
+
+    def subscribe_bytes(self, partner: str, handler: Callable[[bytes, float], None]) -> None: ...
+
+
+@dataclass(frozen=True)
+class RejectedMessage:
+    """One refused envelope: when [Unix s], why, and what it claimed to be (unauthenticated)."""
+
+    time: float
+    reason: str
+    detail: str
+    sender: str | None
+    seq: int | None
+
+
+@dataclass
+class Endpoint:
+    """``partner``'s end: ``signer`` None for a listen-only observer."""
+
+    partner: str
+    transport: Transport
+    verifier: Verifier
+    handler: Handler
+    signer: Signer | None = None
+    guard: ReplayGuard = field(default_factory=ReplayGuard)
+    counters: Counters = field(default_factory=Counters)
+    rejections: list[RejectedMessage] = field(default_factory=list)
+    _seq: int = 0
+
+    def __post_init__(self) -> None:
+        self.transport.subscribe_bytes(self.partner, self.receive)
+
+    def send(self, message: Message, now: float) -> None:
+        """Seal ``message`` (this partner's next sequence number, sent at ``now``) and publish it."""
+        if self.signer is None:
+            raise RuntimeError(f"{self.partner} listens only: it has no key to sign with")
+        data = seal(message, self.signer, seq=self._seq, sent=now, counters=self.counters)
+        self._seq += 1
+        self.transport.publish_bytes(self.partner, data, now)
+
+    def receive(self, data: bytes, now: float) -> None:
+        """Open an envelope that arrived at ``now``; hand its message on, or journal the refusal."""
+        try:
+            opened = unseal(data, self.verifier, self.guard, now, self.counters)
+        except Rejection as refused:
+            self.rejections.append(
+                RejectedMessage(now, str(refused.reason), refused.detail, refused.sender, refused.seq)
+            )
+            return
+        self.handler(opened.message)
