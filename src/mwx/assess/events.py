@@ -238,7 +238,9 @@ def assess_track(
         impact_area["probability"] = float(probability[ranked[0]])
     else:
         impact_area = {"partner": None, "kind": None, "name": None, "probability": 0.0}
-    speeds = np.concatenate([inertial_speed(x), inertial_speed(ahead.nominal_path[0][1])])
+    # Settled states only: an infrared-initiated state's velocity can be a km/s off.
+    settled_speed = inertial_speed(x[vel_sigma < SETTLED_VELOCITY_SIGMA])
+    speeds = np.concatenate([settled_speed, inertial_speed(ahead.nominal_path[0][1])])
     return {
         "event_id": history.track_id,
         "first_detection": history.first_detection,
