@@ -45,11 +45,14 @@ class InMemoryBus:
         """Deliver the bytes of every envelope not published by ``partner`` to ``handler(data, now)``."""
         self._byte_subscribers[partner] = handler
 
-    def publish_bytes(self, sender: str, data: bytes, now: float) -> None:
-        """Deliver ``data`` at ``now`` (Unix s: no delay in process) to every other byte subscriber."""
+    def recipients(self, sender: str) -> list[str]:
+        """Every byte subscriber but ``sender``, in subscription order."""
+        return [partner for partner in self._byte_subscribers if partner != sender]
+
+    def publish_bytes(self, sender: str, data: bytes, now: float, recipient: str | None = None) -> None:
+        """Deliver ``data`` at ``now`` (Unix s: no delay in process) to ``recipient``, or to every other one."""
         self.sent += 1
         self.bytes += len(data)
-        for partner, handler in self._byte_subscribers.items():
-            if partner != sender:
-                handler(data, now)
-                self.delivered += 1
+        for partner in [recipient] if recipient is not None else self.recipients(sender):
+            self._byte_subscribers[partner](data, now)
+            self.delivered += 1

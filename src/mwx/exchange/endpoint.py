@@ -1,4 +1,4 @@
-"""A partner's end of the exchange: signs what it sends, verifies what it receives.
+"""A partner's end of the exchange: applies the release policy, signs what it sends, verifies what it receives.
 
 Every message leaves in a sealed envelope (:func:`mwx.exchange.envelope.seal`, the
 partner's own Ed25519 key and its own sequence numbers) and every envelope that
@@ -21,16 +21,19 @@ from mwx.errors import Rejection
 from mwx.exchange.envelope import Counters, ReplayGuard, seal, unseal
 from mwx.exchange.keys import Signer, Verifier
 from mwx.exchange.messages import Message
+from mwx.exchange.policy import OPEN, ReleasePolicy
 
 Handler = Callable[[Message], None]
 
 
 class Transport(Protocol):
-    """What an endpoint needs of a transport: publish bytes, and deliver others' bytes to it."""
+    """What an endpoint needs of a transport: publish bytes (to all or one), and deliver others' bytes to it."""
 
-    def publish_bytes(self, sender: str, data: bytes, now: float) -> None: ...
+    def publish_bytes(self, sender: str, data: bytes, now: float, recipient: str | None = None) -> None: ...
 
     def subscribe_bytes(self, partner: str, handler: Callable[[bytes, float], None]) -> None: ...
+
+    def recipients(self, sender: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,15 @@ class Endpoint:
     verifier: Verifier
     handler: Handler
     signer: Signer | None = None
+    #: Applied before anything leaves.  Under the open policy a message is sealed once for all;
+    #: otherwise once per recipient, in that recipient's own sequence (a stream per recipient), so
+    #: what is withheld from one leaves no gap in another's.
+    policy: ReleasePolicy = OPEN
     guard: ReplayGuard = field(default_factory=ReplayGuard)
     counters: Counters = field(default_factory=Counters)
     rejections: list[RejectedMessage] = field(default_factory=list)
-    _seq: int = 0
+    withheld: int = 0  # messages the policy kept from a recipient
+    _seq: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.transport.subscribe_bytes(self.partner, self.receive)
@@ -65,9 +73,21 @@ class Endpoint:
         """Seal ``message`` (this partner's next sequence number, sent at ``now``) and publish it."""
         if self.signer is None:
             raise RuntimeError(f"{self.partner} listens only: it has no key to sign with")
-        data = seal(message, self.signer, seq=self._seq, sent=now, counters=self.counters)
-        self._seq += 1
-        self.transport.publish_bytes(self.partner, data, now)
+        if self.policy is OPEN:
+            self.transport.publish_bytes(self.partner, self._seal(message, "*", now), now)
+            return
+        for recipient in self.transport.recipients(self.partner):
+            released = self.policy.release(message, recipient)
+            if released is None:
+                self.withheld += 1
+                continue
+            self.transport.publish_bytes(self.partner, self._seal(released, recipient, now), now, recipient)
+
+    def _seal(self, message: Message, stream: str, now: float) -> bytes:
+        assert self.signer is not None
+        seq = self._seq.get(stream, 0)
+        self._seq[stream] = seq + 1
+        return seal(message, self.signer, seq=seq, sent=now, counters=self.counters)
 
     def receive(self, data: bytes, now: float) -> None:
         """Open an envelope that arrived at ``now``; hand its message on, or journal the refusal."""
