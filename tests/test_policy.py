@@ -91,3 +91,28 @@ def test_bad_policy_files_name_the_place(tmp_path, text: str, where: str) -> Non
     with pytest.raises(InputError) as err:
         load_policy(path)
     assert str(path) in str(err.value) and where in str(err.value)
+
+
+SHORT = """\
+name: policy-run
+seed: 4
+launches:
+  - {id: S, time: 2022-10-03T22:27:00Z, site: {lat: 39.20, lon: 125.67}, azimuth_deg: 88, apogee_km: 90, range_km: 700}
+"""
+
+
+@pytest.mark.slow
+def test_a_run_under_a_policy_keeps_withheld_tracks_out_of_the_others_pictures(tmp_path) -> None:
+    from mwx.exercise.run import run_scenario
+    from mwx.sim.scenario import parse_scenario
+
+    path = tmp_path / "policy.yaml"
+    path.write_text("rules:\n  - {sender: US, recipient: '*', kinds: []}\n")
+    result = run_scenario(parse_scenario(SHORT), policy=load_policy(path))
+    assert result.exchanges["US"].withheld > 0 and result.exchanges["US"].counters.sent == 0
+    assert result.exchanges["US"].counters.received > 0  # US still hears the others
+    for partner in ("KR", "JP"):
+        senders = {s for system in result.nodes[partner].fusion.systems.values() for s, _ in system.members}
+        assert "US" not in senders and senders, (partner, senders)
+    observed = {s for system in result.observer.systems.values() for s, _ in system.members}
+    assert "US" not in observed

@@ -52,16 +52,18 @@ def _demo_path() -> Path:
     return Path(str(resources.files("mwx") / "data" / "scenarios" / DEMO_SCENARIO))
 
 
-def _run(scenario_path: Path, out: Path, quiet: bool) -> int:
+def _run(scenario_path: Path, out: Path, quiet: bool, policy_path: str | None = None) -> int:
+    from mwx.exchange.policy import OPEN, load_policy
     from mwx.exercise.outputs import write_run
     from mwx.exercise.report import format_summary, write_report
     from mwx.exercise.run import run_scenario
     from mwx.sim.scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
+    policy = load_policy(policy_path) if policy_path else OPEN
     progress = ProgressLine(quiet=quiet)
     try:
-        result = run_scenario(scenario, progress)
+        result = run_scenario(scenario, progress, policy=policy)
     except InputError as err:
         raise InputError(err.problem, source=str(scenario_path), where=err.where) from None
     progress(f"writing {out}", None)
@@ -72,7 +74,7 @@ def _run(scenario_path: Path, out: Path, quiet: bool) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return _run(Path(args.scenario), Path(args.out), args.quiet)
+    return _run(Path(args.scenario), Path(args.out), args.quiet, args.policy)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -385,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("--out", required=True, help="run folder to write (created if missing)")
     run.add_argument("--quiet", action="store_true", help="no progress display")
+    run.add_argument(
+        "--policy", metavar="FILE", help="release policy YAML (docs/exchange.md); default: everything to everyone"
+    )
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser(

@@ -118,7 +118,9 @@ def load_policy(path: str | Path) -> ReleasePolicy:
     try:
         parsed = msgspec.convert(raw or {}, _PolicyFile)
     except msgspec.ValidationError as err:
-        raise InputError(str(err), source=str(path)) from None
+        from mwx.sim.scenario import validation_error  # the one place msgspec's messages are made readable
+
+        raise validation_error(err, str(path)) from None
     optional = set().union(*(_optional_fields(kind) for kind in KINDS))
     for k, r in enumerate([parsed.default, *parsed.rules]):
         unknown = [name for name in r.withhold if name not in optional]

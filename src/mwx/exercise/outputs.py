@@ -344,7 +344,8 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
         # Per endpoint: envelopes sealed and sent, accepted, refused by reason (never reaching fusion).
         # In process every envelope arrives when it is sent, so there is no latency to report yet.
         "exchange": {
-            p: {**e.counters.as_dict(), "rejections_journalled": len(e.rejections)} for p, e in result.exchanges.items()
+            p: {**e.counters.as_dict(), "rejections_journalled": len(e.rejections), "withheld": e.withheld}
+            for p, e in result.exchanges.items()
         },
         "run": {
             "wall_time_s": _r(result.wall_time_s, 2),

@@ -23,6 +23,7 @@ from mwx.exchange.bus import InMemoryBus
 from mwx.exchange.endpoint import Endpoint
 from mwx.exchange.keys import Signer, Verifier
 from mwx.exchange.messages import TrackReport
+from mwx.exchange.policy import OPEN, ReleasePolicy
 from mwx.fuse.fusion import FusionCenter
 from mwx.geo import regions
 from mwx.node.node import PartnerNode
@@ -95,8 +96,18 @@ class RunResult:
     exchanges: dict[str, Endpoint] = field(default_factory=dict)
 
 
-def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess_interval_s: float = 5.0) -> RunResult:
-    """Simulate the whole scenario; :func:`mwx.exercise.outputs.write_run` writes the files."""
+def run_scenario(
+    scenario: Scenario,
+    progress: Progress | None = None,
+    *,
+    assess_interval_s: float = 5.0,
+    policy: ReleasePolicy = OPEN,
+) -> RunResult:
+    """Simulate the whole scenario; :func:`mwx.exercise.outputs.write_run` writes the files.
+
+    ``policy``: the release policy every partner applies before sending (default: everything to
+    everyone).  The ``fused`` observer is a recipient like the others (name ``fused`` in rules).
+    """
     started = wallclock.perf_counter()
     say = progress or (lambda message, fraction: None)
     theater = theater_of(scenario)
@@ -126,7 +137,7 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None, *, assess
         own = {i: s for i, s in enumerate(theater.sensors) if s.partner == partner}
         for i in own:
             local_index[i] = partner
-        nodes[partner] = PartnerNode(partner, own, bus, areas, log.record, signers[partner], verifier)
+        nodes[partner] = PartnerNode(partner, own, bus, areas, log.record, signers[partner], verifier, policy)
     observer = FusionCenter(FUSED)
     last_fused: dict[str, float] = {}
 

@@ -11,6 +11,7 @@ from mwx.assess import impact
 from mwx.exchange.endpoint import Endpoint, Transport
 from mwx.exchange.keys import Signer, Verifier
 from mwx.exchange.messages import TrackReport
+from mwx.exchange.policy import OPEN, ReleasePolicy
 from mwx.fuse.fusion import FusionCenter
 from mwx.geo.regions import ProtectedArea
 from mwx.sim.theater import Sensor
@@ -36,6 +37,7 @@ class PartnerNode:
         record: Recorder,
         signer: Signer,
         verifier: Verifier,
+        policy: ReleasePolicy = OPEN,
     ) -> None:
         self.partner = partner
         self.sensors = sensors  # this partner's sensors by their index in the theater
@@ -46,7 +48,7 @@ class PartnerNode:
         self.record = record
         self.seq = 0
         # Received reports reach fusion only once verified (signature, sequence, time, content).
-        self.exchange = Endpoint(partner, bus, verifier, self._received, signer)
+        self.exchange = Endpoint(partner, bus, verifier, self._received, signer, policy)
 
     def on_scan(self, scan: Scan, received: float) -> None:
         """Track one scan of one of this partner's sensors and publish the confirmed tracks it updated."""
