@@ -202,3 +202,24 @@ def test_sigma_points_reconstruct_mean_and_covariance(problem):
     # numerical-safety diagonal load far below any physically meaningful variance.
     tolerance = 1e-3
     np.testing.assert_allclose(cov / np.outer(sd, sd), p / np.outer(sd, sd), atol=tolerance)
+
+
+def test_back_trace_from_low_in_the_air_reaches_the_ground() -> None:
+    """A depressed flight seen only on its way down: tracing back through the air (drag feeds energy
+    in backwards, which destabilises long RK4 steps) must reach the ground, before the state, from
+    every descending state."""
+    from mwx.sim.scenario import parse_scenario
+    from mwx.sim.truth import fly
+
+    launch = fly(
+        parse_scenario(
+            "name: x\nseed: 1\nlaunches:\n  - {id: A, time: 2022-10-03T22:45:00Z, site: {lat: 39.2, lon: 125.67},"
+            " azimuth_deg: 88, apogee_km: 60, range_km: 600, separating_stages: 0}\n"
+        )
+    )[0]
+    obj = launch.objects[0]
+    states = obj.states_at(obj.t)
+    alt = wgs84.ellipsoidal_height(states[:, :3])
+    rows = np.arange(int(np.argmax(alt)), len(alt) - 1, 5)  # the way down, to 1 s before impact
+    _, hit_t, _ = impact.fly_to_ground(states[rows], obj.t[rows], direction=-1)
+    assert np.all(np.isfinite(hit_t)) and np.all(hit_t < obj.t[rows])

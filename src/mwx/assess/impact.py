@@ -112,6 +112,8 @@ def fly_to_ground(
     elapsed = np.zeros(n)
     record = np.empty(0, np.int64) if paths is None else np.asarray(paths, np.int64)
     snapshots: list[tuple[NDArray, NDArray, NDArray]] = []
+    # Backwards in time drag feeds energy in (anti-damping): 1 s steps keep RK4 stable near the ground.
+    min_step = MIN_STEP_S if direction > 0 else 1.0
     while active.any():
         if record.size:
             snapshots.append((time[record].copy(), pts[record].copy(), active[record].copy()))
@@ -120,7 +122,7 @@ def fly_to_ground(
         # Each point steps by about a quarter of its time to the ground (at least 1 s, at
         # most 120 s in two RK4 sub-steps): long steps in vacuum, short ones in the air.
         descent = np.maximum(-direction * _vertical_speed(cur), 500.0)
-        dt = np.clip(STEP_FRACTION * cur_alt / descent, MIN_STEP_S, 120.0) * direction
+        dt = np.clip(STEP_FRACTION * cur_alt / descent, min_step, 120.0) * direction
         low = cur_alt + floor < 120e3
         if low.all():
             new = dynamics.propagate(cur, dt, max_step=60.0, beta=np.asarray(beta)[idx] if per_state else beta)
