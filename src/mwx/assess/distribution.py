@@ -100,21 +100,10 @@ class ImpactDistribution:
         return out
 
 
-def _enu_axes(lat: NDArray, lon: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-    """Unit east, north and up vectors (n, 3) in ECEF at geodetic (lat, lon) [rad]."""
-    sl, cl, so, co = np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)
-    zero = np.zeros_like(lat)
-    east = np.stack([-so, co, zero], axis=-1)
-    north = np.stack([-sl * co, -sl * so, cl], axis=-1)
-    up = np.stack([cl * co, cl * so, sl], axis=-1)
-    return east, north, up
-
-
 def _east_north(lat0: NDArray, lon0: NDArray, lat: NDArray, lon: NDArray) -> tuple[NDArray, NDArray]:
     """East and north offsets [m] of surface points (lat, lon) from (lat0, lon0) in the tangent plane there."""
-    d = wgs84.geodetic_to_ecef(lat, lon, np.zeros_like(lat)) - wgs84.geodetic_to_ecef(lat0, lon0, np.zeros_like(lat0))
-    east, north, _ = _enu_axes(lat0, lon0)
-    return np.einsum("...k,...k->...", d, east), np.einsum("...k,...k->...", d, north)
+    enu = wgs84.ecef_to_enu(wgs84.geodetic_to_ecef(lat, lon, np.zeros_like(lat)), lat0, lon0, np.zeros_like(lat0))
+    return enu[..., 0], enu[..., 1]
 
 
 def _highest(paths: list[tuple[NDArray, NDArray]]) -> NDArray:
@@ -161,9 +150,8 @@ def _spread(pos: NDArray) -> tuple[NDArray, NDArray, NDArray]:
         mean_pos = pos.mean(axis=1)
         d = pos - mean_pos[:, None, :]
     lat, lon, _ = wgs84.ecef_to_geodetic(mean_pos)
-    east_dir, north_dir, _ = _enu_axes(lat, lon)
     cov3 = np.swapaxes(d, 1, 2) @ d / (count - 1)[:, None, None]
-    basis = np.stack([east_dir, north_dir], axis=1)  # (k, 2, 3)
+    basis = wgs84.enu_basis(lat, lon)[:, :2]  # (k, 2, 3): rows east, north
     return basis @ cov3 @ np.swapaxes(basis, 1, 2), lat, lon
 
 

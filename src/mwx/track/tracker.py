@@ -366,7 +366,7 @@ class Tracker:
         if updated.size < 2:
             return
         tr = self.tracks
-        pos, _ = combine(tr.xm[updated][:, :, POS], tr.Pm[updated][:, :, POS, POS], tr.mu[updated])
+        pos = np.einsum("nm,nmd->nd", tr.mu[updated], tr.xm[updated][:, :, POS])  # the IMM mean position
         pairs = cKDTree(pos).query_pairs(self.config.merge_radius, output_type="ndarray")
         if pairs.size == 0:
             return
