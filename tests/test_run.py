@@ -18,17 +18,7 @@ from mwx.geo import wgs84
 
 GEOD = Geod(ellps="WGS84")
 
-SMALL = """\
-name: small
-seed: 3
-launches:
-  - id: S1
-    time: 2023-04-13T01:00:00Z
-    site: {lat: 39.20, lon: 125.67}
-    azimuth_deg: 85
-    apogee_km: 90
-    range_km: 650
-"""
+SMALL = (Path(__file__).parent / "data" / "scenarios" / "small.yaml").read_text()
 
 
 def _mwx(*args: str) -> subprocess.CompletedProcess[str]:

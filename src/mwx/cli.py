@@ -52,7 +52,14 @@ def _demo_path() -> Path:
     return Path(str(resources.files("mwx") / "data" / "scenarios" / DEMO_SCENARIO))
 
 
-def _run(scenario_path: Path, out: Path, quiet: bool, policy_path: str | None = None) -> int:
+def _run(
+    scenario_path: Path,
+    out: Path,
+    quiet: bool,
+    policy_path: str | None = None,
+    bus: str = "embedded",
+    speed: float = 20.0,
+) -> int:
     from mwx.exchange.policy import OPEN, load_policy
     from mwx.exercise.outputs import write_run
     from mwx.exercise.report import format_summary, write_report
@@ -63,7 +70,12 @@ def _run(scenario_path: Path, out: Path, quiet: bool, policy_path: str | None = 
     policy = load_policy(policy_path) if policy_path else OPEN
     progress = ProgressLine(quiet=quiet)
     try:
-        result = run_scenario(scenario, progress, policy=policy)
+        if bus == "nats":
+            from mwx.exercise.natsrun import run_nats
+
+            result = run_nats(scenario_path, out, speed=speed, policy_path=policy_path, progress=progress)
+        else:
+            result = run_scenario(scenario, progress, policy=policy)
     except InputError as err:
         raise InputError(err.problem, source=str(scenario_path), where=err.where) from None
     progress(f"writing {out}", None)
@@ -74,7 +86,15 @@ def _run(scenario_path: Path, out: Path, quiet: bool, policy_path: str | None = 
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return _run(Path(args.scenario), Path(args.out), args.quiet, args.policy)
+    if not args.speed > 0:
+        raise InputError(f"--speed must be > 0, got {args.speed}")
+    return _run(Path(args.scenario), Path(args.out), args.quiet, args.policy, args.bus, args.speed)
+
+
+def cmd_node(args: argparse.Namespace) -> int:
+    from mwx.node.service import run_node
+
+    return run_node(args.partner, Path(args.config))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -373,6 +393,45 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- nats-config
+def cmd_nats_config(args: argparse.Namespace) -> int:
+    """Write the hub's and every leaf's nats-server config and credentials.json (mwx.exchange.natsconf)."""
+    from mwx.exchange.natsconf import DEFAULT_HUB_CLIENT_PORT, DEFAULT_HUB_LEAF_PORT, Topology, write_configs
+
+    participants = [p.strip() for p in args.participants.split(",") if p.strip()]
+    leaf_ports: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in (args.leaf_ports or "").split(","))):
+        name, sep, port = item.partition("=")
+        if not sep or not port.strip().isdigit() or name.strip() not in participants:
+            raise InputError(f"expected P=PORT for participants of --participants, got {item!r}", where="--leaf-ports")
+        leaf_ports[name.strip()] = int(port)
+    out = Path(args.out)
+    topology = Topology(
+        participants=participants,
+        host=args.host,
+        hub_client_port=args.hub_port if args.hub_port is not None else DEFAULT_HUB_CLIENT_PORT,
+        hub_leaf_port=args.leaf_port if args.leaf_port is not None else DEFAULT_HUB_LEAF_PORT,
+        leaf_ports=leaf_ports,
+        store_dir=Path(args.store_dir).resolve() if args.store_dir else (out / "jetstream").resolve(),
+    )
+    try:
+        written = write_configs(topology, out)
+    except OSError as err:
+        raise InputError(f"cannot write: {err.strerror}", source=str(out)) from None
+    print(
+        f"{written['hub.conf']}: hub, clients on {topology.host}:{topology.hub_client_port}, leaf nodes on "
+        f"{topology.host}:{topology.hub_leaf_port}, JetStream store {topology.store_dir}"
+    )
+    for p in topology.participants:
+        print(
+            f"{written[f'leaf-{p}.conf']}: leaf of {p} on {topology.leaf_host}:{topology.leaf_ports[p]} "
+            f"(give it to {p} only)"
+        )
+    print(f"{written['credentials.json']}: every participant's user, password and leaf URL (secret, mode 0600)")
+    print("start each with: nats-server -c FILE; then create the inbox streams (mwx.exchange.natsconf.ensure_streams)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mwx", description="mwx: missile-warning exchange — simulate, track, share, fuse and warn."
@@ -390,7 +449,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--policy", metavar="FILE", help="release policy YAML (docs/exchange.md); default: everything to everyone"
     )
+    run.add_argument(
+        "--bus",
+        choices=("embedded", "nats"),
+        default="embedded",
+        help="embedded: one process, no server (default); nats: hub and leaf nats-servers, one process per partner",
+    )
+    run.add_argument(
+        "--speed",
+        type=float,
+        default=20.0,
+        help="with --bus nats: scenario seconds per wall-clock second (default 20)",
+    )
     run.set_defaults(func=cmd_run)
+
+    node = sub.add_parser(
+        "node",
+        help="run one partner's node on NATS (started by mwx run --bus nats)",
+        description="Run one participant as a long-lived node: its sensor feed, tracking, the signed exchange "
+        "over its NATS leaf server, fusion, warnings and its journal, configured by DIR/node.json.",
+    )
+    node.add_argument("--partner", required=True, help="participant code, e.g. JP (or fused for the observer)")
+    node.add_argument("--config", required=True, metavar="DIR", help="folder holding node.json")
+    node.set_defaults(func=cmd_node)
 
     demo = sub.add_parser(
         "demo",
@@ -501,6 +582,22 @@ def build_parser() -> argparse.ArgumentParser:
     kgen.add_argument("--dir", default="keys", metavar="DIR", help="folder of the key files (default: keys)")
     kgen.add_argument("--force", action="store_true", help="replace an existing private key of the partner")
     kgen.set_defaults(func=cmd_keys_generate)
+
+    nats_config = sub.add_parser(
+        "nats-config",
+        help="write the NATS server configs of a deployment",
+        description="Write hub.conf (US-run hub: JetStream, one account and inbox stream per participant), "
+        "leaf-P.conf for each participant's leaf node, and credentials.json (random passwords), for nats-server "
+        "2.9+ (see mwx.exchange.natsconf). The files hold passwords and are written mode 0600.",
+    )
+    nats_config.add_argument("--participants", required=True, metavar="P,P,...", help="e.g. KR,JP,US,fused")
+    nats_config.add_argument("--out", required=True, metavar="DIR", help="folder to write (created if missing)")
+    nats_config.add_argument("--host", default="127.0.0.1", help="the hub's address: it listens there, leaves dial it")
+    nats_config.add_argument("--hub-port", type=int, metavar="N", help="hub client port (default 4222)")
+    nats_config.add_argument("--leaf-port", type=int, metavar="N", help="hub port the leaves connect to (default 7422)")
+    nats_config.add_argument("--leaf-ports", metavar="P=N,...", help="client port of each leaf (default 4223 up)")
+    nats_config.add_argument("--store-dir", metavar="DIR", help="hub JetStream store (default DIR/jetstream)")
+    nats_config.set_defaults(func=cmd_nats_config)
     return parser
 
 

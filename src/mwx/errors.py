@@ -65,3 +65,11 @@ class Rejection(MessageError):
         self.seq = seq
         self.msg_id = msg_id
         super().__init__(reason, detail)
+
+
+class NatsUnavailable(MwxError):
+    """No usable nats-server: the binary is missing, or a server it runs fails to start or come up.
+
+    Raised by mwx.exchange.servers; the message names the binary or the server and ends with the
+    tail of that server's log when there is one.
+    """

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from mwx.errors import Rejection
-from mwx.exchange.envelope import Counters, ReplayGuard, seal, unseal
+from mwx.exchange.envelope import Counters, Opened, ReplayGuard, seal, unseal
 from mwx.exchange.keys import Signer, Verifier
 from mwx.exchange.messages import Message
 from mwx.exchange.policy import OPEN, ReleasePolicy
@@ -89,13 +89,25 @@ class Endpoint:
         self._seq[stream] = seq + 1
         return seal(message, self.signer, seq=seq, sent=now, counters=self.counters)
 
-    def receive(self, data: bytes, now: float) -> None:
-        """Open an envelope that arrived at ``now``; hand its message on, or journal the refusal."""
+    def restore_sequences(self, next_seqs: dict[str, int]) -> None:
+        """Go on from a journal's outbox (per recipient stream, the seq after the highest kept) after a restart."""
+        if self.policy is OPEN:  # one stream for all: the outbox keeps it under every recipient
+            self._seq = {"*": max(next_seqs.values(), default=0)}
+        else:
+            self._seq = dict(next_seqs)
+
+    def open(self, data: bytes, now: float) -> Opened | None:
+        """Verify an envelope that arrived at ``now``: the opened envelope, or None with the refusal journalled."""
         try:
-            opened = unseal(data, self.verifier, self.guard, now, self.counters)
+            return unseal(data, self.verifier, self.guard, now, self.counters)
         except Rejection as refused:
             self.rejections.append(
                 RejectedMessage(now, str(refused.reason), refused.detail, refused.sender, refused.seq)
             )
-            return
-        self.handler(opened.message)
+            return None
+
+    def receive(self, data: bytes, now: float) -> None:
+        """Open an envelope that arrived at ``now``; hand its message on, or journal the refusal."""
+        opened = self.open(data, now)
+        if opened is not None:
+            self.handler(opened.message)

@@ -352,3 +352,32 @@ def _unseal(data: bytes, verifier: Verifier, guard: ReplayGuard, now: float) -> 
     if message.time != env.time:
         raise Rejection(Reason.INVALID_CONTENT, "time-mismatch: body time differs from the envelope's", **claims)
     return Opened(env, message)
+
+
+def peek(data: bytes) -> Envelope:
+    """The envelope in ``data``, decoded but NOT verified: for a node's own journal, never for what arrives.
+
+    Raises msgspec.DecodeError for bytes that are not an envelope.
+    """
+    return _envelope_decoder.decode(data)
+
+
+def trusted_message(data: bytes) -> Message:
+    """The message of an envelope this node verified before and journalled (no signature check again)."""
+    env = _envelope_decoder.decode(data)
+    return messages.decode_message(env.body, env.kind)
+
+
+def reseal(data: bytes, signer: Signer, sent: float) -> bytes:
+    """One of the signer's own envelopes signed again with a new send time: same seq, msg_id and body.
+
+    Gap repair and retries after an outage send what the outbox kept; re-signing with the
+    present time keeps the copy inside receivers' time window, while the unchanged sequence
+    number and message id still let them (and JetStream's deduplication) tell it is the same
+    message.  Raises MessageError if ``data`` is not an envelope of ``signer``'s.
+    """
+    env = _envelope_decoder.decode(data)
+    if env.sender != signer.partner:
+        raise MessageError("sender-mismatch", f"envelope from {env.sender!r} resealed by {signer.partner!r}")
+    unsigned = msgspec.structs.replace(env, sent=float(sent), signature=b"")
+    return _encoder.encode(msgspec.structs.replace(unsigned, signature=signer.sign(unsigned.signed_bytes())))

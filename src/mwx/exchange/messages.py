@@ -48,6 +48,7 @@ PSD_TOL = 1e-8  # smallest eigenvalue of the correlation matrix ≥ −tol·trac
 MAX_NOTE_CHARS = 2000
 MAX_LIST = 64  # track ids of an event
 MAX_PARTNERS = 16  # partner lists of an event
+MAX_RESEND = 1000  # sequence numbers one resend request may name
 
 # ----------------------------------------------------------------- field types
 _Finite = Annotated[float, msgspec.Meta(ge=-1e12, le=1e12)]
@@ -186,11 +187,17 @@ class Alert(_Struct, tag="alert"):
 
 
 class Heartbeat(_Struct, tag="heartbeat"):
-    """The sender is alive at ``time``; expect the next heartbeat within ``interval_s``."""
+    """The sender is alive at ``time``; expect the next heartbeat within ``interval_s``.
+
+    Heartbeats travel in the sender's sequence like every other message, so a receiver that sees
+    one knows the sender's latest sequence number and can ask for any gap below it (:class:`Resend`).
+    ``final``: the sender will send nothing new after this (only repairs and acknowledgements).
+    """
 
     sender: Partner
     time: UnixTime
     interval_s: Annotated[float, msgspec.Meta(gt=0.0, le=3600.0)] = 1.0
+    final: bool = False
 
 
 class Ack(_Struct, tag="ack"):
@@ -199,6 +206,15 @@ class Ack(_Struct, tag="ack"):
     sender: Partner
     time: UnixTime
     msg_id: MsgId
+
+
+class Resend(_Struct, tag="resend"):
+    """``sender`` asks ``of`` to send again the envelopes ``seqs`` of its stream to ``sender`` (gap repair)."""
+
+    sender: Partner
+    time: UnixTime
+    of: Partner
+    seqs: Annotated[list[Annotated[int, msgspec.Meta(ge=0)]], msgspec.Meta(min_length=1, max_length=MAX_RESEND)]
 
 
 class OperatorNote(_Struct, tag="note"):
@@ -215,12 +231,14 @@ class OperatorNote(_Struct, tag="note"):
     in_reply_to: MsgId | None = None
 
 
-Message = TrackReport | LaunchEventReport | Alert | Heartbeat | Ack | OperatorNote
+Message = TrackReport | LaunchEventReport | Alert | Heartbeat | Ack | Resend | OperatorNote
 KINDS: dict[str, type[Message]] = {
     cls.__struct_config__.tag: cls  # type: ignore[misc]
-    for cls in (TrackReport, LaunchEventReport, Alert, Heartbeat, Ack, OperatorNote)
+    for cls in (TrackReport, LaunchEventReport, Alert, Heartbeat, Ack, Resend, OperatorNote)
 }
-Kind = Literal["track", "event", "alert", "heartbeat", "ack", "note"]
+Kind = Literal["track", "event", "alert", "heartbeat", "ack", "resend", "note"]
+#: The exchange's own control messages: a release policy never withholds them (no gap could be repaired).
+CONTROL_KINDS = frozenset({"heartbeat", "ack", "resend"})
 assert set(KINDS) == set(Kind.__args__)  # type: ignore[attr-defined]
 
 

@@ -15,7 +15,9 @@ their defaults (absent on the wire).  A track report's position released on a gr
 of ``round_position_m`` has its covariance widened by the rounding's variance q²/12
 on each axis, so a recipient that fuses it stays consistent.
 
-Without a policy file every kind goes to every partner in full (:data:`OPEN`).
+Without a policy file every kind goes to every partner in full (:data:`OPEN`).  The exchange's
+control messages (heartbeats, acknowledgements, resend requests) always go, whatever the rules
+say: they carry no picture, and without them no recipient could find or repair a gap.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ import msgspec
 import yaml
 
 from mwx.errors import InputError
-from mwx.exchange.messages import KINDS, Message, TrackReport, kind_of
+from mwx.exchange.messages import CONTROL_KINDS, KINDS, Message, TrackReport, kind_of
 
-_Kind = Annotated[str, msgspec.Meta(pattern=r"^(track|event|alert|heartbeat|ack|note)\Z")]
+_Kind = Annotated[str, msgspec.Meta(pattern=r"^(track|event|alert|heartbeat|ack|resend|note)\Z")]
 _Who = Annotated[str, msgspec.Meta(pattern=r"^([A-Za-z]{2,8}|\*)\Z")]
 
 
@@ -74,8 +76,10 @@ class ReleasePolicy:
 
     def release(self, message: Message, recipient: str) -> Message | None:
         """``message`` as it may leave for ``recipient``, or None if it may not go to them at all."""
-        rule = self.rule(message.sender, recipient)
         kind = kind_of(message)
+        if kind in CONTROL_KINDS:  # heartbeats, acknowledgements and resend requests carry no picture
+            return message
+        rule = self.rule(message.sender, recipient)
         if kind not in rule.kinds:
             return None
         withheld = [name for name in rule.withhold if name in _optional_fields(kind)]

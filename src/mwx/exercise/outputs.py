@@ -342,9 +342,15 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
         },
         "tracking": tracking_metrics(result),
         # Per endpoint: envelopes sealed and sent, accepted, refused by reason (never reaching fusion).
-        # In process every envelope arrives when it is sent, so there is no latency to report yet.
+        # In process every envelope arrives when it is sent; over NATS (``transport``) the node adds
+        # what JetStream acknowledged, retries, gap repairs and latency from publish to verified delivery.
         "exchange": {
-            p: {**e.counters.as_dict(), "rejections_journalled": len(e.rejections), "withheld": e.withheld}
+            p: {
+                **e.counters.as_dict(),
+                "rejections_journalled": len(e.rejections),
+                "withheld": e.withheld,
+                **({"transport": e.nats_figures} if hasattr(e, "nats_figures") else {}),
+            }
             for p, e in result.exchanges.items()
         },
         "run": {

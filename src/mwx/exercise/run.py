@@ -96,6 +96,86 @@ class RunResult:
     exchanges: dict[str, Endpoint] = field(default_factory=dict)
 
 
+@dataclass
+class Prepared:
+    """What every transport's run starts from: the theater, the true flights and the sensor reports."""
+
+    theater: Theater
+    areas: tuple[regions.ProtectedArea, ...]
+    truth: list[TruthLaunch]
+    objects: list
+    t_start: float  # first launch, Unix s
+    t_end: float  # last impact, Unix s
+    sensor_run: sensors.SensorRun
+
+    @property
+    def measurements(self) -> sensors.Measurements:
+        return self.sensor_run.measurements
+
+
+def prepare(scenario: Scenario, say: Progress) -> Prepared:
+    """Fly the scenario's missiles and simulate every sensor (deterministic in the scenario seed)."""
+    theater = theater_of(scenario)
+    areas = regions.load_areas(scenario.theater)
+    say("flying the missiles", None)
+    truth = fly(scenario, lambda message: say(message, None))
+    objects = [obj for launch in truth for obj in launch.objects]
+    t_start = min(launch.launch_time for launch in truth)
+    t_end = max(launch.impact_time for launch in truth)
+    say("simulating the sensors", None)
+    outages: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for inject in scenario.injects:
+        if isinstance(inject, SensorDown):
+            outages[inject.sensor].append((inject.start, inject.end))
+    sensor_run = sensors.simulate_sensors(theater.sensors, objects, t_start, t_end, scenario.seed, outages)
+    return Prepared(theater, areas, truth, objects, t_start, t_end, sensor_run)
+
+
+def exercise_signers(scenario: Scenario, participants: list[str]) -> dict[str, Signer]:
+    """Exercise keys, derived from the scenario seed (a deployment reads key files: mwx keys generate)."""
+    return {partner: Signer.from_seed(partner, scenario.seed) for partner in participants}
+
+
+class FusedLog:
+    """The exchange observer's picture: every report it accepted, fused, one state per system per second.
+
+    Reports must come in the senders' order: by send time, then the sender's sequence (what an
+    in-process run delivers; a NATS run sorts the observer's journal with :func:`canonical_order`).
+    """
+
+    def __init__(self, log: TrackLog) -> None:
+        self.log = log
+        self.center = FusionCenter(FUSED)
+        self._last: dict[str, float] = {}
+
+    def take(self, report: object) -> None:
+        if not isinstance(report, TrackReport):
+            return
+        system = self.center.ingest(report)
+        if report.time - self._last.get(system.id, -math.inf) >= 1.0:
+            self._last[system.id] = report.time
+            x, p = self.center.fused_state(system, report.time)
+            self.log.record(FUSED, system.id, report.time, x, p, self.center.boosting(system))
+            self.log.first_detection[(FUSED, system.id)] = system.first_detection
+
+
+def canonical_order(reports: list[TrackReport], partners: list[str]) -> list[TrackReport]:
+    """Track reports in the order an in-process run delivers them: send time, scan time, sender, sequence."""
+    rank = {p: i for i, p in enumerate(partners)}
+    return sorted(reports, key=lambda r: (r.sent, r.time, rank.get(r.sender, len(rank)), r.seq))
+
+
+def partner_events(log: TrackLog, areas, seed: int, t_end: float) -> list[dict]:
+    """Every partner's (and the observer's) launch event reports from the published states."""
+    events = []
+    per_partner: dict[str, list[History]] = defaultdict(list)
+    for (partner, _), history in log.histories().items():
+        per_partner[partner].append(history)
+    for partner, histories in per_partner.items():
+        events += [{"partner": partner, **e} for e in launch_events(histories, areas, seed, t_end)]
+    return events
+
+
 def run_scenario(
     scenario: Scenario,
     progress: Progress | None = None,
@@ -110,25 +190,12 @@ def run_scenario(
     """
     started = wallclock.perf_counter()
     say = progress or (lambda message, fraction: None)
-    theater = theater_of(scenario)
-    areas = regions.load_areas(scenario.theater)
-    say("flying the missiles", None)
-    truth = fly(scenario, lambda message: say(message, None))
-    objects = [obj for launch in truth for obj in launch.objects]
-    t_start = min(launch.launch_time for launch in truth)
-    t_end = max(launch.impact_time for launch in truth)
-
-    say("simulating the sensors", None)
-    outages: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for inject in scenario.injects:
-        if isinstance(inject, SensorDown):
-            outages[inject.sensor].append((inject.start, inject.end))
-    sensor_run = sensors.simulate_sensors(theater.sensors, objects, t_start, t_end, scenario.seed, outages)
-    measurements = sensor_run.measurements
+    prep = prepare(scenario, say)
+    theater, areas, t_start, t_end = prep.theater, prep.areas, prep.t_start, prep.t_end
+    measurements = prep.measurements
 
     bus = InMemoryBus()
-    # Exercise keys, derived from the scenario seed (a deployment reads key files: mwx keys generate).
-    signers = {partner: Signer.from_seed(partner, scenario.seed) for partner in theater.partner_ids}
+    signers = exercise_signers(scenario, theater.partner_ids)
     verifier = Verifier.of(*signers.values())
     log = TrackLog()
     nodes: dict[str, PartnerNode] = {}
@@ -138,21 +205,8 @@ def run_scenario(
         for i in own:
             local_index[i] = partner
         nodes[partner] = PartnerNode(partner, own, bus, areas, log.record, signers[partner], verifier, policy)
-    observer = FusionCenter(FUSED)
-    last_fused: dict[str, float] = {}
-
-    def observe(report: object) -> None:
-        if not isinstance(report, TrackReport):
-            return
-        system = observer.ingest(report)
-        # One fused state per system track per second of scenario time.
-        if report.time - last_fused.get(system.id, -math.inf) >= 1.0:
-            last_fused[system.id] = report.time
-            x, p = observer.fused_state(system, report.time)
-            log.record(FUSED, system.id, report.time, x, p, observer.boosting(system))
-            log.first_detection[(FUSED, system.id)] = system.first_detection
-
-    observer_exchange = Endpoint(FUSED, bus, verifier, observe)  # listens only: no key
+    fused = FusedLog(log)
+    observer_exchange = Endpoint(FUSED, bus, verifier, fused.take)  # listens only: no key
 
     say("tracking, sharing, fusing, warning", 0.0)
     scans, m = scans_in_arrival_order(measurements)
@@ -177,22 +231,17 @@ def run_scenario(
     say("tracking, sharing, fusing, warning", 1.0)
 
     say("writing the event reports", None)
-    events = []
-    per_partner: dict[str, list[History]] = defaultdict(list)
-    for (partner, _), history in log.histories().items():
-        per_partner[partner].append(history)
-    for partner, histories in per_partner.items():
-        events += [{"partner": partner, **e} for e in launch_events(histories, areas, scenario.seed, t_end)]
+    events = partner_events(log, areas, scenario.seed, t_end)
     result = RunResult(
         scenario,
         theater,
-        truth,
+        prep.truth,
         measurements,
-        sensor_run.biases,
-        [o.id for o in objects],
+        prep.sensor_run.biases,
+        [o.id for o in prep.objects],
         log,
         nodes,
-        observer,
+        fused.center,
         events,
         bus,
     )

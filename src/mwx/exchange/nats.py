@@ -1,0 +1,208 @@
+"""The NATS JetStream transport: a partner's endpoint to its leaf server, with an outbox that loses nothing.
+
+The endpoint (:class:`mwx.exchange.endpoint.Endpoint`) stays synchronous: it hands sealed
+envelopes to :meth:`NatsTransport.publish_bytes`, which only keeps them in the journal's
+outbox (one row per recipient stream and sequence number) and wakes the publisher.  Two
+tasks on the node's event loop do the I/O:
+
+* the **publisher** commits the journal (the envelope is durable before it leaves), then
+  publishes up to ``window`` envelopes at once, each on the recipient's inbox subject
+  (:func:`mwx.exchange.natsconf.inbox_subject`) with ``Nats-Msg-Id`` = the envelope's
+  message id, so that JetStream drops a copy it already stored.  An envelope counts as
+  sent when the hub's JetStream acknowledges it; one that is not acknowledged (leaf link
+  down, hub down, timeout) stays in the outbox and is published again, re-signed with the
+  present time if it has waited longer than ``reseal_after_s`` (receivers refuse envelopes
+  sent outside their time window).
+* the **consumer** fetches from the partner's own stream through its durable pull consumer,
+  hands each envelope to the node (which verifies it and keeps it in the journal's inbox),
+  commits the journal, and only then acknowledges the batch to JetStream: what was
+  acknowledged is on this node's disk.
+
+Gap repair (:meth:`resend`) publishes kept envelopes again to one recipient, re-signed, under
+a fresh ``Nats-Msg-Id`` (the original may still sit in JetStream's duplicate window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable
+
+import nats
+from nats.errors import Error as NatsError
+from nats.js.errors import Error as JetStreamError
+
+from mwx.exchange.envelope import peek, reseal
+from mwx.exchange.keys import Signer
+from mwx.exchange.natsconf import durable_name, inbox_subject, stream_name
+from mwx.node.journal import Journal
+
+BytesHandler = Callable[[bytes, float], None]
+_FAILURES = (NatsError, JetStreamError, asyncio.TimeoutError, TimeoutError, OSError)
+
+
+class NatsTransport:
+    """``partner``'s transport over JetStream; ``clock()`` gives the node's time (Unix s, scenario time)."""
+
+    def __init__(
+        self,
+        partner: str,
+        participants: list[str],
+        journal: Journal,
+        signer: Signer | None,
+        clock: Callable[[], float],
+        *,
+        window: int = 256,
+        publish_timeout_s: float = 2.0,
+        reseal_after_s: float = 30.0,
+        retry_s: float = 0.5,
+    ) -> None:
+        self.partner = partner
+        self.participants = list(participants)
+        self.journal = journal
+        self.signer = signer
+        self.clock = clock
+        self.window = window
+        self.publish_timeout_s = publish_timeout_s
+        self.reseal_after_s = reseal_after_s
+        self.retry_s = retry_s
+        #: While True, publish_bytes drops what it is given: a restarted node replays its sensor feed
+        #: to rebuild its tracks, and what that regenerates is already in the outbox.
+        self.muted = False
+        self.published = 0  # envelopes JetStream acknowledged
+        self.retries = 0  # publishes that failed and were tried again
+        self.resent = 0  # envelopes sent again on a recipient's request
+        self._handler: BytesHandler | None = None
+        self._pending: deque[tuple[str, int, bytes, str]] = deque()  # (recipient, seq, data, Nats-Msg-Id)
+        self._wake = asyncio.Event()
+        self._nc: nats.NATS | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = False
+        self._repairs = 0
+
+    # ----------------------------------------------------------------- the endpoint's side (synchronous)
+    def recipients(self, sender: str) -> list[str]:
+        return [p for p in self.participants if p != sender]
+
+    def subscribe_bytes(self, partner: str, handler: BytesHandler) -> None:
+        self._handler = handler
+
+    def publish_bytes(self, sender: str, data: bytes, now: float, recipient: str | None = None) -> None:
+        """Keep ``data`` in the outbox for ``recipient`` (or every other participant) and wake the publisher."""
+        if self.muted:
+            return
+        seq = peek(data).seq
+        for r in [recipient] if recipient is not None else self.recipients(sender):
+            if self.journal.put_outbox(r, seq, data):
+                self._pending.append((r, seq, data, f"{self.partner}-{seq}"))
+        self._wake.set()
+
+    def resend(self, recipient: str, seqs: list[int]) -> int:
+        """Send the kept envelopes ``seqs`` of ``recipient``'s stream again (re-signed); how many were kept."""
+        if self.signer is None:
+            return 0
+        rows = self.journal.outbox(recipient, seqs)
+        for seq, data in rows:
+            fresh = reseal(data, self.signer, self.clock())
+            self.journal.replace_outbox(recipient, seq, fresh)
+            self._repairs += 1
+            self._pending.append((recipient, seq, fresh, f"{self.partner}-{seq}-r{self._repairs}"))
+        self.resent += len(rows)
+        self._wake.set()
+        return len(rows)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waits to be published (the outbox is acknowledged up to date)."""
+        return not self._pending
+
+    # ----------------------------------------------------------------- I/O (asynchronous)
+    async def start(self, url: str) -> None:
+        """Connect to the leaf server at ``url``, queue what the outbox holds unacknowledged, start the tasks."""
+        for stream, seq, data in self.journal.unacked():
+            self._pending.append((stream, seq, data, f"{self.partner}-{seq}"))
+        self._nc = await nats.connect(
+            url, max_reconnect_attempts=-1, reconnect_time_wait=0.25, allow_reconnect=True, connect_timeout=2
+        )
+        js = self._nc.jetstream(timeout=self.publish_timeout_s)
+        self._tasks = [
+            asyncio.create_task(self._publisher(js), name=f"{self.partner}-publisher"),
+            asyncio.create_task(self._consumer(js), name=f"{self.partner}-consumer"),
+        ]
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, *_FAILURES):
+                await task
+        self.journal.commit()
+        if self._nc is not None:
+            with contextlib.suppress(*_FAILURES):
+                await self._nc.close()
+
+    async def _publisher(self, js) -> None:
+        while not self._stopping:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending and not self._stopping:
+                batch = [self._pending.popleft() for _ in range(min(self.window, len(self._pending)))]
+                self.journal.commit()  # durable before it leaves
+                now = self.clock()
+                ready = []
+                for recipient, seq, data, msg_id in batch:
+                    if self.signer is not None and now - peek(data).sent > self.reseal_after_s:
+                        data = reseal(data, self.signer, now)
+                        self.journal.replace_outbox(recipient, seq, data)
+                    ready.append((recipient, seq, data, msg_id))
+                results = await asyncio.gather(
+                    *(
+                        js.publish(inbox_subject(r, self.partner), data, headers={"Nats-Msg-Id": msg_id})
+                        for r, _, data, msg_id in ready
+                    ),
+                    return_exceptions=True,
+                )
+                failed = []
+                for item, result in zip(ready, results, strict=True):
+                    if isinstance(result, BaseException):
+                        failed.append(item)
+                    else:
+                        self.journal.mark_acked(item[0], [item[1]])
+                        self.published += 1
+                if failed:
+                    self.retries += len(failed)
+                    self._pending.extendleft(reversed(failed))  # first in line again, in their order
+                    await asyncio.sleep(self.retry_s)
+
+    async def _consumer(self, js) -> None:
+        sub = None
+        while not self._stopping:
+            try:
+                if sub is None:
+                    sub = await js.pull_subscribe(
+                        inbox_subject(self.partner, "*"),
+                        durable=durable_name(self.partner),
+                        stream=stream_name(self.partner),
+                    )
+                msgs = await sub.fetch(self.window, timeout=0.5)
+            except TimeoutError:
+                continue
+            except _FAILURES:
+                # The hub restarted or the link dropped: bind the durable consumer again once it answers.
+                if sub is not None:
+                    with contextlib.suppress(*_FAILURES):
+                        await sub.unsubscribe()
+                sub = None
+                await asyncio.sleep(self.retry_s)
+                continue
+            assert self._handler is not None
+            for msg in msgs:
+                self._handler(msg.data, self.clock())
+            self.journal.commit()  # on disk before JetStream forgets it
+            for msg in msgs:
+                with contextlib.suppress(*_FAILURES):
+                    await msg.ack()

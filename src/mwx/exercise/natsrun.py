@@ -1,0 +1,248 @@
+"""``mwx run SCENARIO --bus nats``: the exercise over real NATS servers and one process per participant.
+
+:class:`NatsExercise` does what the embedded run does in one process, with the real parts:
+
+1. flies the missiles and simulates the sensors (:func:`mwx.exercise.run.prepare`) and writes
+   the sensor feed ``nats/feed.npz`` every node reads its own sensors' reports from;
+2. writes the hub and leaf server configs (:mod:`mwx.exchange.natsconf`) into ``nats/``,
+   starts the servers (:class:`mwx.exchange.servers.NatsCluster`) and creates the inbox streams;
+3. writes ``nats/node.json`` and starts one ``mwx node`` process per partner and one for the
+   observer ``fused``, all paced on a common clock (``speed`` scenario seconds per wall second);
+4. waits until every node has finished the exchange (:mod:`mwx.node.service`), then gathers
+   their outputs into a :class:`~mwx.exercise.run.RunResult` for the same run-folder writer.
+
+The fused event reports come from the observer's journal: every track report it accepted,
+fused in the senders' order (:func:`mwx.exercise.run.canonical_order`), so a NATS run and an
+embedded run of the same scenario and seed give the same fused reports whatever the order in
+which the broker delivered them.  The fault tests drive the same class: :meth:`kill_node`,
+:meth:`start_node`, and the cluster's hub and link controls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time as wallclock
+from pathlib import Path
+from types import SimpleNamespace
+
+import msgspec
+import numpy as np
+
+from mwx.errors import MwxError
+from mwx.exchange.envelope import trusted_message
+from mwx.exchange.messages import TrackReport
+from mwx.exchange.natsconf import Topology, ensure_streams, write_configs
+from mwx.exchange.servers import NatsCluster
+from mwx.exercise.run import FUSED, FusedLog, Progress, RunResult, TrackLog, canonical_order, partner_events, prepare
+from mwx.node.journal import Journal
+from mwx.node.service import CONFIG_NAME, NodeConfig, save_feed
+from mwx.sim.scenario import load_scenario
+
+STARTUP_S = 3.0  # wall s between writing the config and scenario time t0: the node processes start
+
+
+class NodeFailed(MwxError):
+    """A node process exited with an error (its log is in the run folder)."""
+
+
+class NatsExercise:
+    """One scenario run over NATS; use as a context manager so servers and processes are always stopped."""
+
+    def __init__(
+        self,
+        scenario_path: str | Path,
+        out: str | Path,
+        *,
+        speed: float = 20.0,
+        policy_path: str | Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.scenario_path = Path(scenario_path).resolve()
+        self.scenario = load_scenario(self.scenario_path)
+        self.out = Path(out).resolve()
+        self.dir = self.out / "nats"
+        self.speed = speed
+        self.policy_path = str(Path(policy_path).resolve()) if policy_path else None
+        self.say = progress or (lambda message, fraction: None)
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.cluster: NatsCluster | None = None
+
+    def __enter__(self) -> NatsExercise:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- start
+    def start(self) -> None:
+        self.started = wallclock.perf_counter()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.prep = prepare(self.scenario, self.say)
+        feed = self.dir / "feed.npz"
+        save_feed(self.prep.measurements, feed)
+        self.partners = list(self.prep.theater.partner_ids)
+        participants = [*self.partners, FUSED]
+        self.say("starting the NATS hub and leaf servers", None)
+        topology = Topology.local(participants, self.dir / "jetstream")
+        write_configs(topology, self.dir)
+        self.cluster = NatsCluster(topology, self.dir)
+        self.cluster.start()
+        asyncio.run(ensure_streams(topology))
+        t0 = self.prep.t_start - 1.0
+        self.config = NodeConfig(
+            scenario=str(self.scenario_path),
+            feed=str(feed),
+            participants=participants,
+            senders=self.partners,
+            urls={p: self.cluster.url(p) for p in participants},
+            epoch=wallclock.time() + STARTUP_S,
+            t0=t0,
+            t_end=self.prep.t_end,
+            speed=self.speed,
+            policy=self.policy_path,
+        )
+        (self.dir / CONFIG_NAME).write_bytes(msgspec.json.format(msgspec.json.encode(self.config)))
+        for p in participants:
+            self.start_node(p)
+        self.say(f"nodes running at {self.speed:g}× real time", None)
+
+    def start_node(self, partner: str) -> None:
+        """Start (or restart) ``partner``'s node process; its output goes to ``nats/<partner>.log``."""
+        log = (self.dir / f"{partner}.log").open("ab")
+        cmd = [sys.executable, "-m", "mwx.cli", "node", "--partner", partner, "--config", str(self.dir)]
+        env = os.environ | {"PYTHONUNBUFFERED": "1"}
+        self.processes[partner] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        log.close()
+
+    def kill_node(self, partner: str) -> None:
+        """SIGKILL ``partner``'s node: no chance to flush or say goodbye (what a crash does)."""
+        process = self.processes[partner]
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def scenario_time(self) -> float:
+        return self.config.t0 + self.speed * (wallclock.time() - self.config.epoch)
+
+    # ----------------------------------------------------------------- wait, gather
+    def wait(self, timeout_s: float | None = None) -> None:
+        """Wait until every node process has finished; raise NodeFailed if one fails or time runs out."""
+        span = (self.prep.t_end - self.config.t0) / self.speed
+        deadline = wallclock.monotonic() + (timeout_s if timeout_s is not None else span + STARTUP_S + 120.0)
+        last = -1.0
+        while True:
+            codes = {p: proc.poll() for p, proc in self.processes.items()}
+            failed = {p: c for p, c in codes.items() if c not in (None, 0)}
+            if failed:
+                p, code = next(iter(failed.items()))
+                raise NodeFailed(f"node {p} exited with {code}: see {self.dir / f'{p}.log'}")
+            if all(c == 0 for c in codes.values()):
+                return
+            if wallclock.monotonic() > deadline:
+                running = [p for p, c in codes.items() if c is None]
+                raise NodeFailed(f"nodes still running at the deadline: {', '.join(running)}")
+            fraction = min(max((self.scenario_time() - self.config.t0) / (self.prep.t_end - self.config.t0), 0), 1)
+            if fraction - last >= 0.05:
+                self.say("tracking, sharing, fusing, warning (NATS)", fraction)
+                last = fraction
+            wallclock.sleep(0.2)
+
+    def node_state(self, partner: str) -> dict:
+        with (self.dir / "nodes" / partner / "state.pickle").open("rb") as f:
+            return pickle.load(f)  # written by this run's own node processes
+
+    def fused_reports(self) -> list[TrackReport]:
+        """Every track report the observer accepted, from its journal, in the senders' order."""
+        journal = Journal(self.dir / "nodes" / FUSED / "journal.sqlite")
+        try:
+            reports = [m for _, _, data in journal.inbox() if isinstance(m := trusted_message(data), TrackReport)]
+        finally:
+            journal.close()
+        return canonical_order(reports, self.partners)
+
+    def gather(self) -> RunResult:
+        """The run's result, as the embedded run gives it, from the nodes' outputs and the observer's journal."""
+        states = {p: self.node_state(p) for p in [*self.partners, FUSED]}
+        log = TrackLog()
+        for p in self.partners:
+            log.rows += states[p]["log"].rows
+            log.first_detection |= states[p]["log"].first_detection
+        fused = FusedLog(log)
+        for report in self.fused_reports():
+            fused.take(report)
+        nodes = {
+            p: SimpleNamespace(partner=p, fusion=states[p]["fusion"], alerts=states[p]["alerts"]) for p in self.partners
+        }
+        exchanges = {}
+        for p, s in states.items():
+            lat = s["latencies_s"]
+            exchanges[p] = SimpleNamespace(
+                counters=s["counters"],
+                rejections=s["rejections"],
+                withheld=s["withheld"],
+                nats_figures={
+                    "published": s["published"],
+                    "publish_retries": s["retries"],
+                    "resend_requests": s["resend_requests"],
+                    "resent": s["resent"],
+                    "gaps_repaired": s["gaps_repaired"],
+                    "duplicates_dropped": s["duplicates"],
+                    "latency_ms": {
+                        "p50": float(np.percentile(lat, 50) * 1e3) if lat.size else None,
+                        "p99": float(np.percentile(lat, 99) * 1e3) if lat.size else None,
+                        "max": float(lat.max() * 1e3) if lat.size else None,
+                    },
+                },
+            )
+        sent = sum(s["counters"].sent for s in states.values())
+        bytes_sent = sum(s["counters"].bytes_sent for s in states.values())
+        prep = self.prep
+        result = RunResult(
+            self.scenario,
+            prep.theater,
+            prep.truth,
+            prep.measurements,
+            prep.sensor_run.biases,
+            [o.id for o in prep.objects],
+            log,
+            nodes,  # type: ignore[arg-type]
+            fused.center,
+            partner_events(log, prep.areas, self.scenario.seed, prep.t_end),
+            SimpleNamespace(sent=sent, bytes=bytes_sent),  # type: ignore[arg-type]
+        )
+        result.exchanges = exchanges  # type: ignore[assignment]
+        result.wall_time_s = wallclock.perf_counter() - self.started
+        return result
+
+    def close(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self.cluster is not None:
+            self.cluster.stop()
+            self.cluster = None
+
+
+def run_nats(
+    scenario_path: str | Path,
+    out: str | Path,
+    *,
+    speed: float = 20.0,
+    policy_path: str | Path | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run ``scenario_path`` over NATS and return its result (the caller writes the run folder)."""
+    with NatsExercise(scenario_path, out, speed=speed, policy_path=policy_path, progress=progress) as run:
+        run.start()
+        run.wait()
+        return run.gather()

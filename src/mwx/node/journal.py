@@ -1,0 +1,147 @@
+"""A node's journal: its outbox, its inbox, its refusals and its progress, in one SQLite file.
+
+Why a journal of its own: nats-server 2.9 writes its file store to disk only every 60 s,
+so a broker restart after a machine crash can lose what it had acknowledged.  Each node
+therefore keeps, durably and before it counts anything as done:
+
+* ``outbox`` — every envelope it sealed, per recipient stream and sequence number, with
+  whether the broker acknowledged it.  Unacknowledged rows are published again after a
+  restart or an outage; any row can be sent again when a recipient asks for a gap.
+* ``inbox`` — every envelope it accepted (verified), per sender and sequence, with the
+  send and receive times: a restarted node rebuilds its replay guard and its fused picture
+  from it, and the run's fused reports are computed from the observer's inbox.
+* ``rejections`` — every refused envelope with its reason (never delivered).
+* ``meta`` — small progress values (e.g. how many sensor scans were processed).
+
+SQLite in WAL mode with ``synchronous=FULL``: a transaction is on disk when :meth:`commit`
+returns.  Writes are grouped: the node commits once per batch (before publishing the batch,
+before acknowledging a fetched batch to the broker), so the cost of an fsync is shared.
+One connection, used from one thread (the node's event loop).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    stream TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, acked INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (stream, seq)
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (acked) WHERE acked = 0;
+CREATE TABLE IF NOT EXISTS inbox (
+    id INTEGER PRIMARY KEY, sender TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,
+    sent REAL NOT NULL, received REAL NOT NULL, latency_s REAL,
+    UNIQUE (sender, seq)
+);
+CREATE TABLE IF NOT EXISTS rejections (
+    id INTEGER PRIMARY KEY, time REAL NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
+    sender TEXT, seq INTEGER
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Journal:
+    """The journal file at ``path`` (created if absent).  Nothing is durable before :meth:`commit`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None)  # transactions managed here
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._db.execute("BEGIN")
+
+    def commit(self) -> None:
+        """Make everything written so far durable (one fsync of the WAL)."""
+        self._db.execute("COMMIT")
+        self._db.execute("BEGIN")
+
+    def close(self) -> None:
+        self.commit()
+        self._db.execute("COMMIT")
+        self._db.close()
+
+    # ----------------------------------------------------------------- outbox
+    def put_outbox(self, stream: str, seq: int, data: bytes) -> bool:
+        """Keep the envelope ``seq`` of ``stream``; False if that sequence number is already kept."""
+        cur = self._db.execute("INSERT OR IGNORE INTO outbox (stream, seq, data) VALUES (?, ?, ?)", (stream, seq, data))
+        return cur.rowcount == 1
+
+    def replace_outbox(self, stream: str, seq: int, data: bytes) -> None:
+        """Keep a re-signed copy of an envelope in place of the old one (same stream and seq)."""
+        self._db.execute("UPDATE outbox SET data = ? WHERE stream = ? AND seq = ?", (data, stream, seq))
+
+    def mark_acked(self, stream: str, seqs: Iterable[int]) -> None:
+        """The broker acknowledged these envelopes of ``stream``."""
+        self._db.executemany("UPDATE outbox SET acked = 1 WHERE stream = ? AND seq = ?", [(stream, s) for s in seqs])
+
+    def unacked(self) -> list[tuple[str, int, bytes]]:
+        """(stream, seq, data) of every envelope the broker has not acknowledged, in stream and seq order."""
+        return self._db.execute("SELECT stream, seq, data FROM outbox WHERE acked = 0 ORDER BY stream, seq").fetchall()
+
+    def outbox(self, stream: str, seqs: Iterable[int]) -> list[tuple[int, bytes]]:
+        """(seq, data) of the kept envelopes among ``seqs`` of ``stream``, in seq order."""
+        wanted = sorted(set(seqs))
+        rows = []
+        for k in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
+            part = wanted[k : k + 500]
+            marks = ",".join("?" * len(part))
+            rows += self._db.execute(
+                f"SELECT seq, data FROM outbox WHERE stream = ? AND seq IN ({marks})", (stream, *part)
+            ).fetchall()
+        return sorted(rows)
+
+    def next_seqs(self) -> dict[str, int]:
+        """Per stream, the sequence number after the highest kept (where a restarted sender goes on)."""
+        return {s: int(m) + 1 for s, m in self._db.execute("SELECT stream, MAX(seq) FROM outbox GROUP BY stream")}
+
+    def outbox_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    # ----------------------------------------------------------------- inbox
+    def put_inbox(
+        self, sender: str, seq: int, data: bytes, sent: float, received: float, latency_s: float | None = None
+    ) -> bool:
+        """Keep an accepted envelope; False if ``(sender, seq)`` was already kept."""
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO inbox (sender, seq, data, sent, received, latency_s) VALUES (?, ?, ?, ?, ?, ?)",
+            (sender, seq, data, sent, received, latency_s),
+        )
+        return cur.rowcount == 1
+
+    def has_inbox(self, sender: str, seq: int) -> bool:
+        row = self._db.execute("SELECT 1 FROM inbox WHERE sender = ? AND seq = ?", (sender, seq)).fetchone()
+        return row is not None
+
+    def inbox(self) -> Iterator[tuple[str, int, bytes]]:
+        """(sender, seq, data) of every accepted envelope, in the order they were accepted."""
+        yield from self._db.execute("SELECT sender, seq, data FROM inbox ORDER BY id")
+
+    def inbox_seqs(self) -> Iterator[tuple[str, int]]:
+        yield from self._db.execute("SELECT sender, seq FROM inbox ORDER BY id")
+
+    def latencies(self) -> list[float]:
+        """Publish-to-verified-delivery latencies [s] of the accepted envelopes that have one."""
+        return [r[0] for r in self._db.execute("SELECT latency_s FROM inbox WHERE latency_s IS NOT NULL")]
+
+    # ----------------------------------------------------------------- refusals, progress
+    def put_rejection(self, time: float, reason: str, detail: str, sender: str | None, seq: int | None) -> None:
+        self._db.execute(
+            "INSERT INTO rejections (time, reason, detail, sender, seq) VALUES (?, ?, ?, ?, ?)",
+            (time, reason, detail, sender, seq),
+        )
+
+    def rejections(self) -> list[tuple[float, str, str, str | None, int | None]]:
+        return self._db.execute("SELECT time, reason, detail, sender, seq FROM rejections ORDER BY id").fetchall()
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default

@@ -1,0 +1,181 @@
+"""`mwx run --bus nats` against real nats-server processes: same picture as embedded, and faults lose nothing.
+
+Each test starts its own hub and leaf servers on free ports (:class:`mwx.exchange.servers.NatsCluster`)
+and one node process per participant, paced at a few times real time, on a 650 km missile.
+
+* Equality: the fused and every partner's event reports equal the embedded run's (float tolerance).
+* Faults, each against a fresh cluster: a partner node SIGKILLed for 30 s mid-flight and restarted,
+  the hub SIGKILLed and restarted, a leaf link cut for 60 s.  Each run must end with every envelope
+  every participant sealed for every other one in the recipient's journal, contiguous from seq 0
+  (the sequence check), and the same final fused picture as the unbroken run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+from mwx.exchange.servers import have_nats_server
+from mwx.exercise.natsrun import NatsExercise
+from mwx.exercise.outputs import write_run
+from mwx.exercise.run import FUSED, run_scenario
+from mwx.node.journal import Journal
+from mwx.sim.scenario import load_scenario
+
+pytestmark = [pytest.mark.skipif(not have_nats_server(), reason="nats-server not installed"), pytest.mark.slow]
+
+
+# What two runs of the same scenario and seed must share, and how closely.  A NATS run fuses the
+# observer's journal in the senders' order, so its figures equal the embedded run's but for reports
+# sent at the same instant by two partners (their order is a tie): metres and milliseconds at most.
+POINT_TOL_KM = 0.05
+TIME_TOL_S = 0.05
+
+
+@pytest.fixture(scope="module")
+def scenario_file() -> Path:
+    return Path(__file__).parent / "data" / "scenarios" / "small.yaml"  # the small scenario of test_run.py
+
+
+@pytest.fixture(scope="module")
+def embedded(scenario_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("embedded")
+    write_run(run_scenario(load_scenario(scenario_file)), out)
+    return json.loads((out / "events.json").read_text())
+
+
+def _picture(events: dict, partner: str | None = None) -> list[dict]:
+    return [e for e in events["events"] if partner is None or e["partner"] == partner]
+
+
+def _km(a: dict | None, b: dict | None) -> float:
+    if a is None or b is None:
+        return 0.0 if a is b else math.inf
+    dlat = math.radians(a["lat"] - b["lat"])
+    dlon = math.radians(a["lon"] - b["lon"]) * math.cos(math.radians(a["lat"]))
+    return 6371.0 * math.hypot(dlat, dlon)
+
+
+def assert_same_reports(got: list[dict], want: list[dict]) -> None:
+    """Same launches (per partner and truth), same estimates within the tolerances above."""
+    assert [(e["partner"], e["truth_id"]) for e in got] == [(e["partner"], e["truth_id"]) for e in want]
+    for g, w in zip(got, want, strict=True):
+        where = f"{g['partner']} {g['truth_id']}"
+        assert _km(g["launch_point"], w["launch_point"]) <= POINT_TOL_KM, where
+        assert _km(g["impact_point"], w["impact_point"]) <= POINT_TOL_KM, where
+        for key in ("class", "final", "number_of_objects", "launch_method", "over_territory_of", "inside_eez_of"):
+            assert g[key] == w[key], (where, key)
+        for key in ("range_km", "apogee_km"):
+            assert g[key] == pytest.approx(w[key], abs=POINT_TOL_KM), (where, key)
+        for key in ("launch_time", "impact_time", "first_detection"):
+            assert _seconds(g[key]) == pytest.approx(_seconds(w[key]), abs=TIME_TOL_S), (where, key)
+
+
+def _seconds(iso: str | None) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp() if iso else math.nan
+
+
+def assert_every_envelope_arrived(run_dir: Path, participants: list[str]) -> dict[tuple[str, str], int]:
+    """Every envelope S sealed for R is in R's inbox, seqs 0..n−1 without a gap; return n per (S, R)."""
+    journals = {p: Journal(run_dir / "nats" / "nodes" / p / "journal.sqlite") for p in participants}
+    counts = {}
+    try:
+        inbox = {r: {} for r in participants}
+        for r, j in journals.items():
+            for sender, seq in j.inbox_seqs():
+                inbox[r].setdefault(sender, []).append(seq)
+        for s, j in journals.items():
+            sealed = j.next_seqs()
+            for r in participants:
+                if r == s:
+                    continue
+                n = sealed.get(r, 0)
+                assert n > 0, f"{s} sealed nothing for {r}"
+                assert sorted(inbox[r].get(s, [])) == list(range(n)), f"{r} lacks envelopes of {s}"
+                counts[(s, r)] = n
+        for j in journals.values():
+            assert j.unacked() == [], "an envelope was never acknowledged by JetStream"
+    finally:
+        for j in journals.values():
+            j.close()
+    return counts
+
+
+def _run(scenario_file: Path, out: Path, speed: float, fault=None) -> tuple[dict, dict, list[str]]:
+    with NatsExercise(scenario_file, out, speed=speed) as run:
+        run.start()
+        if fault is not None:
+            fault(run)
+        run.wait()
+        result = run.gather()
+        participants = list(run.config.participants)
+    write_run(result, out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    return json.loads((out / "events.json").read_text()), metrics, participants
+
+
+def _at_scenario_time(run: NatsExercise, t: float) -> None:
+    time.sleep(max(0.0, (t - run.scenario_time()) / run.speed))
+
+
+def test_nats_run_gives_the_embedded_runs_event_reports(scenario_file: Path, embedded: dict, tmp_path: Path) -> None:
+    events, metrics, participants = _run(scenario_file, tmp_path, speed=20.0)
+    assert_same_reports(_picture(events, FUSED), _picture(embedded, FUSED))
+    assert_same_reports(_picture(events), _picture(embedded))
+    assert _picture(events, FUSED), "the observer fused nothing"
+    counts = assert_every_envelope_arrived(tmp_path, participants)
+    assert sum(counts.values()) > 100
+    for p in participants:
+        figures = metrics["exchange"][p]
+        assert sum(figures["rejected"].values()) == 0, p
+        latency = figures["transport"]["latency_ms"]
+        assert latency["p50"] is not None and latency["p50"] <= latency["p99"] <= latency["max"]
+
+
+def test_a_partner_node_killed_for_30_s_and_restarted_loses_nothing(
+    scenario_file: Path, embedded: dict, tmp_path: Path
+) -> None:
+    def fault(run: NatsExercise) -> None:
+        _at_scenario_time(run, run.prep.t_start + 120.0)  # JP's radars hold the missile by now
+        run.kill_node("JP")
+        time.sleep(30.0)
+        run.start_node("JP")
+
+    events, metrics, participants = _run(scenario_file, tmp_path, speed=6.0, fault=fault)
+    assert_every_envelope_arrived(tmp_path, participants)
+    assert_same_reports(_picture(events), _picture(embedded))
+    assert metrics["exchange"]["JP"]["transport"]["published"] > 0
+
+
+def test_the_hub_killed_and_restarted_loses_nothing(scenario_file: Path, embedded: dict, tmp_path: Path) -> None:
+    def fault(run: NatsExercise) -> None:
+        _at_scenario_time(run, run.prep.t_start + 120.0)
+        assert run.cluster is not None
+        run.cluster.kill_hub()
+        time.sleep(15.0)
+        run.cluster.start_hub()
+
+    events, metrics, participants = _run(scenario_file, tmp_path, speed=6.0, fault=fault)
+    assert_every_envelope_arrived(tmp_path, participants)
+    assert_same_reports(_picture(events), _picture(embedded))
+    assert sum(metrics["exchange"][p]["transport"]["publish_retries"] for p in participants) > 0
+
+
+def test_a_leaf_link_cut_for_60_s_loses_nothing(scenario_file: Path, embedded: dict, tmp_path: Path) -> None:
+    def fault(run: NatsExercise) -> None:
+        _at_scenario_time(run, run.prep.t_start + 60.0)  # KR sees the boost and the climb
+        assert run.cluster is not None
+        run.cluster.cut_link("KR")
+        time.sleep(60.0)
+        run.cluster.restore_link("KR")
+
+    events, metrics, participants = _run(scenario_file, tmp_path, speed=4.0, fault=fault)
+    assert_every_envelope_arrived(tmp_path, participants)
+    assert_same_reports(_picture(events), _picture(embedded))
+    assert metrics["exchange"]["KR"]["transport"]["publish_retries"] > 0

@@ -1,0 +1,345 @@
+"""The exchange's NATS topology on real nats-server processes: delivery, isolation, failures, configs.
+
+Each test starts its own hub and leaf servers on free ports in ``tmp_path``
+(:class:`mwx.exchange.servers.NatsCluster`) and stops them; the server on 127.0.0.1:4222, if any,
+is never touched.  Skipped when no nats-server binary is installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import stat
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import nats
+import nats.errors
+import nats.js.errors
+import pytest
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from mwx.cli import main
+from mwx.exchange.natsconf import (
+    Topology,
+    durable_name,
+    ensure_streams,
+    free_ports,
+    inbox_subject,
+    leaf_config,
+    render_config,
+    stream_name,
+)
+from mwx.exchange.servers import NatsCluster, find_nats_server, have_nats_server
+
+pytestmark = pytest.mark.skipif(not have_nats_server(), reason="nats-server not installed")
+
+PARTICIPANTS = ["KR", "JP", "US", "fused"]
+#: What a publish that gets no PubAck raises in nats-py: no route now (503) or no answer in time.
+NO_PUBACK = (nats.js.errors.NoStreamResponseError, nats.errors.NoRespondersError, nats.errors.TimeoutError)
+#: What a refused JetStream API call raises: dropped by permissions (timeout) or answered with an error.
+REFUSED = (*NO_PUBACK, nats.js.errors.APIError)
+
+
+class Errors:
+    """A quiet nats-py error callback that keeps what the server said (e.g. permission violations)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def callback(self, err: Exception) -> None:
+        """The ``error_cb`` (nats-py wants a coroutine function, not a callable object)."""
+        self.seen.append(str(err))
+
+    def permission_violations(self) -> list[str]:
+        return [e for e in self.seen if "permissions violation" in e.lower()]
+
+
+async def connect(url: str, errors: Errors | None = None) -> Client:
+    """A client that reconnects quickly and forever (the servers under test get killed)."""
+    return await nats.connect(
+        url,
+        connect_timeout=2,
+        reconnect_time_wait=0.2,
+        max_reconnect_attempts=-1,
+        error_cb=(errors or Errors()).callback,
+    )
+
+
+def cluster_for(tmp_path: Path) -> NatsCluster:
+    return NatsCluster(Topology.local(PARTICIPANTS, tmp_path / "jetstream"), tmp_path)
+
+
+async def eventually(call: Callable[[], Awaitable[object]], within_s: float = 10.0) -> object:
+    """``await call()`` until it stops raising a no-PubAck error, or re-raise after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            return await call()
+        except NO_PUBACK:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def stream_messages(url: str, recipient: str) -> int:
+    """How many messages ``recipient``'s inbox holds, asked as ``recipient`` through ``url``."""
+    nc = await connect(url)
+    try:
+        info = await nc.jetstream(timeout=2).stream_info(stream_name(recipient))
+        return info.state.messages
+    finally:
+        await nc.close()
+
+
+# --------------------------------------------------------------------------- 1. delivery
+def test_message_reaches_recipient_stream_and_durable_consumer(tmp_path: Path) -> None:
+    async def scenario(c: NatsCluster) -> None:
+        await ensure_streams(c.topology)
+        await ensure_streams(c.topology)  # idempotent
+
+        kr = await connect(c.url("KR"))
+        js = kr.jetstream(timeout=2)
+        ack = await js.publish(inbox_subject("JP", "KR"), b"track 1", headers={"Nats-Msg-Id": "KR-1"})
+        assert (ack.stream, ack.seq, bool(ack.duplicate)) == (stream_name("JP"), 1, False)
+        again = await js.publish(inbox_subject("JP", "KR"), b"track 1", headers={"Nats-Msg-Id": "KR-1"})
+        assert (again.stream, again.seq, again.duplicate) == (stream_name("JP"), 1, True)
+        ack2 = await js.publish(inbox_subject("fused", "KR"), b"to the observer", headers={"Nats-Msg-Id": "KR-2"})
+        assert ack2.stream == stream_name("fused")
+        await kr.close()
+
+        jp = await connect(c.url("JP"))
+        jjs = jp.jetstream(timeout=2)
+        sub = await jjs.pull_subscribe("mwx.in.JP.*", durable=durable_name("JP"), stream=stream_name("JP"))
+        [msg] = await sub.fetch(1, timeout=2)
+        assert (msg.subject, msg.data, msg.headers) == ("mwx.in.JP.KR", b"track 1", {"Nats-Msg-Id": "KR-1"})
+        await msg.ack_sync()
+        info = await jjs.consumer_info(stream_name("JP"), durable_name("JP"))
+        assert (info.num_ack_pending, info.num_pending, info.ack_floor.stream_seq) == (0, 0, 1)
+        assert (await jjs.stream_info(stream_name("JP"))).state.messages == 1
+        with pytest.raises(nats.errors.TimeoutError):
+            await sub.fetch(1, timeout=0.5)  # the duplicate was not stored
+        await jp.close()
+
+    with cluster_for(tmp_path) as cluster:
+        asyncio.run(scenario(cluster))
+
+
+# --------------------------------------------------------------------------- 2. security
+def _loosen_leaf(cluster: NatsCluster, participant: str) -> None:
+    """Restart ``participant``'s leaf with no permissions on its user: what a careless participant might run."""
+    conf = leaf_config(cluster.topology, participant, remote_port=cluster.link_port(participant))
+    del conf["accounts"][participant]["users"][0]["permissions"]
+    cluster.kill_leaf(participant)
+    cluster.configs[f"leaf-{participant}.conf"].write_text(render_config(conf), encoding="utf-8")
+    cluster.start_leaf(participant)
+
+
+def test_participant_cannot_read_or_pose_in_another_inbox(tmp_path: Path) -> None:
+    async def attempts(c: NatsCluster, url: str, where: str, legit_so_far: int) -> list[str]:
+        """Every attack of KR's on JP's inbox through ``url``; returns the server's permission errors."""
+        errors = Errors()
+        kr = await connect(url, errors)
+        js = kr.jetstream(timeout=0.5)
+        # Read JP's inbox: consumer on its stream, a message of it, or the raw subjects.
+        with pytest.raises(REFUSED):
+            await js.add_consumer(stream_name("JP"), durable_name="spy", filter_subject="mwx.in.JP.*")
+        with pytest.raises(REFUSED):
+            await js.pull_subscribe("mwx.in.JP.*", durable=durable_name("JP"), stream=stream_name("JP"))
+        with pytest.raises(REFUSED):
+            await js.get_msg(stream_name("JP"), 1)
+        seen: list[Msg] = []
+
+        async def spy(msg: Msg) -> None:
+            seen.append(msg)
+
+        sub = await kr.subscribe("mwx.in.JP.>", cb=spy)
+        await kr.flush()
+        us = await connect(c.url("US"))
+        ack = await us.jetstream(timeout=2).publish(inbox_subject("JP", "US"), f"from US {where}".encode())
+        assert ack.stream == stream_name("JP")
+        await us.close()
+        await asyncio.sleep(0.5)
+        assert seen == [], f"KR saw JP's traffic via {where}"
+        await sub.unsubscribe()
+        # Pose as US: with a PubAck wait and as a bare publish.
+        with pytest.raises(NO_PUBACK):
+            await js.publish(inbox_subject("JP", "US"), b"forged", headers={"Nats-Msg-Id": f"forged-{where}"})
+        await kr.publish(inbox_subject("JP", "US"), b"forged bare")
+        await kr.flush()
+        await asyncio.sleep(0.3)
+        await kr.close()
+        # What matters: JP's stream holds only the legitimate messages and no consumer.
+        jp = await connect(c.url("JP"))
+        info = await jp.jetstream(timeout=2).stream_info(stream_name("JP"))
+        assert (info.state.messages, info.state.consumer_count) == (legit_so_far + 1, 0), where
+        last = await jp.jetstream(timeout=2).get_msg(stream_name("JP"), info.state.last_seq)
+        assert (last.subject, last.data) == ("mwx.in.JP.US", f"from US {where}".encode())
+        await jp.close()
+        return errors.permission_violations()
+
+    async def scenario(c: NatsCluster) -> None:
+        await ensure_streams(c.topology)
+        on_leaf = await attempts(c, c.url("KR"), "KR's leaf", 0)
+        assert on_leaf, "KR's own leaf should refuse outright"
+        on_hub = await attempts(c, c.hub_url("KR"), "the hub", 1)
+        assert on_hub, "the hub should refuse outright"
+        # A participant that drops every permission on its own leaf still gets nothing: the hub enforces.
+        _loosen_leaf(c, "KR")
+        await attempts(c, c.url("KR"), "KR's loosened leaf", 2)
+        # ... and KR can still do its own job through the loosened leaf.
+        kr = await connect(c.url("KR"))
+        ack = await kr.jetstream(timeout=2).publish(inbox_subject("JP", "KR"), b"legit")
+        assert (ack.stream, ack.seq) == (stream_name("JP"), 4)
+        await kr.close()
+
+    with cluster_for(tmp_path) as cluster:
+        asyncio.run(scenario(cluster))
+
+
+# --------------------------------------------------------------------------- 3. hub crash
+def test_hub_killed_and_restarted_keeps_stream_and_serves_again(tmp_path: Path) -> None:
+    with cluster_for(tmp_path) as c:
+
+        async def before() -> tuple[Client, Client]:
+            await ensure_streams(c.topology)
+            kr = await connect(c.url("KR"))
+            us = await connect(c.hub_url("US"))  # directly on the hub: has to reconnect itself
+            ack = await kr.jetstream(timeout=2).publish(
+                inbox_subject("JP", "KR"), b"before", headers={"Nats-Msg-Id": "a"}
+            )
+            assert ack.seq == 1
+            return kr, us
+
+        async def after(kr: Client, us: Client) -> None:
+            assert await stream_messages(c.url("JP"), "JP") == 1
+            kjs = kr.jetstream(timeout=2)
+            again = await kjs.publish(inbox_subject("JP", "KR"), b"before", headers={"Nats-Msg-Id": "a"})
+            assert again.duplicate  # the de-duplication window survives the crash
+            ack = await eventually(
+                lambda: kjs.publish(inbox_subject("JP", "KR"), b"after", headers={"Nats-Msg-Id": "b"})
+            )
+            assert ack.seq == 2
+            ujs = us.jetstream(timeout=1)
+            ack = await eventually(
+                lambda: ujs.publish(inbox_subject("JP", "US"), b"US after", headers={"Nats-Msg-Id": "c"})
+            )
+            assert (ack.stream, ack.seq) == (stream_name("JP"), 3)
+            jp = await connect(c.url("JP"))
+            sub = await jp.jetstream(timeout=2).pull_subscribe(
+                "mwx.in.JP.*", durable=durable_name("JP"), stream=stream_name("JP")
+            )
+            msgs = await sub.fetch(3, timeout=2)
+            assert [m.data for m in msgs] == [b"before", b"after", b"US after"]
+            for m in msgs:
+                await m.ack_sync()
+            for nc in (kr, us, jp):
+                await nc.close()
+
+        loop = asyncio.new_event_loop()
+        try:
+            kr, us = loop.run_until_complete(before())
+            c.kill_hub()
+            c.start_hub()  # waits until every leaf reaches the hub's JetStream again
+            loop.run_until_complete(after(kr, us))
+        finally:
+            loop.close()
+
+
+# --------------------------------------------------------------------------- 4. link cut
+def test_cut_link_stops_publishing_until_restored(tmp_path: Path) -> None:
+    with cluster_for(tmp_path) as c:
+
+        async def scenario() -> None:
+            await ensure_streams(c.topology)
+            kr = await connect(c.url("KR"))
+            js = kr.jetstream(timeout=1)
+            assert (await js.publish(inbox_subject("JP", "KR"), b"1", headers={"Nats-Msg-Id": "1"})).seq == 1
+            c.cut_link("KR")
+            cut_at = time.monotonic()
+            with pytest.raises(NO_PUBACK):
+                await js.publish(inbox_subject("JP", "KR"), b"2", headers={"Nats-Msg-Id": "2"})
+            await asyncio.sleep(max(0.0, 2.0 - (time.monotonic() - cut_at)))
+            with pytest.raises(NO_PUBACK):
+                await js.publish(inbox_subject("JP", "KR"), b"2", headers={"Nats-Msg-Id": "2"})
+            assert await stream_messages(c.url("JP"), "JP") == 1  # JP's own link is fine
+            c.restore_link("KR")
+            ack = await eventually(lambda: js.publish(inbox_subject("JP", "KR"), b"2", headers={"Nats-Msg-Id": "2"}))
+            assert (ack.seq, bool(ack.duplicate)) == (2, False)
+            await kr.close()
+
+        asyncio.run(scenario())
+
+
+# --------------------------------------------------------------------------- 5. CLI configs
+def _wait_tcp(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"nats-server exited with {proc.returncode}"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+def test_nats_config_cli_writes_configs_nats_server_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "conf"
+    hub_port, leaf_port, kr_port, jp_port = free_ports(4)
+    argv = ["nats-config", "--participants", "KR,JP", "--out", str(out), "--hub-port", str(hub_port)]
+    argv += ["--leaf-port", str(leaf_port), "--leaf-ports", f"KR={kr_port},JP={jp_port}"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    names = ["hub.conf", "leaf-KR.conf", "leaf-JP.conf", "credentials.json"]
+    for name in names:
+        assert str(out / name) in printed
+        assert stat.S_IMODE(os.stat(out / name).st_mode) == 0o600
+    assert main(["nats-config", "--participants", "KR,JP", "--out", str(out), "--leaf-ports", "CN=5000"]) == 2
+    assert main(["nats-config", "--participants", "KR,K.R", "--out", str(out)]) == 2
+    capsys.readouterr()
+
+    binary = find_nats_server()
+    for name in names[:3]:
+        checked = subprocess.run([binary, "-t", "-c", str(out / name)], capture_output=True, timeout=10)
+        assert checked.returncode == 0, checked.stderr.decode()
+
+    creds = json.loads((out / "credentials.json").read_text())
+    assert creds["KR"]["url"].endswith(f"@127.0.0.1:{kr_port}")
+    topology = Topology(
+        participants=["KR", "JP"],
+        hub_client_port=hub_port,
+        hub_leaf_port=leaf_port,
+        leaf_ports={"KR": kr_port, "JP": jp_port},
+        credentials={p: (c["user"], c["password"]) for p, c in creds.items()},
+    )
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, port in (("hub.conf", hub_port), ("leaf-KR.conf", kr_port), ("leaf-JP.conf", jp_port)):
+            with open(tmp_path / f"{name}.log", "wb") as log:
+                procs.append(subprocess.Popen([binary, "-c", str(out / name)], stdout=log, stderr=subprocess.STDOUT))
+            _wait_tcp(port, procs[-1])
+
+        async def scenario() -> None:
+            await ensure_streams(topology)
+            kr = await connect(creds["KR"]["url"])
+            js = kr.jetstream(timeout=1)
+            ack = await eventually(
+                lambda: js.publish(inbox_subject("JP", "KR"), b"hello", headers={"Nats-Msg-Id": "1"})
+            )
+            assert (ack.stream, ack.seq) == (stream_name("JP"), 1)
+            await kr.close()
+            assert await stream_messages(creds["JP"]["url"], "JP") == 1
+
+        asyncio.run(scenario())
+        assert (out / "jetstream").is_dir()  # the default store is beside the configs
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=10)
