@@ -71,7 +71,7 @@ def in_process(n: int) -> float:
     return n / elapsed
 
 
-def _sender(url: str, journal_path: str, rate: float, seconds: float, start_at: float, done: mp.Queue) -> None:
+def _sender(url: str, journal_path: str, rate: float, seconds: float, go: mp.Event, done: mp.Queue) -> None:
     async def main() -> None:
         keys = signers()
         journal = Journal(journal_path)
@@ -79,7 +79,8 @@ def _sender(url: str, journal_path: str, rate: float, seconds: float, start_at: 
         endpoint = Endpoint("KR", transport, Verifier.of(*keys.values()), lambda m: None, keys["KR"])
         await transport.start(url)
         n = int(rate * seconds)
-        await asyncio.sleep(max(0.0, start_at - time.time()))
+        while not go.is_set():  # the receiver's consumer is bound and fetching
+            await asyncio.sleep(0.01)
         t0 = time.time()
         for i in range(n):
             due = t0 + i / rate
@@ -98,7 +99,7 @@ def _sender(url: str, journal_path: str, rate: float, seconds: float, start_at: 
     asyncio.run(main())
 
 
-def _receiver(url: str, journal_path: str, expect: int, done: mp.Queue) -> None:
+def _receiver(url: str, journal_path: str, expect: int, ready: mp.Event, done: mp.Queue) -> None:
     async def main() -> None:
         keys = signers()
         journal = Journal(journal_path)
@@ -118,6 +119,8 @@ def _receiver(url: str, journal_path: str, expect: int, done: mp.Queue) -> None:
 
         transport.subscribe_bytes("JP", on_bytes)
         await transport.start(url)
+        await asyncio.sleep(1.0)  # the consumer task binds its durable consumer and starts fetching
+        ready.set()
         deadline = time.time() + 120.0
         while len(latencies) < expect and time.time() < deadline:
             await asyncio.sleep(0.05)
@@ -147,10 +150,10 @@ def over_nats(rate: float, seconds: float) -> dict:
             ctx = mp.get_context("spawn")
             out: mp.Queue = ctx.Queue()
             n = int(rate * seconds)
-            start_at = time.time() + 3.0
-            receiver = ctx.Process(target=_receiver, args=(cluster.url("JP"), str(work / "jp.sqlite"), n, out))
+            go = ctx.Event()
+            receiver = ctx.Process(target=_receiver, args=(cluster.url("JP"), str(work / "jp.sqlite"), n, go, out))
             sender = ctx.Process(
-                target=_sender, args=(cluster.url("KR"), str(work / "kr.sqlite"), rate, seconds, start_at, out)
+                target=_sender, args=(cluster.url("KR"), str(work / "kr.sqlite"), rate, seconds, go, out)
             )
             receiver.start()
             sender.start()

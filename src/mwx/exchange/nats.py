@@ -6,14 +6,14 @@ outbox (one row per recipient stream and sequence number) and wakes the publishe
 tasks on the node's event loop do the I/O:
 
 * the **publisher** commits the journal (the envelope is durable before it leaves), then
-  publishes up to ``window`` envelopes at once, each on the recipient's inbox subject
+  keeps up to ``window`` envelopes awaiting their acknowledgement at once, each on the recipient's inbox subject
   (:func:`mwx.exchange.natsconf.inbox_subject`) with ``Nats-Msg-Id`` = the envelope's
   message id, so that JetStream drops a copy it already stored.  An envelope counts as
   sent when the hub's JetStream acknowledges it; one that is not acknowledged (leaf link
   down, hub down, timeout) stays in the outbox and is published again, re-signed with the
   present time if it has waited longer than ``reseal_after_s`` (receivers refuse envelopes
   sent outside their time window).
-* the **consumer** fetches from the partner's own stream through its durable pull consumer,
+* the **consumer** takes the partner's own stream from its durable push consumer (explicit acks),
   hands each envelope to the node (which verifies it and keeps it in the journal's inbox),
   commits the journal, and only then acknowledges the batch to JetStream: what was
   acknowledged is on this node's disk.
@@ -80,6 +80,7 @@ class NatsTransport:
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
         self._repairs = 0
+        self._in_flight = 0  # publishes awaiting their PubAck
 
     # ----------------------------------------------------------------- the endpoint's side (synchronous)
     def recipients(self, sender: str) -> list[str]:
@@ -115,7 +116,7 @@ class NatsTransport:
     @property
     def idle(self) -> bool:
         """Nothing waits to be published (the outbox is acknowledged up to date)."""
-        return not self._pending
+        return not self._pending and self._in_flight == 0
 
     # ----------------------------------------------------------------- I/O (asynchronous)
     async def start(self, url: str) -> None:
@@ -146,49 +147,55 @@ class NatsTransport:
                 await self._nc.close()
 
     async def _publisher(self, js) -> None:
+        # Pipelined: up to ``window`` publishes await their PubAck at once, and a new one starts as soon as
+        # any finishes (a batch barrier would hold every envelope behind the slowest ack of the batch before).
+        room = asyncio.Semaphore(self.window)
         while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
             while self._pending and not self._stopping:
                 batch = [self._pending.popleft() for _ in range(min(self.window, len(self._pending)))]
                 self.journal.commit()  # durable before it leaves
-                now = self.clock()
-                ready = []
-                for recipient, seq, data, msg_id in batch:
-                    if self.signer is not None and now - peek(data).sent > self.reseal_after_s:
-                        data = reseal(data, self.signer, now)
-                        self.journal.replace_outbox(recipient, seq, data)
-                    ready.append((recipient, seq, data, msg_id))
-                results = await asyncio.gather(
-                    *(
-                        js.publish(inbox_subject(r, self.partner), data, headers={"Nats-Msg-Id": msg_id})
-                        for r, _, data, msg_id in ready
-                    ),
-                    return_exceptions=True,
-                )
-                failed = []
-                for item, result in zip(ready, results, strict=True):
-                    if isinstance(result, BaseException):
-                        failed.append(item)
-                    else:
-                        self.journal.mark_acked(item[0], [item[1]])
-                        self.published += 1
-                if failed:
-                    self.retries += len(failed)
-                    self._pending.extendleft(reversed(failed))  # first in line again, in their order
-                    await asyncio.sleep(self.retry_s)
+                for item in batch:
+                    await room.acquire()
+                    self._in_flight += 1
+                    task = asyncio.create_task(self._publish_one(js, *item))
+                    task.add_done_callback(lambda _: room.release())
+
+    async def _publish_one(self, js, recipient: str, seq: int, data: bytes, msg_id: str) -> None:
+        try:
+            now = self.clock()
+            if self.signer is not None and now - peek(data).sent > self.reseal_after_s:
+                data = reseal(data, self.signer, now)
+                self.journal.replace_outbox(recipient, seq, data)
+            await js.publish(inbox_subject(recipient, self.partner), data, headers={"Nats-Msg-Id": msg_id})
+        except _FAILURES:
+            self.retries += 1
+            await asyncio.sleep(self.retry_s)
+            self._pending.appendleft((recipient, seq, data, msg_id))  # first in line again
+            self._wake.set()
+        else:
+            self.journal.mark_acked(recipient, [seq])
+            self.published += 1
+        finally:
+            self._in_flight -= 1
 
     async def _consumer(self, js) -> None:
+        # A durable *push* consumer with explicit acks: JetStream sends each envelope as soon as it is
+        # stored (a pull fetch of a batch lingers until the batch fills or times out: tens of ms).
         sub = None
         while not self._stopping:
             try:
                 if sub is None:
-                    sub = await js.pull_subscribe(
+                    sub = await js.subscribe(
                         inbox_subject(self.partner, "*"),
                         durable=durable_name(self.partner),
                         stream=stream_name(self.partner),
+                        manual_ack=True,
                     )
-                msgs = await sub.fetch(self.window, timeout=0.5)
+                msgs = [await sub.next_msg(timeout=0.5)]
+                while len(msgs) < self.window and sub.pending_msgs > 0:  # what has arrived meanwhile
+                    msgs.append(await sub.next_msg(timeout=0.5))
             except TimeoutError:
                 continue
             except _FAILURES:
