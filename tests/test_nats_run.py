@@ -179,3 +179,22 @@ def test_a_leaf_link_cut_for_60_s_loses_nothing(scenario_file: Path, embedded: d
     assert_every_envelope_arrived(tmp_path, participants)
     assert_same_reports(_picture(events), _picture(embedded))
     assert metrics["exchange"]["KR"]["transport"]["publish_retries"] > 0
+
+
+def test_envelopes_lost_on_a_link_are_asked_for_and_resent(scenario_file: Path, embedded: dict, tmp_path: Path) -> None:
+    lossy = tmp_path / "lossy.yaml"
+    lossy.write_text(
+        scenario_file.read_text()
+        + "injects:\n"
+        + "  - {kind: link_loss, a: KR, b: fused, time: 2023-04-13T01:00:30Z, duration_s: 400, probability: 0.3}\n"
+        + "  - {kind: link_loss, a: JP, b: US, time: 2023-04-13T01:00:30Z, duration_s: 400, probability: 0.3}\n"
+    )
+    events, metrics, participants = _run(lossy, tmp_path / "run", speed=20.0)
+    ex = metrics["exchange"]
+    assert ex["KR"]["transport"]["lost_by_link_injects"] > 10
+    assert ex["fused"]["transport"]["resend_requests"] > 0 and ex["KR"]["transport"]["resent"] > 0
+    assert ex["US"]["transport"]["resend_requests"] + ex["JP"]["transport"]["resend_requests"] > 0
+    assert ex["fused"]["transport"]["gaps_repaired"] > 0
+    assert_every_envelope_arrived(tmp_path / "run", participants)
+    # Repaired, the observer's picture is the picture of a run that lost nothing.
+    assert_same_reports(_picture(events), _picture(embedded))

@@ -223,6 +223,10 @@ class ReplayGuard:
         above = self._above.get(sender)
         return max(above) if above else self._floor.get(sender, -1)
 
+    def senders(self) -> list[str]:
+        """Every sender this guard has accepted an envelope from."""
+        return sorted(set(self._floor) | set(self._above))
+
     def missing(self, sender: str, limit: int = 1000) -> list[int]:
         """Up to ``limit`` seqs of ``sender`` not seen below the highest seen, lowest first (gaps to repair)."""
         above = self._above.get(sender)

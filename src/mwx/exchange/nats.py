@@ -27,16 +27,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import nats
+import numpy as np
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
+from mwx.exchange.bus import arrival_time
 from mwx.exchange.envelope import peek, reseal
 from mwx.exchange.keys import Signer
 from mwx.exchange.natsconf import durable_name, inbox_subject, stream_name
 from mwx.node.journal import Journal
+from mwx.sim.scenario import LinkInject
 
 BytesHandler = Callable[[bytes, float], None]
 _FAILURES = (NatsError, JetStreamError, asyncio.TimeoutError, TimeoutError, OSError)
@@ -57,6 +60,9 @@ class NatsTransport:
         publish_timeout_s: float = 2.0,
         reseal_after_s: float = 30.0,
         retry_s: float = 0.5,
+        links: Sequence[LinkInject] = (),
+        seed: int = 0,
+        speed: float = 1.0,
     ) -> None:
         self.partner = partner
         self.participants = list(participants)
@@ -67,6 +73,12 @@ class NatsTransport:
         self.publish_timeout_s = publish_timeout_s
         self.reseal_after_s = reseal_after_s
         self.retry_s = retry_s
+        #: Scenario link injects applied to what this node sends (``link_loss`` drops an envelope after
+        #: it left the outbox; ``link_down``/``link_latency`` hold it), at ``speed`` scenario s per wall s.
+        self.links = list(links)
+        self.speed = speed
+        self._rng = np.random.default_rng([seed, *partner.encode()])
+        self.lost = 0
         #: While True, publish_bytes drops what it is given: a restarted node replays its sensor feed
         #: to rebuild its tracks, and what that regenerates is already in the outbox.
         self.muted = False
@@ -164,6 +176,15 @@ class NatsTransport:
 
     async def _publish_one(self, js, recipient: str, seq: int, data: bytes, msg_id: str) -> None:
         try:
+            if self.links:  # the scenario's link injects, as the link itself would act
+                now = self.clock()
+                at = arrival_time(self.links, self.partner, recipient, now, self._rng)
+                if at is None:  # lost on the way: counted as sent, so only gap repair can bring it
+                    self.lost += 1
+                    self.journal.mark_acked(recipient, [seq])
+                    return
+                if at > now:  # link down or slow: the envelope waits, as on a real link
+                    await asyncio.sleep((at - now) / self.speed)
             now = self.clock()
             if self.signer is not None and now - peek(data).sent > self.reseal_after_s:
                 data = reseal(data, self.signer, now)

@@ -189,6 +189,7 @@ class NatsExercise:
                     "publish_retries": s["retries"],
                     "resend_requests": s["resend_requests"],
                     "resent": s["resent"],
+                    "lost_by_link_injects": s["lost_by_link_injects"],
                     "gaps_repaired": s["gaps_repaired"],
                     "duplicates_dropped": s["duplicates"],
                     "latency_ms": {

@@ -349,6 +349,8 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
                 **e.counters.as_dict(),
                 "rejections_journalled": len(e.rejections),
                 "withheld": e.withheld,
+                # Sequence numbers still missing below each sender's highest (unrepaired losses).
+                **({"gaps_open": _gaps_open(e.guard)} if hasattr(e, "guard") else {}),
                 **({"transport": e.nats_figures} if hasattr(e, "nats_figures") else {}),
             }
             for p, e in result.exchanges.items()
@@ -358,8 +360,15 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
             "measurements": len(result.measurements),
             "track_reports": result.bus.sent,
             "bus_bytes": result.bus.bytes,
+            "lost_by_link_injects": getattr(result.bus, "lost", 0),
+            "held_by_link_injects": getattr(result.bus, "held", 0),
         },
     }
+
+
+def _gaps_open(guard) -> int:
+    """Envelopes missing below each sender's highest accepted sequence number, summed over senders."""
+    return sum(len(guard.missing(sender, 1_000_000)) for sender in guard.senders())
 
 
 def tracking_metrics(result: RunResult, step_s: float = 5.0) -> dict:

@@ -194,7 +194,7 @@ def run_scenario(
     theater, areas, t_start, t_end = prep.theater, prep.areas, prep.t_start, prep.t_end
     measurements = prep.measurements
 
-    bus = InMemoryBus()
+    bus = InMemoryBus([i for i in scenario.injects if not isinstance(i, SensorDown)], scenario.seed)
     signers = exercise_signers(scenario, theater.partner_ids)
     verifier = Verifier.of(*signers.values())
     log = TrackLog()
@@ -215,9 +215,11 @@ def run_scenario(
     for n, (a, b) in enumerate(scans):
         now = float(m.received[a])
         while next_assess <= now:
+            bus.deliver_until(next_assess)
             for node in nodes.values():
                 node.assess(next_assess)
             next_assess += assess_interval_s
+        bus.deliver_until(now)  # what link injects held back and is due by now
         sensor = int(m.sensor[a])
         node = nodes[local_index[sensor]]
         scan = node.scan(m, a, b)
@@ -226,6 +228,7 @@ def run_scenario(
         if fraction - last_report >= 0.05:
             say("tracking, sharing, fusing, warning", fraction)
             last_report = fraction
+    bus.deliver_until(math.inf)
     for node in nodes.values():
         node.alerts.close(t_end)
     say("tracking, sharing, fusing, warning", 1.0)

@@ -53,7 +53,7 @@ from mwx.geo import regions
 from mwx.node.journal import Journal
 from mwx.node.node import PartnerNode
 from mwx.sim import sensors
-from mwx.sim.scenario import load_scenario, theater_of
+from mwx.sim.scenario import SensorDown, load_scenario, theater_of
 from mwx.track.scans import scans_in_arrival_order
 
 CONFIG_NAME = "node.json"
@@ -132,7 +132,17 @@ class NodeService:
         signers = exercise_signers(scenario, cfg.participants)
         verifier = Verifier.of(*signers.values())
         policy = load_policy(cfg.policy) if cfg.policy else OPEN
-        self.transport = NatsTransport(self.partner, cfg.participants, self.journal, signers[self.partner], self.clock)
+        links = [i for i in scenario.injects if not isinstance(i, SensorDown)]
+        self.transport = NatsTransport(
+            self.partner,
+            cfg.participants,
+            self.journal,
+            signers[self.partner],
+            self.clock,
+            links=links,
+            seed=scenario.seed,
+            speed=cfg.speed,
+        )
         self.log = TrackLog()
         own = {i: s for i, s in enumerate(theater.sensors) if s.partner == self.partner}
         areas = regions.load_areas(scenario.theater)
@@ -318,6 +328,7 @@ class NodeService:
             "published": self.transport.published,
             "retries": self.transport.retries,
             "resent": self.transport.resent,
+            "lost_by_link_injects": self.transport.lost,
             "resend_requests": self.resend_requests,
             "gaps_repaired": self.gaps_repaired,
             "duplicates": self.duplicates,

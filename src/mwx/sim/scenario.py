@@ -65,10 +65,9 @@ class Launch(msgspec.Struct, forbid_unknown_fields=True):
     separating_stages: Annotated[int, msgspec.Meta(ge=0, le=2)] | None = None
 
 
-class SensorDown(msgspec.Struct, forbid_unknown_fields=True, tag="sensor_down", tag_field="kind"):
-    """A sensor reports nothing from ``time`` for ``duration_s`` seconds (outage, maintenance)."""
+class _Window(msgspec.Struct, forbid_unknown_fields=True):
+    """What every inject has: when it starts (timestamp with timezone) and how long it lasts [s]."""
 
-    sensor: str
     time: Annotated[datetime, msgspec.Meta(tz=True)]
     duration_s: Annotated[float, msgspec.Meta(gt=0.0, le=86400.0)]
 
@@ -81,7 +80,41 @@ class SensorDown(msgspec.Struct, forbid_unknown_fields=True, tag="sensor_down", 
         return self.start + self.duration_s
 
 
-Inject = SensorDown
+class SensorDown(_Window, tag="sensor_down", tag_field="kind", kw_only=True):
+    """A sensor reports nothing from ``time`` for ``duration_s`` seconds (outage, maintenance)."""
+
+    sensor: str
+
+
+class _LinkInject(_Window, kw_only=True):
+    """Common keys of the link injects: the two participants (either order) and the window."""
+
+    a: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2,8}$")]
+    b: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2,8}$")]
+
+    def covers(self, sender: str, recipient: str, t: float) -> bool:
+        """True for a message between ``a`` and ``b`` (either way) sent at ``t`` inside the window."""
+        return {sender, recipient} == {self.a, self.b} and self.start <= t < self.end
+
+
+class LinkDown(_LinkInject, tag="link_down", tag_field="kind"):
+    """Nothing passes between ``a`` and ``b`` for ``duration_s``; what was sent meanwhile arrives when it ends."""
+
+
+class LinkLatency(_LinkInject, tag="link_latency", tag_field="kind"):
+    """Messages between ``a`` and ``b`` sent in the window arrive ``latency_s`` seconds late."""
+
+    latency_s: Annotated[float, msgspec.Meta(gt=0.0, le=3600.0)] = 1.0
+
+
+class LinkLoss(_LinkInject, tag="link_loss", tag_field="kind"):
+    """Each message between ``a`` and ``b`` sent in the window is lost with ``probability`` (seeded draws)."""
+
+    probability: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] = 0.1
+
+
+Inject = SensorDown | LinkDown | LinkLatency | LinkLoss
+LinkInject = LinkDown | LinkLatency | LinkLoss
 
 
 class Scenario(msgspec.Struct, forbid_unknown_fields=True):
@@ -181,11 +214,24 @@ def theater_of(scenario: Scenario, source: str = "<scenario>") -> Theater:
 def _check_sensors(scenario: Scenario, source: str) -> None:
     theater = theater_of(scenario, source)
     ids = {s.id for s in theater.sensors}
+    participants = {*theater.partner_ids, "fused"}  # the exchange observer is a participant of the links
     for index, inject in enumerate(scenario.injects):
-        if inject.sensor not in ids:
-            raise InputError(
-                f"no sensor {inject.sensor!r} in the theater", source=source, where=f"injects[{index}].sensor"
-            )
+        if isinstance(inject, SensorDown):
+            if inject.sensor not in ids:
+                raise InputError(
+                    f"no sensor {inject.sensor!r} in the theater", source=source, where=f"injects[{index}].sensor"
+                )
+            continue
+        for end in ("a", "b"):
+            name = getattr(inject, end)
+            if name not in participants:
+                raise InputError(
+                    f"no participant {name!r} (known: {', '.join(sorted(participants))})",
+                    source=source,
+                    where=f"injects[{index}].{end}",
+                )
+        if inject.a == inject.b:
+            raise InputError("a link joins two different participants", source=source, where=f"injects[{index}].b")
 
 
 def _check_launches(scenario: Scenario, source: str) -> None:
