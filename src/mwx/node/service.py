@@ -17,11 +17,14 @@ Nothing lost, end to end (see :mod:`mwx.node.journal`):
   fused picture from the inbox, replays its sensor feed up to the last scan it had
   processed without sending anything again (the outbox has it), and goes on with the
   sequence numbers after the outbox's highest;
-* **end**: when its feed is done a node sends a *final* heartbeat; a receiver that holds a
+* **end**: when its feed is done a node sends a *final* heartbeat, after which it sends only
+  control messages (heartbeats, acknowledgements, resend requests); a receiver that holds a
   sender's stream gap-free up to its final acknowledges it (:class:`~mwx.exchange.messages.Ack`);
   a node stops once it holds every other participant's stream up to their finals, every
   other participant acknowledged its own, and the broker acknowledged its outbox.  The
-  observer sends its final once it holds every partner's.
+  observer sends its final once it holds every partner's.  The guarantee is therefore
+  "everything up to each sender's final": the closing control messages after it are best
+  effort (one of them must be the last, and nothing acknowledges the last acknowledgement).
 
 Outputs, in ``out/<partner>/``: ``state.pickle`` (the node's own published states, its fused
 picture and alerts, its exchange counters), for :mod:`mwx.exercise.natsrun` to gather.
@@ -159,6 +162,7 @@ class NodeService:
         else:
             self.scans, self.m = [], sensors.Measurements.empty()
         self.final_sent = False
+        self.feed_finished = False
         self._stop = asyncio.Event()
 
     # ----------------------------------------------------------------- time
@@ -266,6 +270,7 @@ class NodeService:
         self._ingest_restored_until(math.inf)
         await self.until(cfg.t_end)
         node.alerts.close(cfg.t_end)
+        self.feed_finished = True  # nothing but control messages after this: the final heartbeat may go
 
     def _complete(self, sender: str) -> bool:
         peer = self.peers[sender]
@@ -285,10 +290,9 @@ class NodeService:
                 self._stop.set()
                 return
             now, wall = self.clock(), wallclock.time()
-            feed_done = now >= cfg.t_end
             if not self.final_sent:
                 if self.partner in cfg.senders:
-                    ready = feed_done
+                    ready = self.feed_finished
                 else:  # the observer: final once it holds every sender's stream
                     ready = all(self._complete(p) for p in cfg.senders if p != self.partner)
                 if ready:
