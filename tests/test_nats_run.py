@@ -212,3 +212,65 @@ def test_envelopes_lost_on_a_link_are_asked_for_and_resent(scenario_file: Path, 
     assert_every_envelope_arrived(tmp_path / "run", participants)
     # Repaired, the observer's picture is the picture of a run that lost nothing.
     assert_same_reports(_picture(events), _picture(embedded))
+
+
+def test_a_compromised_link_cannot_alter_forge_or_replay(scenario_file: Path, embedded: dict, tmp_path: Path) -> None:
+    """Whoever holds KR's NATS credentials (a compromised leaf or hub path) but not KR's key."""
+    import asyncio
+
+    import nats
+
+    from mwx.exchange.envelope import seal
+    from mwx.exchange.keys import Signer
+    from mwx.exchange.messages import TrackReport
+    from mwx.exchange.natsconf import inbox_subject
+
+    attacks: dict[str, bytes] = {}
+
+    def fault(run: NatsExercise) -> None:
+        _at_scenario_time(run, run.prep.t_start + 150.0)
+        now = run.scenario_time()
+        genuine = Journal(run.dir / "nodes" / "KR" / "journal.sqlite")
+        try:
+            (_, kept), *_ = genuine.outbox("JP", [3])  # an envelope KR sent JP: JP has accepted it by now
+        finally:
+            genuine.close()
+        altered = bytearray(kept)
+        altered[len(altered) // 2] ^= 0x01
+        impostor = Signer.from_seed("KR", 999)  # not KR's key
+        fake = TrackReport(  # a missile that is not there, 300 km up over the Sea of Japan
+            sender="KR",
+            seq=10_000,
+            track_id="KR-T9999",
+            time=now,
+            sent=now,
+            state=[-3.2e6, 3.4e6, 4.3e6, 1000.0, 1000.0, 1000.0],
+            covariance=[1e6 if i % 7 == 0 else 0.0 for i in range(36)],
+            first_detection=now - 30.0,
+        )
+        attacks.update(altered=bytes(altered), forged=seal(fake, impostor, seq=10_000, sent=now), replay=kept)
+
+        async def publish() -> None:
+            assert run.cluster is not None
+            nc = await nats.connect(run.cluster.url("KR"))
+            js = nc.jetstream()
+            for name, data in attacks.items():
+                await js.publish(inbox_subject("JP", "KR"), data, headers={"Nats-Msg-Id": f"attack-{name}"})
+            await nc.close()
+
+        asyncio.run(publish())
+
+    events, metrics, participants = _run(scenario_file, tmp_path, speed=20.0, fault=fault)
+    journal = Journal(tmp_path / "nats" / "nodes" / "JP" / "journal.sqlite")
+    try:
+        reasons = [(reason, sender, seq) for _, reason, _, sender, seq in journal.rejections()]
+        accepted = {data for _, _, data in journal.inbox()}
+    finally:
+        journal.close()
+    assert ("bad-signature", "KR", 3) in reasons  # altered in transit
+    assert ("bad-signature", "KR", 10_000) in reasons  # forged with another key
+    assert ("replayed", "KR", 3) in reasons
+    assert attacks["altered"] not in accepted and attacks["forged"] not in accepted
+    assert metrics["exchange"]["JP"]["rejected"]["bad-signature"] == 2
+    assert_every_envelope_arrived(tmp_path, participants)
+    assert_same_reports(_picture(events), _picture(embedded))

@@ -115,8 +115,12 @@ class Journal:
         return cur.rowcount == 1
 
     def has_inbox(self, sender: str, seq: int) -> bool:
-        row = self._db.execute("SELECT 1 FROM inbox WHERE sender = ? AND seq = ?", (sender, seq)).fetchone()
-        return row is not None
+        return self.inbox_data(sender, seq) is not None
+
+    def inbox_data(self, sender: str, seq: int) -> bytes | None:
+        """The bytes of the accepted envelope ``seq`` of ``sender``, or None."""
+        row = self._db.execute("SELECT data FROM inbox WHERE sender = ? AND seq = ?", (sender, seq)).fetchone()
+        return row[0] if row else None
 
     def inbox(self) -> Iterator[tuple[str, int, bytes]]:
         """(sender, seq, data) of every accepted envelope, in the order they were accepted."""

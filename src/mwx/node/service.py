@@ -183,8 +183,12 @@ class NodeService:
             claimed = peek(data)  # unverified: only to recognise a redelivery of what is journalled
         except (msgspec.DecodeError, TypeError, ValueError):
             claimed = None
-        if claimed is not None and self.journal.has_inbox(claimed.sender, claimed.seq):
-            self.duplicates += 1  # JetStream delivers at least once: accepted and journalled before
+        if claimed is not None and self.journal.inbox_data(claimed.sender, claimed.seq) == data:
+            # JetStream delivers at least once, and a replay looks the same: dropped, counted, journalled.
+            # (Anything else claiming an accepted seq is verified below: altered → bad signature.)
+            self.duplicates += 1
+            detail = "a copy of an accepted envelope (redelivery or replay)"
+            self.journal.put_rejection(now, "replayed", detail, claimed.sender, claimed.seq)
             return
         n_rejected = len(self.endpoint.rejections)
         opened = self.endpoint.open(data, now)
