@@ -1,18 +1,25 @@
-"""Tests of mwx.warn.alerts: threats from a predicted ground path and the alert lifecycle.
+"""Tests of mwx.warn.alerts and mwx.warn.rules: threats, levels, alert areas and the alert lifecycle.
 
-Paths are synthetic (times Unix s, lat/lon degrees); the expected areas come from
-geography (where Aomori's coasts are, how far a point is from Japan), not from
-the code under test.
+Paths and impact distributions are synthetic (times Unix s, lat/lon degrees); the expected
+areas come from geography (where Aomori's coasts are, how far a point is from Japan), and the
+expected probabilities from how the samples were placed, not from the code under test.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+import shapely
 from pyproj import Geod
 
-from mwx.geo import regions
-from mwx.warn.alerts import AlertManager, Threat, threats
+from mwx.assess.distribution import ImpactDistribution
+from mwx.exchange import messages
+from mwx.geo import regions, wgs84
+from mwx.warn import cap, rules
+from mwx.warn.alerts import AlertManager, Threat, alert_message, cap_changes, threats
+from mwx.warn.areas import MARGIN_KM, distance_beyond_km, ellipse_polygon
 
 GEOD = Geod(ellps="WGS84")
 T0 = 1.7e9
@@ -238,3 +245,263 @@ def test_manager_never_raises_for_another_partners_area(areas):
     assert {x.area.partner for x in found} == {"KR"}
     jp.evaluate(T0 + 100, "JP-F0001", found)
     assert jp.alerts == {}
+
+
+# ----------------------------------------------------------------- levels and thresholds
+def scored(a, p, *, reason="impact", crossing=None, end=T0 + 600, geometry=None, lat=40.0, lon=138.7):
+    return Threat(a, reason, T0 + 600, lat, lon, crossing, end, probability=p, geometry=geometry)
+
+
+def test_thresholds_favour_warning_over_missing() -> None:
+    # A missed warning costs more than a false one: warn below even odds, lowest for land.
+    for (reason, kind), rule in rules.THRESHOLDS.items():
+        assert 0.0 < rule.advisory < rule.warning < 0.5, (reason, kind)
+    assert rules.THRESHOLDS["impact", "territory"].warning < rules.THRESHOLDS["impact", "eez"].warning
+    assert rules.level_for("impact", "territory", 0.05, False) == "warning"
+    assert rules.level_for("impact", "territory", 0.03, False) is None
+    assert rules.level_for("impact", "territory", 0.03, True) == "advisory"
+    assert rules.level_for("impact", "eez", None, False) == "warning"  # a certain threat
+    assert rules.level_for("overflight", "eez", 1.0, False) is None  # no such rule
+
+
+def test_levels_issue_at_warning_keep_as_advisory_then_cancel(areas):
+    eez = area(areas, "JP", "eez")
+    changes = []
+    mgr = AlertManager("JP", areas, on_change=lambda alert, entry: changes.append((alert.alert_id, entry)))
+    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.15)])  # below the EEZ warning threshold (0.2): nothing
+    assert mgr.alerts == {} and changes == []
+    mgr.evaluate(T0 + 5, "JP-F0001", [scored(eez, 0.25)])
+    (alert,) = mgr.alerts.values()
+    assert statuses(alert) == ["issued"] and alert.history[0]["level"] == "warning"
+    assert alert.history[0]["probability"] == 0.25
+    mgr.evaluate(T0 + 10, "JP-F0001", [scored(eez, 0.15)])  # between the thresholds: kept, as advisory
+    assert statuses(alert) == ["issued", "updated"] and alert.history[-1]["level"] == "advisory"
+    mgr.evaluate(T0 + 15, "JP-F0001", [scored(eez, 0.12)])  # same level, small change: no news
+    assert len(alert.history) == 2
+    mgr.evaluate(T0 + 20, "JP-F0001", [scored(eez, 0.05)])  # below the advisory threshold: withdrawn
+    assert statuses(alert) == ["issued", "updated", "cancelled"] and not alert.active
+    # Every change went through the hook, once, in order, numbered.
+    assert [e for _, e in changes] == alert.history
+    assert [e["change"] for e in alert.history] == [1, 2, 3]
+
+
+def test_a_large_change_of_probability_is_news(areas):
+    eez = area(areas, "JP", "eez")
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.3)])
+    mgr.evaluate(T0 + 5, "JP-F0001", [scored(eez, 0.45)])
+    (alert,) = mgr.alerts.values()
+    assert statuses(alert) == ["issued"]
+    mgr.evaluate(T0 + 10, "JP-F0001", [scored(eez, 0.95)])
+    assert statuses(alert) == ["issued", "updated"] and alert.history[-1]["probability"] == 0.95
+
+
+def test_an_area_that_moves_materially_is_news(areas):
+    eez = area(areas, "JP", "eez")
+    mgr = AlertManager("JP", areas)
+
+    def disc(lat, lon, km):
+        return ellipse_polygon(lat, lon, km, km, 0.0)
+
+    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9, geometry=disc(40.0, 138.7, 100.0))])
+    (alert,) = mgr.alerts.values()
+    mgr.evaluate(T0 + 5, "JP-F0001", [scored(eez, 0.9, geometry=disc(40.0, 138.7, 95.0))])  # 5 km: no news
+    assert statuses(alert) == ["issued"]
+    smaller = disc(40.0, 138.7, 50.0)
+    mgr.evaluate(T0 + 10, "JP-F0001", [scored(eez, 0.9, geometry=smaller)])  # shrunk by 50 km: news
+    assert statuses(alert) == ["issued", "updated"]
+    assert alert.history[-1]["area_geometry"] is smaller and alert.geometry is smaller
+
+
+# ----------------------------------------------------------------- track lost, merged tracks
+def test_a_lost_track_says_so_once_and_ends_at_its_time(areas):
+    eez = area(areas, "JP", "eez")
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9)])
+    (alert,) = mgr.alerts.values()
+    mgr.review(T0 + 5, evaluated={"JP-F0001"}, lost=set())
+    mgr.review(T0 + 10, evaluated=set(), lost=set())  # not evaluated (boosting again?), not stale: unchanged
+    assert statuses(alert) == ["issued"]
+    mgr.review(T0 + 20, evaluated=set(), lost={"JP-F0001"})
+    mgr.review(T0 + 25, evaluated=set(), lost={"JP-F0001"})
+    assert statuses(alert) == ["issued", "track-lost"] and alert.active
+    message = alert_message(alert, alert.history[-1])
+    assert message.status == "track-lost" and message.impact_point == messages.GeoPoint(lat=40.0, lon=138.7)
+    mgr.review(T0 + 600, evaluated=set(), lost={"JP-F0001"})  # the predicted time has passed: all-clear
+    assert statuses(alert) == ["issued", "track-lost", "ended"] and not alert.active
+    assert alert.history[-1]["time"] == T0 + 600
+
+
+def test_a_track_that_comes_back_updates_its_alert(areas):
+    eez = area(areas, "JP", "eez")
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9)])
+    mgr.review(T0 + 20, evaluated=set(), lost={"JP-F0001"})
+    mgr.evaluate(T0 + 40, "JP-F0001", [scored(eez, 0.9)])
+    (alert,) = mgr.alerts.values()
+    assert statuses(alert) == ["issued", "track-lost", "updated"] and not alert.lost
+
+
+def test_alerts_follow_a_merged_track_and_duplicates_are_cancelled(areas):
+    eez = area(areas, "JP", "eez")
+    territory = area(areas, "JP", "territory")
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9)])
+    mgr.evaluate(T0, "JP-F0002", [scored(eez, 0.9), scored(territory, 0.2)])
+    first, duplicate, moved = mgr.alerts.values()
+    mgr.transfer(T0 + 5, {"JP-F0002": "JP-F0001"})
+    assert statuses(duplicate) == ["issued", "cancelled"]
+    assert duplicate.history[-1]["superseded_by"] == first.alert_id
+    assert moved.track_id == "JP-F0001" and statuses(moved) == ["issued"]
+    mgr.evaluate(T0 + 10, "JP-F0001", [scored(eez, 0.9), scored(territory, 0.2)])
+    assert statuses(moved) == ["issued", "updated"] and moved.history[-1]["track_id"] == "JP-F0001"
+    assert statuses(first) == ["issued"]
+
+
+def test_an_overflight_that_has_passed_ends_rather_than_cancels(areas):
+    territory = area(areas, "JP", "territory")
+    mgr = AlertManager("JP", areas)
+    over = scored(territory, 1.0, reason="overflight", crossing=T0 + 290, end=T0 + 330)
+    mgr.evaluate(T0 + 100, "JP-F0001", [over])
+    mgr.evaluate(T0 + 300, "JP-F0001", [])  # over the area and no longer threatening it: it has passed
+    (alert,) = mgr.alerts.values()
+    assert statuses(alert) == ["issued", "ended"]
+
+
+# ----------------------------------------------------------------- messages and CAP
+def test_alert_message_of_each_change(areas):
+    eez = area(areas, "JP", "eez")
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9, lon=181.0)])
+    mgr.evaluate(T0 + 5, "JP-F0001", [])
+    (alert,) = mgr.alerts.values()
+    issued, cancelled = (alert_message(alert, e) for e in alert.history)
+    for message in (issued, cancelled):
+        messages.validate(message)
+        assert messages.decode_message(messages.encode(message), "alert") == message
+    assert issued.status == "issued" and issued.probability == 0.9 and issued.area.kind == "eez"
+    assert issued.impact_point.lon == pytest.approx(-179.0)  # wrapped to [-180, 180]
+    assert issued.impact_time == T0 + 600 and issued.sender == "JP" and issued.track_id == "JP-F0001"
+    assert cancelled.status == "cancelled" and cancelled.impact_point is None and cancelled.probability is None
+
+
+def test_cap_changes_carry_each_changes_alert_area(areas):
+    eez = area(areas, "JP", "eez")
+    mgr = AlertManager("JP", areas)
+    big, small = ellipse_polygon(40.0, 138.7, 100.0, 60.0, 30.0), ellipse_polygon(40.0, 138.7, 30.0, 20.0, 30.0)
+    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9, geometry=big)])
+    mgr.evaluate(T0 + 5, "JP-F0001", [scored(eez, 0.9, geometry=small)])
+    mgr.evaluate(T0 + 10, "JP-F0001", [])
+    (alert,) = mgr.alerts.values()
+    changes = cap_changes(alert)
+    assert [c.lifecycle for c in changes] == ["issued", "updated", "cancelled"]
+    covers = []
+    for change, geometry in zip(changes, (big, small, small), strict=True):
+        (cap_area,) = change.areas
+        rings = [
+            shapely.Polygon([(float(p.split(",")[1]), float(p.split(",")[0])) for p in ring.split(" ")])
+            for ring in cap_area.polygons
+        ]
+        covers.append(shapely.union_all(rings))
+        assert covers[-1].covers(geometry)
+    assert covers[1].area < 0.5 * covers[0].area  # the CAP area shrinks with the alert's
+    assert cap.cap_xml(changes[0]) != cap.cap_xml(cap.cap_alerts_from_history(alert)[0])
+
+
+# ----------------------------------------------------------------- rules on a synthetic distribution
+def synthetic(path_lat, path_lon, sample_lat, sample_lon, duration=600.0) -> ImpactDistribution:
+    """One track's impact distribution: a mean path (lat/lon deg, 100 km up, then down) and impact samples (deg)."""
+    n = len(path_lat)
+    t = T0 + np.linspace(0.0, duration, n)
+    alt = np.full(n, 100e3)
+    alt[-1] = 0.0
+    pos = wgs84.geodetic_to_ecef(np.radians(path_lat), np.radians(path_lon), alt)
+    states = np.concatenate([pos, np.gradient(pos, t, axis=0)], axis=1)
+    lat_r, lon_r = np.radians(sample_lat), np.radians(sample_lon)
+    samples = wgs84.geodetic_to_ecef(lat_r, lon_r, np.zeros_like(lat_r))
+    lat0, lon0 = float(np.mean(lat_r)), float(np.mean(lon_r))
+    enu = wgs84.ecef_to_enu(samples, lat0, lon0, 0.0)[:, :2]
+    return ImpactDistribution(
+        time=np.array([t[-1]]),
+        lat=np.array([lat0]),
+        lon=np.array([lon0]),
+        cov_en=np.cov(enu.T)[None],
+        time_sigma=np.array([5.0]),
+        sample_position=samples[None],
+        sample_time=np.full((1, len(sample_lat)), t[-1]),
+        apogee_alt=np.array([100e3]),
+        nominal_path=[(t, states)],
+    )
+
+
+def cloud(lat, lon, sigma_km, n=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    north, east = rng.standard_normal((2, n)) * sigma_km
+    return lat + north / 111.0, lon + east / (111.0 * math.cos(math.radians(lat)))
+
+
+def test_impact_probability_and_area_off_akita(areas):
+    jp = tuple(a for a in areas if a.partner == "JP")
+    # 100 km west of Akita's coast, 10 km σ: all in the EEZ, none on land (the coast is 10 σ away).
+    s_lat, s_lon = cloud(40.0, 138.7, 10.0)
+    lat, lon = np.linspace(38.5, 40.0, 301), np.linspace(125.2, 138.7, 301)
+    (found,) = rules.distribution_threats(jp, synthetic(lat, lon, s_lat, s_lon))
+    assert [(t.area.kind, t.reason) for t in found] == [("eez", "impact")]
+    (threat,) = found
+    assert threat.probability == 1.0
+    assert threat.ellipse["semi_major_km"] == pytest.approx(10.0 * math.sqrt(5.991), rel=0.1)
+    # The alert area: the 95 % ellipse plus the margin, not the EEZ (a million km²).
+    e = threat.ellipse
+    justified = ellipse_polygon(e["lat"], e["lon"], e["semi_major_km"], e["semi_minor_km"], e["orientation_deg"])
+    assert distance_beyond_km(threat.geometry, justified) <= MARGIN_KM + 1.0
+    assert threat.geometry.area < 0.01 * area(areas, "JP", "eez").geometry.area
+    assert threat.end_time == pytest.approx(threat.impact_time + 2.0 * 5.0, abs=1.0)
+
+
+def test_impact_probability_counts_the_share_on_land(areas):
+    jp = tuple(a for a in areas if a.partner == "JP")
+    # Half the samples on Honshu (Akita, inland), half 100 km offshore.
+    on_land = cloud(39.7, 140.4, 2.0, n=500, seed=1)
+    at_sea = cloud(40.0, 138.7, 2.0, n=500, seed=2)
+    s_lat, s_lon = np.concatenate([on_land[0], at_sea[0]]), np.concatenate([on_land[1], at_sea[1]])
+    lat, lon = np.linspace(38.5, 39.85, 301), np.linspace(125.2, 139.5, 301)
+    (found,) = rules.distribution_threats(jp, synthetic(lat, lon, s_lat, s_lon))
+    by_kind = {t.area.kind: t for t in found if t.reason == "impact"}
+    assert by_kind["territory"].probability == pytest.approx(0.5, abs=0.01)
+    assert by_kind["eez"].probability == 1.0
+    assert by_kind["territory"].geometry.bounds[0] > 139.5  # land only: Akita's coast and inland
+
+
+def test_overflight_of_aomori_from_the_sample_paths(areas):
+    jp = tuple(a for a in areas if a.partner == "JP")
+    # The path of test_path_over_aomori_into_the_pacific_is_one_overflight, its samples 10 km σ at the end.
+    lat, lon = np.full(601, 40.6), np.linspace(128.5, 168.0, 601)
+    s_lat, s_lon = cloud(40.6, 168.0, 10.0)
+    (found,) = rules.distribution_threats(jp, synthetic(lat, lon, s_lat, s_lon, duration=1200.0))
+    (over,) = [t for t in found if t.reason == "overflight"]
+    assert over.probability == 1.0
+    t = T0 + np.linspace(0.0, 1200.0, 601)
+    assert 139.6 < np.interp(over.crossing_time, t, lon) < 140.3  # Aomori's Sea of Japan coast
+    assert 141.1 < np.interp(over.end_time, t, lon) < 142.0  # its Pacific coast
+    # The area is Aomori under the path: about 40.6° N ± the swath, not Japan.
+    west, south, east, north = over.geometry.bounds
+    assert west > 139.6 and east < 142.0 and south > 40.3 and north < 40.9
+    assert over.geometry.intersects(shapely.LineString([(128.5, 40.6), (168.0, 40.6)]))
+
+
+def test_overflight_probability_is_the_share_of_sample_paths_over_land(areas):
+    jp = tuple(a for a in areas if a.partner == "JP")
+    # The mean path runs along 26.5° N from 125° E to 135° E, over Okinawa Island (26.1–26.9° N
+    # at 127.6–128.3° E) and nothing else of Japan.  Half the samples fall 1200 km south of its
+    # end: their paths pass Okinawa's longitude about 3° further south, over the open sea.  So only
+    # the other half passes over.
+    lat, lon = np.full(601, 26.5), np.linspace(125.0, 135.0, 601)
+    north = cloud(26.5, 135.0, 5.0, n=500, seed=3)
+    south = cloud(26.5 - 1200.0 / 111.0, 135.0, 5.0, n=500, seed=4)
+    # Interleaved, as independent draws would be: the first OVERFLIGHT_SAMPLES are half and half.
+    s_lat, s_lon = np.stack([north[0], south[0]], axis=1).ravel(), np.stack([north[1], south[1]], axis=1).ravel()
+    (found,) = rules.distribution_threats(jp, synthetic(lat, lon, s_lat, s_lon, duration=600.0))
+    (over,) = [t for t in found if t.reason == "overflight"]
+    assert over.probability == pytest.approx(0.5, abs=0.01)
+    # Its area is Okinawa under the northern paths' swath, not the southern sea nor all of Japan.
+    assert over.geometry.bounds[1] > 25.9 and over.geometry.bounds[3] < 27.0

@@ -64,6 +64,9 @@ class Endpoint:
     counters: Counters = field(default_factory=Counters)
     rejections: list[RejectedMessage] = field(default_factory=list)
     withheld: int = 0  # messages the policy kept from a recipient
+    #: Called with each accepted envelope before ``handler`` gets its message (who needs the envelope's
+    #: message id, e.g. to acknowledge it).
+    on_opened: Callable[[Opened], None] | None = None
     _seq: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -89,6 +92,10 @@ class Endpoint:
         self._seq[stream] = seq + 1
         return seal(message, self.signer, seq=seq, sent=now, counters=self.counters)
 
+    def last_seq(self, recipient: str) -> int:
+        """The sequence number of the last envelope sealed for ``recipient`` (−1 if none)."""
+        return self._seq.get("*" if self.policy is OPEN else recipient, 0) - 1
+
     def restore_sequences(self, next_seqs: dict[str, int]) -> None:
         """Go on from a journal's outbox (per recipient stream, the seq after the highest kept) after a restart."""
         if self.policy is OPEN:  # one stream for all: the outbox keeps it under every recipient
@@ -110,4 +117,6 @@ class Endpoint:
         """Open an envelope that arrived at ``now``; hand its message on, or journal the refusal."""
         opened = self.open(data, now)
         if opened is not None:
+            if self.on_opened is not None:
+                self.on_opened(opened)
             self.handler(opened.message)

@@ -184,6 +184,8 @@ class Alert(_Struct, tag="alert"):
     impact_time: UnixTime | None = None
     crossing_time: UnixTime | None = None
     probability: Probability | None = None
+    change: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None  # the step's number in the alert's life
+    level: Literal["warning", "advisory"] | None = None
 
 
 class Heartbeat(_Struct, tag="heartbeat"):

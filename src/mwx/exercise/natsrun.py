@@ -212,7 +212,7 @@ class NatsExercise:
             log,
             nodes,  # type: ignore[arg-type]
             fused.center,
-            partner_events(log, prep.areas, self.scenario.seed, prep.t_end),
+            partner_events(log, prep.areas, self.scenario.seed, prep.t_end, fused.center),
             SimpleNamespace(sent=sent, bytes=bytes_sent),  # type: ignore[arg-type]
         )
         result.exchanges = exchanges  # type: ignore[assignment]

@@ -17,7 +17,8 @@ from mwx.exercise.replay import ReplayRecord, frames
 from mwx.exercise.run import FUSED, RunResult
 from mwx.geo import regions, wgs84
 from mwx.sim.truth import TruthLaunch
-from mwx.warn.alerts import threats
+from mwx.warn.alerts import cap_changes, threats
+from mwx.warn.cap import write_cap
 
 _GEOD = Geod(ellps="WGS84")
 TRACKS_COLUMNS = [
@@ -247,10 +248,49 @@ def alerts_json(result: RunResult) -> dict:
 
 def truth_threats(launch: TruthLaunch, areas) -> set[tuple[str, str, str]]:
     """(partner, area name, reason) that the true flight threatened."""
+    return set(truth_threat_times(launch, areas))
+
+
+def truth_threat_times(launch: TruthLaunch, areas) -> dict[tuple[str, str, str], float]:
+    """(partner, area name, reason) the true flight threatened → when [Unix s]: entering the area, or impact."""
     obj = launch.objects[0]
     lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[:, :3])
     found = threats(areas, obj.t, np.degrees(lat), np.degrees(lon), float(obj.t[-1]))
-    return {(t.area.partner, t.area.name, t.reason) for t in found}
+    return {(t.area.partner, t.area.name, t.reason): t.crossing_time or t.impact_time for t in found}
+
+
+def warning_timeliness(launch: TruthLaunch, areas, alerts: list[dict]) -> list[dict]:
+    """Per alert of this launch: when it was first issued after launch and how long before the true event.
+
+    The event is the true object entering the alerted area (overflight) or striking it (impact);
+    ``lead_s`` is the time from the first issue to it (negative: the alert came late), None for
+    an alert whose area the truth did not threaten (a false alert).
+    """
+    events = truth_threat_times(launch, areas)
+    out = []
+    for a in alerts:
+        if a["truth_id"] != launch.missile.id:
+            continue
+        issued = [h for h in a["history"] if h["status"] == "issued"]
+        first = datetime.fromisoformat(issued[0]["time"]).timestamp() if issued else None
+        event = events.get((a["area"]["partner"], a["area"]["name"], a["reason"]))
+        if event is None:  # an overflight alert for an area the missile struck counts, and the reverse
+            event = next((t for (p, n, _), t in events.items() if (p, n) == (a["area"]["partner"], a["area"]["name"])),
+                         None)  # fmt: skip
+        out.append(
+            {
+                "alert_id": a["alert_id"],
+                "partner": a["partner"],
+                "area": a["area"]["name"],
+                "reason": a["reason"],
+                "issued_after_launch_s": _r(first - launch.launch_time) if first is not None else None,
+                "true_event_after_launch_s": _r(event - launch.launch_time) if event is not None else None,
+                "lead_s": _r(event - first) if event is not None and first is not None else None,
+                "changes": len(a["history"]),
+                "statuses": [h["status"] for h in a["history"]],
+            }
+        )
+    return out
 
 
 def _inside_ellipse(report: dict, truth: tuple[float, float]) -> bool:
@@ -318,7 +358,21 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
                     for u in e["updates"]
                 ],
             }  # fmt: skip
-        launches.append({"truth_id": m.id, "class": _true_class(launch), "per_partner": per_partner})
+        for figures in per_partner.values():
+            warned, detected = figures["first_warning_s"], figures["first_detection_s"]
+            figures["first_warning_after_detection_s"] = (
+                _r(warned - detected) if warned is not None and detected is not None else None
+            )
+        warnings = warning_timeliness(launch, areas, alerts["alerts"])
+        launches.append(
+            {
+                "truth_id": m.id,
+                "class": _true_class(launch),
+                "per_partner": per_partner,
+                "warnings": warnings,
+                "alert_changes": sum(w["changes"] for w in warnings),
+            }
+        )
     # Share of all reports and updates (every partner, every launch) whose 95 % ellipse held the truth.
     checks = [u["inside_ellipse_95"] for launch in launches for p in launch["per_partner"].values()
               for u in p["over_time"]]  # fmt: skip
@@ -340,7 +394,8 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
             "missed": len(missed),
             "threatened": sorted([list(t) for t in threatened]),
         },
-        "tracking": tracking_metrics(result),
+        "tracking": (tracking := tracking_metrics(result)),
+        "fusion": fusion_gain(tracking),
         # Per endpoint: envelopes sealed and sent, accepted, refused by reason (never reaching fusion).
         # In process every envelope arrives when it is sent; over NATS (``transport``) the node adds
         # what JetStream acknowledged, retries, gap repairs and latency from publish to verified delivery.
@@ -363,6 +418,29 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
             "lost_by_link_injects": getattr(result.bus, "lost", 0),
             "held_by_link_injects": getattr(result.bus, "held", 0),
         },
+    }
+
+
+def fusion_gain(tracking: dict) -> dict:
+    """The fused picture against the best single partner's: SIAP position accuracy [m] and median NEES.
+
+    From ``tracking`` (:func:`tracking_metrics`): each picture over its own coverage, so a partner
+    that holds only the easy part of a flight can look better than the fusion that also holds the
+    rest.  The like-for-like comparison (each partner report against the fused state of its system
+    at the same instant, where two or more partners hold the object) is ``benchmarks/fusion_gain.py``
+    and ``tests/test_fusion.py``.  NEES of a conservative fusion lies below 6 (six degrees of freedom).
+    """
+    partners = {p: m for p, m in tracking.items() if p != FUSED and m.get("position_accuracy_m") is not None}
+    fused = tracking.get(FUSED, {})
+    if not partners or fused.get("position_accuracy_m") is None:
+        return {}
+    best = min(partners, key=lambda p: partners[p]["position_accuracy_m"])
+    return {
+        "fused_siap_position_accuracy_m": fused["position_accuracy_m"],
+        "fused_nees_median": fused.get("nees_median"),
+        "best_partner": best,
+        "best_partner_siap_position_accuracy_m": partners[best]["position_accuracy_m"],
+        "best_partner_nees_median": partners[best].get("nees_median"),
     }
 
 
@@ -524,4 +602,12 @@ def write_run(result: RunResult, out: Path) -> dict[str, Path]:
             w.writerow([f"{time:.3f}", partner, track_id, *(f"{v:.3f}" for v in x), *(f"{v:.6g}" for v in np.diag(p))])
     write_measurements(result, files["measurements.csv"])
     _dump(files["metrics.json"], metrics_json(result, events, alerts))
+    # Civil alert output: one CAP 1.2 document per alert change, each with its change's own area.
+    cap_dir = out / "cap"
+    if cap_dir.exists():
+        for old in cap_dir.glob("*.xml"):
+            old.unlink()
+    changes = [c for node in result.nodes.values() for a in node.alerts.alerts.values() for c in cap_changes(a)]
+    write_cap(cap_dir, changes)
+    files["cap"] = cap_dir
     return files

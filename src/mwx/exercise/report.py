@@ -317,6 +317,28 @@ def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: st
     return lines
 
 
+def _alert_lines(run: RunFolder, launch: Json) -> list[str]:
+    """The launch's alerts for the terminal: issue time, lead before the true event, the lifecycle."""
+    found = [
+        w
+        for m in (run.metrics or {}).get("launches") or []
+        if m.get("truth_id") == launch.get("id")
+        for w in m.get("warnings") or []
+    ]
+    if not found:
+        return ["  alerts: none"]
+    lines = ["  alerts:"]
+    for w in found:
+        lead = w.get("lead_s")
+        lead_text = f"lead {_fmt(lead, dash=TEXT_DASH)} s" if lead is not None else "no true threat"
+        lines.append(
+            f"    {_plain(w.get('alert_id'))} {_plain(w.get('partner'))} {_plain(w.get('reason'))}"
+            f" {_plain(w.get('area'))}: issued +{_fmt(w.get('issued_after_launch_s'), dash=TEXT_DASH)} s, {lead_text};"
+            f" {' > '.join(_plain(s) for s in w.get('statuses') or [])}"
+        )
+    return lines
+
+
 def format_summary(run_dir: Path) -> str:
     """Plain-text per-launch, per-partner summary of a run folder for the terminal.
 
@@ -372,6 +394,7 @@ def format_summary(run_dir: Path) -> str:
                 )
             )
         lines.extend(_text_table(header, table, indent="  "))
+        lines.extend(_alert_lines(run, launch))
     lines.append("")
     lines.append(f"report: {run_dir / 'report.html'}")
     return "\n".join(lines)

@@ -165,11 +165,18 @@ def canonical_order(reports: list[TrackReport], partners: list[str]) -> list[Tra
     return sorted(reports, key=lambda r: (r.sent, r.time, rank.get(r.sender, len(rank)), r.seq))
 
 
-def partner_events(log: TrackLog, areas, seed: int, t_end: float) -> list[dict]:
-    """Every partner's (and the observer's) launch event reports from the published states."""
+def partner_events(log: TrackLog, areas, seed: int, t_end: float, fused: FusionCenter | None = None) -> list[dict]:
+    """Every partner's (and the observer's) launch event reports from the published states.
+
+    ``fused``: the observer's fusion centre.  A system track it merged into another (two systems
+    found to be one object) leaves the event reports: its object's history goes on in the survivor.
+    """
+    merged = {s.id for s in fused.systems.values() if getattr(s, "merged_into", None)} if fused else set()
     events = []
     per_partner: dict[str, list[History]] = defaultdict(list)
-    for (partner, _), history in log.histories().items():
+    for (partner, track_id), history in log.histories().items():
+        if partner == FUSED and track_id in merged:
+            continue
         per_partner[partner].append(history)
     for partner, histories in per_partner.items():
         events += [{"partner": partner, **e} for e in launch_events(histories, areas, seed, t_end)]
@@ -228,13 +235,20 @@ def run_scenario(
         if fraction - last_report >= 0.05:
             say("tracking, sharing, fusing, warning", fraction)
             last_report = fraction
+    # Assessments go on after the last radar report until the last impact: a track that is lost must
+    # say so, and an alert whose time has passed must end, even when no sensor reports anything more.
+    while next_assess <= t_end:
+        bus.deliver_until(next_assess)
+        for node in nodes.values():
+            node.assess(next_assess)
+        next_assess += assess_interval_s
     bus.deliver_until(math.inf)
     for node in nodes.values():
         node.alerts.close(t_end)
     say("tracking, sharing, fusing, warning", 1.0)
 
     say("writing the event reports", None)
-    events = partner_events(log, areas, scenario.seed, t_end)
+    events = partner_events(log, areas, scenario.seed, t_end, fused.center)
     result = RunResult(
         scenario,
         theater,

@@ -162,6 +162,7 @@ class NodeService:
         else:
             self.scans, self.m = [], sensors.Measurements.empty()
         self.final_sent = False
+        self.final_msg_ids: dict[str, str] = {}  # per peer: the message id of our first final heartbeat
         self.feed_finished = False
         self._stop = asyncio.Event()
 
@@ -200,15 +201,17 @@ class NodeService:
         self.journal.put_inbox(env.sender, env.seq, data, env.sent, now, (now - env.sent) / self.config.speed)
         # Arrived after later ones of its sender: a retried or resent envelope filled a gap.
         self.gaps_repaired += int(env.seq < self.endpoint.guard.highest(env.sender))
+        if self.endpoint.on_opened is not None:  # the node's own handling: operators acknowledge alerts
+            self.endpoint.on_opened(opened)
+        self.endpoint.handler(opened.message)  # the node: fusion, others' alerts, acknowledgements
         self.act(opened.message, env.seq)
 
     def act(self, message: Message, seq: int) -> None:
+        """The exchange's own control messages: finals, acknowledgements of our final, resend requests."""
         peer = self.peers.get(message.sender)
-        if isinstance(message, TrackReport):
-            self.node.fusion.ingest(message)
-        elif isinstance(message, Heartbeat) and message.final and peer is not None:
+        if isinstance(message, Heartbeat) and message.final and peer is not None:
             peer.final_seq = seq if peer.final_seq is None else min(peer.final_seq, seq)
-        elif isinstance(message, Ack) and peer is not None and message.msg_id.startswith(f"{self.partner}-"):
+        elif isinstance(message, Ack) and peer is not None and message.msg_id == self.final_msg_ids.get(message.sender):
             peer.acked_us = True
         elif isinstance(message, Resend) and message.of == self.partner:
             self.transport.resend(message.sender, list(message.seqs))
@@ -225,10 +228,12 @@ class NodeService:
             if isinstance(message, TrackReport):
                 received.append((message.time, message))
             elif not isinstance(message, Resend):  # old requests were answered before the restart
+                self.node._received(message)
                 self.act(message, seq)
         self._restored = sorted(received, key=lambda item: item[0])
         self._next_seqs = self.journal.next_seqs()
         self.final_sent = self.journal.meta("final_sent") == "1"
+        self.final_msg_ids = msgspec.json.decode(self.journal.meta("final_msg_ids", "{}") or "{}")
         return done
 
     def _ingest_restored_until(self, t: float) -> None:
@@ -272,6 +277,10 @@ class NodeService:
             self.transport.muted = False
             self.endpoint.restore_sequences(self._next_seqs)
         self._ingest_restored_until(math.inf)
+        while next_assess <= cfg.t_end:  # as the embedded run: assess on until the last impact
+            await self.until(next_assess)
+            node.assess(next_assess)
+            next_assess += cfg.assess_interval_s
         await self.until(cfg.t_end)
         node.alerts.close(cfg.t_end)
         self.feed_finished = True  # nothing but control messages after this: the final heartbeat may go
@@ -304,6 +313,9 @@ class NodeService:
                     self.journal.set_meta("final_sent", "1")
             self.endpoint.send(Heartbeat(sender=self.partner, time=now, interval_s=cfg.heartbeat_s,
                                          final=self.final_sent), now)  # fmt: skip
+            if self.final_sent and not self.final_msg_ids:  # the first final: what peers acknowledge
+                self.final_msg_ids = {p: msg_id(self.partner, self.endpoint.last_seq(p)) for p in self.peers}
+                self.journal.set_meta("final_msg_ids", msgspec.json.encode(self.final_msg_ids).decode())
             for sender, peer in self.peers.items():
                 missing = self.endpoint.guard.missing(sender)
                 if missing:
@@ -324,6 +336,7 @@ class NodeService:
     def save(self) -> None:
         """What the run gathers: own published states, fused picture, alerts, exchange figures."""
         self.journal.commit()
+        self.node.alerts.on_change = None  # a bound method of the node: not part of what is saved
         latencies = np.array(self.journal.latencies())
         state = {
             "partner": self.partner,

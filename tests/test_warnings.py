@@ -1,0 +1,258 @@
+"""Warnings end to end on a test set of flights in the default theater, checked against the truth.
+
+The set (``tests/data/scenarios/warn-*.yaml``): the 4 October 2022 IRBM over Aomori, a Nodong-like
+flight into Japan's EEZ, a flight that falls outside every partner's EEZ, short-range missiles
+towards South Korea's waters, and the Nodong-like flight again with its track lost midway.  Each
+scenario runs once (``mwx.exercise.run.run_scenario``); the expected threats come from the true
+flights (:func:`mwx.exercise.outputs.truth_threats`, :func:`mwx.warn.alerts.threats` on each
+object's true path), never from the predictions under test.
+
+Checks: no threatened area missed; no false alert for a territory; every alert's final area within
+100 km of the final 95 % ellipse of its track (impact) or of the true ground path (overflight); a
+lost track says "track-lost"; the lifecycle is ordered and every change makes a valid exchange
+message and CAP 1.2 document; Japan's overflight warning for Aomori goes out at least 2 minutes
+before the missile crosses the coast.  ``pytest -s`` prints the figures.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from lxml import etree
+from pyproj import Geod
+
+from mwx.exchange import messages
+from mwx.exercise.outputs import truth_threats
+from mwx.exercise.run import RunResult, run_scenario
+from mwx.geo import regions, wgs84
+from mwx.sim.scenario import parse_scenario
+from mwx.warn import cap
+from mwx.warn.alerts import UPDATE_AREA_KM, Alert, alert_message, cap_changes, threats
+from mwx.warn.areas import MARGIN_KM, distance_beyond_km, ellipse_polygon
+
+pytestmark = pytest.mark.slow
+
+SCENARIOS = Path(__file__).parent / "data" / "scenarios"
+XSD = Path(__file__).parent / "data" / "cap" / "CAP-v1.2.xsd"
+TEST_SET = ("warn-overflight", "warn-jp-eez", "warn-no-eez", "warn-srbm-kr", "warn-track-lost")
+GEOD = Geod(ellps="WGS84")
+BEYOND_KM = 100.0  # the issue's bound on how far an alert area may reach beyond what justifies it
+LEAD_S = 120.0  # the issue's bound on the overflight warning's lead before the coast crossing
+
+
+@functools.cache
+def run(name: str) -> RunResult:
+    return run_scenario(parse_scenario((SCENARIOS / f"{name}.yaml").read_text()))
+
+
+@pytest.fixture(scope="module")
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(XSD)))
+
+
+# ----------------------------------------------------------------- truth
+def ground_track(obj) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Times [Unix s] and geodetic lat, lon [deg] of a true object's path."""
+    lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[:, :3])
+    return obj.t, np.degrees(lat), np.degrees(lon)
+
+
+def all_alerts(result: RunResult) -> list[Alert]:
+    return [a for node in result.nodes.values() for a in node.alerts.alerts.values()]
+
+
+def launch_of(result: RunResult, alert: Alert) -> str:
+    """The truth launch of an alert: the one with an object falling nearest its first predicted impact.
+
+    Nearest in place and time (50 km weigh as much as 10 s): the members of a salvo fall at one
+    place, seconds apart.
+    """
+    first = alert.history[0]
+    point = first["impact_point"]
+    best, best_cost = "", math.inf
+    for launch in result.truth:
+        for obj in launch.objects:
+            t, lat, lon = ground_track(obj)
+            km = GEOD.inv(point["lon"], point["lat"], lon[-1], lat[-1])[2] / 1e3
+            cost = km / 50.0 + abs(first["impact_time"] - t[-1]) / 10.0
+            if cost < best_cost:
+                best, best_cost = launch.missile.id, cost
+    return best
+
+
+def threatened(result: RunResult, *, every_object: bool = False) -> set[tuple[str, str, str, str]]:
+    """(launch, partner, area name, reason) the true flights threatened: the warhead's, or every object's."""
+    areas = regions.load_areas(result.scenario.theater)
+    out = set()
+    for launch in result.truth:
+        out |= {(launch.missile.id, *t) for t in truth_threats(launch, areas)}
+        if every_object:
+            for obj in launch.objects:
+                t, lat, lon = ground_track(obj)
+                out |= {
+                    (launch.missile.id, x.area.partner, x.area.name, x.reason)
+                    for x in threats(areas, t, lat, lon, t[-1])
+                }
+    return out
+
+
+def alerted(result: RunResult) -> set[tuple[str, str, str, str]]:
+    return {(launch_of(result, a), a.partner, a.area.name, a.reason) for a in all_alerts(result)}
+
+
+def final_area(alert: Alert):
+    return next(e["area_geometry"] for e in reversed(alert.history) if e.get("area_geometry") is not None)
+
+
+def final_ellipse_polygon(result: RunResult, alert: Alert):
+    """The 95 % ellipse of the alert's track's last prediction (lon/lat polygon)."""
+    e = result.nodes[alert.partner].alerts.predictions[alert.track_id]["ellipse"]
+    return ellipse_polygon(e["lat"], e["lon"], e["semi_major_km"], e["semi_minor_km"], e["orientation_deg"])
+
+
+def true_paths(result: RunResult, launch_id: str):
+    """The true ground paths of a launch's objects, as one lon/lat (multi)line."""
+    (launch,) = [x for x in result.truth if x.missile.id == launch_id]
+    lines = []
+    for obj in launch.objects:
+        _, lat, lon = ground_track(obj)
+        lines.append(shapely.LineString(np.column_stack([lon, lat])))
+    return shapely.MultiLineString(lines)
+
+
+# ----------------------------------------------------------------- checks per scenario
+@pytest.mark.parametrize("name", TEST_SET)
+def test_no_threatened_area_is_missed(name: str) -> None:
+    result = run(name)
+    missed = threatened(result) - alerted(result)
+    false = {a for a in alerted(result) if a not in threatened(result, every_object=True)}
+    print(f"\n{name}: threatened {sorted(threatened(result))}; missed {sorted(missed)}; false {sorted(false)}")
+    assert not missed
+    # A warning of impact on land that no object threatened would send a country to shelter for nothing.
+    assert not [a for a in false if a[3] == "impact" and "EEZ" not in a[2]]
+
+
+def test_no_alert_when_nothing_is_threatened() -> None:
+    result = run("warn-no-eez")
+    assert not threatened(result, every_object=True)
+    assert all_alerts(result) == []
+
+
+@pytest.mark.parametrize("name", TEST_SET)
+def test_alert_areas_stay_near_what_justifies_them(name: str) -> None:
+    result = run(name)
+    for alert in all_alerts(result):
+        area = final_area(alert)
+        assert not area.is_empty
+        # Never beyond the protected area itself (up to rounding).
+        assert distance_beyond_km(area, alert.area.geometry) < 0.1
+        if alert.reason == "impact":
+            beyond = distance_beyond_km(area, final_ellipse_polygon(result, alert))
+        else:
+            beyond = distance_beyond_km(area, true_paths(result, launch_of(result, alert)))
+        print(f"\n{name} {alert.alert_id} {alert.reason} {alert.area.kind}: {beyond:.1f} km beyond")
+        assert beyond <= BEYOND_KM, (alert.alert_id, beyond)
+
+
+@pytest.mark.parametrize("name", TEST_SET)
+def test_lifecycle_is_ordered_and_every_change_is_a_valid_message(name: str) -> None:
+    for alert in all_alerts(run(name)):
+        history = alert.history
+        assert history[0]["status"] == "issued"
+        assert [e["change"] for e in history] == list(range(1, len(history) + 1))
+        assert all(a["time"] <= b["time"] for a, b in itertools.pairwise(history))
+        statuses = [e["status"] for e in history]
+        # Closed at the end of the run: exactly one final entry, last.
+        assert statuses[-1] in ("cancelled", "ended") and not {"cancelled", "ended"} & set(statuses[:-1])
+        assert not alert.active
+        for before, after in itertools.pairwise(statuses):
+            assert not (before == after == "track-lost")  # said once
+        for entry in history:
+            message = alert_message(alert, entry)
+            messages.validate(message)
+            assert messages.decode_message(messages.encode(message), "alert") == message
+            assert message.status == entry["status"] and message.time == entry["time"]
+            if entry["status"] in ("issued", "updated"):
+                assert message.impact_point is not None and message.probability is not None
+                assert entry["level"] in ("warning", "advisory")
+            if entry["status"] == "issued":
+                assert entry["level"] == "warning"
+
+
+@pytest.mark.parametrize("name", TEST_SET)
+def test_every_cap_document_validates(name: str, schema: etree.XMLSchema) -> None:
+    for alert in all_alerts(run(name)):
+        for changes in (cap.cap_alerts_from_history(alert), cap_changes(alert)):
+            assert [c.lifecycle for c in changes] == [e["status"] for e in alert.history]
+            for change in changes:
+                schema.assertValid(etree.fromstring(cap.cap_xml(change)))
+
+
+def test_the_alert_area_shrinks_to_the_ellipse() -> None:
+    # The Nodong-like flight: the area first issued is larger than (or as large as) the final one,
+    # which lies within the margin of the final ellipse.
+    result = run("warn-jp-eez")
+    (alert,) = [a for a in all_alerts(result) if a.partner == "JP"]
+    first = alert.history[0]["area_geometry"]
+    assert final_area(alert).area <= first.area * 1.05
+    # Updated when the area moves by more than UPDATE_AREA_KM, so the last one lies within that and
+    # the margin of the area the final ellipse gives.
+    assert (
+        distance_beyond_km(final_area(alert), final_ellipse_polygon(result, alert)) <= MARGIN_KM + UPDATE_AREA_KM + 1.0
+    )
+
+
+def test_a_lost_track_says_track_lost_once_and_then_ends() -> None:
+    result = run("warn-track-lost")
+    down = min(i.start for i in result.scenario.injects)
+    (launch,) = result.truth
+    jp = [a for a in all_alerts(result) if a.partner == "JP" and a.history[0]["time"] < down]
+    assert jp, "the Japanese EEZ warning goes out before the radars fall silent"
+    for alert in jp:
+        statuses = [e["status"] for e in alert.history]
+        assert statuses.count("track-lost") == 1
+        lost = next(e for e in alert.history if e["status"] == "track-lost")
+        stale_s = result.nodes["JP"].fusion.stale_s
+        assert down + stale_s <= lost["time"] <= down + stale_s + 10.0  # the first assessment after it went stale
+        assert lost["time"] < launch.impact_time  # said before the predicted time, not after
+        # Nothing but the end follows: no silent stale alert, no all-clear before the predicted end.
+        after = alert.history[alert.history.index(lost) + 1 :]
+        assert [e["status"] for e in after] == ["ended"]
+        assert after[0]["time"] >= alert.end_time
+        assert alert_message(alert, lost).impact_point is not None  # it says what the warning stood on
+
+
+# ----------------------------------------------------------------- timeliness (4 October 2022)
+def test_overflight_warning_reaches_aomori_two_minutes_before_the_missile() -> None:
+    result = run("warn-overflight")
+    (launch,) = result.truth
+    areas = regions.load_areas(result.scenario.theater)
+    (japan,) = [a for a in areas if a.partner == "JP" and a.kind == "territory"]
+    t, lat, lon = ground_track(launch.objects[0])
+    (crossing, *_) = regions.path_crossings((japan,), t, lat, lon)
+    coast = crossing[1]  # the true object enters Japan's airspace over Aomori's coast
+    over_japan = shapely.LineString(np.column_stack([lon, lat])).intersection(japan.geometry)
+    figures = {}
+    for partner, node in result.nodes.items():
+        detected = min((s.first_detection for s in node.fusion.systems.values()), default=math.nan)
+        mine = [a for a in node.alerts.alerts.values() if a.reason == "overflight" and a.area.name == japan.name]
+        issued = min((a.history[0]["time"] for a in mine), default=math.nan)
+        figures[partner] = (detected - launch.launch_time, issued - launch.launch_time, coast - issued)
+        print(
+            f"\n{partner}: first detection {detected - launch.launch_time:.0f} s after launch, first warning "
+            f"{issued - launch.launch_time:.0f} s after launch ({issued - detected:.0f} s after detection), "
+            f"lead before the coast {coast - issued:.0f} s (coast crossed {coast - launch.launch_time:.0f} s)"
+        )
+    lead = figures["JP"][2]
+    assert lead >= LEAD_S
+    # The warning's area is where the missile crosses: Aomori, not all of Japan.
+    first = min((a for a in all_alerts(result) if a.partner == "JP"), key=lambda a: a.history[0]["time"])
+    area = first.history[0]["area_geometry"]
+    assert area.intersects(over_japan)
+    assert area.area < 0.05 * japan.geometry.area
