@@ -67,6 +67,9 @@ class Endpoint:
     #: Called with each accepted envelope before ``handler`` gets its message (who needs the envelope's
     #: message id, e.g. to acknowledge it).
     on_opened: Callable[[Opened], None] | None = None
+    #: The sender's clock [Unix s]: when set, envelopes carry the time they are sealed (a paced node may
+    #: run behind the scan it reports); otherwise the ``now`` the caller gives (the simulation's time).
+    clock: Callable[[], float] | None = None
     _seq: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -76,6 +79,8 @@ class Endpoint:
         """Seal ``message`` (this partner's next sequence number, sent at ``now``) and publish it."""
         if self.signer is None:
             raise RuntimeError(f"{self.partner} listens only: it has no key to sign with")
+        if self.clock is not None:
+            now = self.clock()
         if self.policy is OPEN:
             self.transport.publish_bytes(self.partner, self._seal(message, "*", now), now)
             return

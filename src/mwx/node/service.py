@@ -153,6 +153,7 @@ class NodeService:
                                 verifier, policy)  # fmt: skip
         self.endpoint = self.node.exchange
         self.endpoint.guard.window_s = cfg.replay_window_s
+        self.endpoint.clock = self.clock  # envelopes say when they were sealed: latency is seal → delivery
         self.transport.subscribe_bytes(self.partner, self.on_bytes)  # journal, then the endpoint
         self.peers = {p: Peer() for p in cfg.participants if p != self.partner}
         if own:
