@@ -221,6 +221,10 @@ class NodeService:
     def restore(self) -> int:
         """Rebuild from the journal; return how many feed scans were already processed (0 on a fresh start)."""
         done = int(self.journal.meta("scans_done", "0") or 0)
+        # Before the inbox: acknowledgements of our final in it must be recognised (else a node restarted
+        # after its final would wait for acknowledgements its peers already sent).
+        self.final_sent = self.journal.meta("final_sent") == "1"
+        self.final_msg_ids = msgspec.json.decode(self.journal.meta("final_msg_ids", "{}") or "{}")
         guard = self.endpoint.guard
         received: list[tuple[float, TrackReport]] = []
         for sender, seq, data in self.journal.inbox():
@@ -233,8 +237,6 @@ class NodeService:
                 self.act(message, seq)
         self._restored = sorted(received, key=lambda item: item[0])
         self._next_seqs = self.journal.next_seqs()
-        self.final_sent = self.journal.meta("final_sent") == "1"
-        self.final_msg_ids = msgspec.json.decode(self.journal.meta("final_msg_ids", "{}") or "{}")
         return done
 
     def _ingest_restored_until(self, t: float) -> None:
