@@ -216,6 +216,7 @@ class NatsExercise:
             SimpleNamespace(sent=sent, bytes=bytes_sent),  # type: ignore[arg-type]
         )
         result.exchanges = exchanges  # type: ignore[assignment]
+        result.fusion_pairs = fused.pairs
         result.wall_time_s = wallclock.perf_counter() - self.started
         return result
 

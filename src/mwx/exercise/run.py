@@ -94,6 +94,8 @@ class RunResult:
     wall_time_s: float = math.nan
     #: Every endpoint of the exchange (each partner's and the listen-only ``fused`` observer's).
     exchanges: dict[str, Endpoint] = field(default_factory=dict)
+    #: The observer's (time, sender, report state, fused state, fused covariance) per accepted report.
+    fusion_pairs: list = field(default_factory=list)
 
 
 @dataclass
@@ -147,14 +149,18 @@ class FusedLog:
         self.log = log
         self.center = FusionCenter(FUSED)
         self._last: dict[str, float] = {}
+        #: Per accepted report: (time, sender, the report's state, the fused state and covariance of its
+        #: system at that instant) — the like-for-like pairs of the fusion gain (metrics.json → fusion).
+        self.pairs: list[tuple[float, str, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def take(self, report: object) -> None:
         if not isinstance(report, TrackReport):
             return
         system = self.center.ingest(report)
+        x, p = self.center.fused_state(system, report.time)
+        self.pairs.append((report.time, report.sender, np.asarray(report.state, float), x, p))
         if report.time - self._last.get(system.id, -math.inf) >= 1.0:
             self._last[system.id] = report.time
-            x, p = self.center.fused_state(system, report.time)
             self.log.record(FUSED, system.id, report.time, x, p, self.center.boosting(system))
             self.log.first_detection[(FUSED, system.id)] = system.first_detection
 
@@ -263,5 +269,6 @@ def run_scenario(
         bus,
     )
     result.exchanges = {p: node.exchange for p, node in nodes.items()} | {FUSED: observer_exchange}
+    result.fusion_pairs = fused.pairs
     result.wall_time_s = wallclock.perf_counter() - started
     return result
