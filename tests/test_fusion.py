@@ -51,6 +51,20 @@ def cross_covariance(rng: np.random.Generator, pa: np.ndarray, pb: np.ndarray, r
     return sqrtm(pa) @ (rho * u @ vt) @ sqrtm(pb)
 
 
+def correlated(rng: np.random.Generator, covariances: list[np.ndarray], rho: float) -> list[list[np.ndarray]]:
+    """Joint covariance blocks of errors with these covariances and pairwise cross-covariances of norm ≤ rho.
+
+    Admissible by construction: each error mixes one common and one own random rotation of its square root.
+    """
+    d = len(covariances[0])
+    common = rng.normal(size=(d, d))
+    factors = [
+        sqrtm(c) @ np.linalg.qr(math.sqrt(rho) * common + math.sqrt(1 - rho) * rng.normal(size=(d, d)))[0]
+        for c in covariances
+    ]
+    return [[fi @ fj.T for fj in factors] for fi in factors]
+
+
 def gains(fuse, n: int, d: int) -> list[np.ndarray]:
     """The matrices W_i of a linear fusion x = Σ W_i x_i, read off by feeding unit vectors."""
     out = []
@@ -176,12 +190,7 @@ def test_split_ci_bounds_the_error_when_only_the_dependent_parts_correlate(seed:
     d = 6
     dep = [random_spd(rng, d, scale=rng.uniform(0.1, 10.0)) for _ in range(n)]
     ind = [random_spd(rng, d, scale=rng.uniform(0.1, 10.0)) for _ in range(n)]
-    # Joint covariance of the dependent errors: pairwise cross-covariances of norm ≤ rho, made jointly
-    # admissible by mixing one common and one own part per input.
-    common = rng.normal(size=(d, d))
-    own = [rng.normal(size=(d, d)) for _ in range(n)]
-    factors = [sqrtm(dep[i]) @ np.linalg.qr(math.sqrt(rho) * common + math.sqrt(1 - rho) * own[i])[0] for i in range(n)]
-    joint = [[factors[i] @ factors[j].T for j in range(n)] for i in range(n)]
+    joint = correlated(rng, dep, rho)
     dep = [joint[i][i] for i in range(n)]
     _, fused, _ = intersection.split_covariance_intersection(np.zeros((n, d)), np.array(dep), np.array(ind))
     w = gains(lambda x: intersection.split_covariance_intersection(x, np.array(dep), np.array(ind))[0], n, d)
@@ -196,13 +205,7 @@ def test_bounded_fusion_bounds_the_error_of_any_weights(seed: int, rho: float, n
     rng = np.random.default_rng(seed)
     d = 6
     ind = [random_spd(rng, d, scale=rng.uniform(0.1, 10.0)) for _ in range(n)]
-    common = rng.normal(size=(d, d))
-    factors = [
-        sqrtm(random_spd(rng, d, scale=rng.uniform(0.1, 10.0)))
-        @ np.linalg.qr(math.sqrt(rho) * common + math.sqrt(1 - rho) * rng.normal(size=(d, d)))[0]
-        for _ in range(n)
-    ]
-    joint = [[factors[i] @ factors[j].T for j in range(n)] for i in range(n)]
+    joint = correlated(rng, [random_spd(rng, d, scale=rng.uniform(0.1, 10.0)) for _ in range(n)], rho)
     dep = np.array([joint[i][i] for i in range(n)])
     weights = np.array([random_spd(rng, d) for _ in range(n)])  # any weights at all
     _, fused, omega = intersection.bounded_fusion(np.zeros((n, d)), dep, np.array(ind), weights)

@@ -28,7 +28,7 @@ def test_inbox_refuses_a_second_copy_and_keeps_acceptance_order(tmp_path: Path) 
     assert j.put_inbox("KR", 1, b"x", 10.0, 10.5, 0.5)
     assert j.put_inbox("US", 0, b"y", 11.0, 11.1, None)
     assert not j.put_inbox("KR", 1, b"x", 10.0, 12.0, 2.0)
-    assert j.has_inbox("KR", 1) and not j.has_inbox("KR", 0)
+    assert j.inbox_data("KR", 1) == b"x" and j.inbox_data("KR", 0) is None
     assert list(j.inbox()) == [("KR", 1, b"x"), ("US", 0, b"y")]
     assert j.latencies() == [0.5]
     j.put_rejection(3.0, "bad-signature", "signature does not verify", "JP", 4)

@@ -122,6 +122,10 @@ class Endpoint:
         """Open an envelope that arrived at ``now``; hand its message on, or journal the refusal."""
         opened = self.open(data, now)
         if opened is not None:
-            if self.on_opened is not None:
-                self.on_opened(opened)
-            self.handler(opened.message)
+            self.deliver(opened)
+
+    def deliver(self, opened: Opened) -> None:
+        """Hand an accepted envelope on: to ``on_opened`` (if any), then its message to ``handler``."""
+        if self.on_opened is not None:
+            self.on_opened(opened)
+        self.handler(opened.message)

@@ -224,14 +224,20 @@ def run_scenario(
     say("tracking, sharing, fusing, warning", 0.0)
     scans, m = scans_in_arrival_order(measurements)
     next_assess = math.floor(t_start / assess_interval_s) * assess_interval_s + assess_interval_s
-    last_report = -1.0
-    for n, (a, b) in enumerate(scans):
-        now = float(m.received[a])
-        while next_assess <= now:
+
+    def assess_until(t: float) -> None:
+        """Every node assesses at each mark up to ``t``, with what the bus delivered by then."""
+        nonlocal next_assess
+        while next_assess <= t:
             bus.deliver_until(next_assess)
             for node in nodes.values():
                 node.assess(next_assess)
             next_assess += assess_interval_s
+
+    last_report = -1.0
+    for n, (a, b) in enumerate(scans):
+        now = float(m.received[a])
+        assess_until(now)
         bus.deliver_until(now)  # what link injects held back and is due by now
         sensor = int(m.sensor[a])
         node = nodes[local_index[sensor]]
@@ -243,11 +249,7 @@ def run_scenario(
             last_report = fraction
     # Assessments go on after the last radar report until the last impact: a track that is lost must
     # say so, and an alert whose time has passed must end, even when no sensor reports anything more.
-    while next_assess <= t_end:
-        bus.deliver_until(next_assess)
-        for node in nodes.values():
-            node.assess(next_assess)
-        next_assess += assess_interval_s
+    assess_until(t_end)
     bus.deliver_until(math.inf)
     for node in nodes.values():
         node.alerts.close(t_end)

@@ -114,9 +114,6 @@ class Journal:
         )
         return cur.rowcount == 1
 
-    def has_inbox(self, sender: str, seq: int) -> bool:
-        return self.inbox_data(sender, seq) is not None
-
     def inbox_data(self, sender: str, seq: int) -> bytes | None:
         """The bytes of the accepted envelope ``seq`` of ``sender``, or None."""
         row = self._db.execute("SELECT data FROM inbox WHERE sender = ? AND seq = ?", (sender, seq)).fetchone()

@@ -202,9 +202,7 @@ class NodeService:
         self.journal.put_inbox(env.sender, env.seq, data, env.sent, now, (now - env.sent) / self.config.speed)
         # Arrived after later ones of its sender: a retried or resent envelope filled a gap.
         self.gaps_repaired += int(env.seq < self.endpoint.guard.highest(env.sender))
-        if self.endpoint.on_opened is not None:  # the node's own handling: operators acknowledge alerts
-            self.endpoint.on_opened(opened)
-        self.endpoint.handler(opened.message)  # the node: fusion, others' alerts, acknowledgements
+        self.endpoint.deliver(opened)  # the node: fusion, others' alerts, operators' acknowledgements
         self.act(opened.message, env.seq)
 
     def act(self, message: Message, seq: int) -> None:
