@@ -612,3 +612,102 @@ def test_on_the_demo_the_fused_track_beats_every_partner_in_every_phase() -> Non
             if values:
                 own, fused = (math.sqrt(np.mean([v[i] for v in values])) for i in (0, 1))
                 assert fused < own, (ph, p, own, fused)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# allowances for what a partner's covariance cannot know
+# ------------------------------------------------------------------------------------------------------------------
+
+GATE_999 = 22.46  # χ²(6) at 0.999
+
+
+def nees(x: np.ndarray, p: np.ndarray, truth: np.ndarray) -> float:
+    e = x - truth
+    return float(e @ np.linalg.solve(p, e))
+
+
+def powered_flight(times: np.ndarray, thrust_mps2: float) -> np.ndarray:
+    """States (n, 6) of an object under ``thrust_mps2`` along its velocity, from ballistic_state() at times[0]."""
+    out = [ballistic_state()]
+    for dt in np.diff(times):
+        x = out[-1]
+        accel = thrust_mps2 * x[3:] / np.linalg.norm(x[3:])
+        out.append(motion.predict(x[None], np.eye(6)[None], np.array([dt]), accel[None])[0][0])
+    return np.array(out)
+
+
+def early_burnout_run(monkeypatch: pytest.MonkeyPatch, thrust_sigma: float) -> tuple[list[float], float]:
+    """KR tracks a booster all along; JP calls burnout 10 s in and flies ballistic, claiming 50 m and 2 m/s.
+
+    Returns the fused NEES of the system JP's reports go into, per report, and the fused position error of
+    KR's system at the end.  Without learning the partners' errors, which would cover part of JP's in time.
+    """
+    monkeypatch.setattr("mwx.fuse.fusion.THRUST_SIGMA", thrust_sigma)
+    times = T0 + np.arange(0.0, 40.0, 1.0)
+    truth = powered_flight(times, 25.0)
+    rng = np.random.default_rng(5)
+    p_kr = np.diag([100.0**2] * 3 + [20.0**2] * 3)
+    center = FusionCenter("X", learn_errors=False)
+    jp_state, out = truth[0], []
+    for k, t in enumerate(times):
+        x_kr = truth[k] + rng.multivariate_normal(np.zeros(6), p_kr)
+        kr_system = center.ingest(report("KR", "KR-T1", t, x_kr, p_kr, seq=k, boosting=True))
+        if k > 0:
+            jp_state = truth[k] if k <= 10 else later(jp_state, 1.0)  # no thrust in its model from 10 s on
+        jp_system = center.ingest(report("JP", "JP-T1", t, jp_state, P_GOOD, seq=k, boosting=k <= 10))
+        out.append(nees(*center.fused_state(jp_system, t), truth[k]))
+    x, _ = center.fused_state(kr_system, times[-1])
+    return out, float(np.linalg.norm(x[:3] - truth[-1][:3]))
+
+
+def test_a_track_that_calls_burnout_early_is_allowed_the_thrust_it_misses(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_allowance, error_m = early_burnout_run(monkeypatch, 20.0)
+    without, _ = early_burnout_run(monkeypatch, 0.0)
+    assert max(with_allowance) < GATE_999, with_allowance
+    assert max(without) > 10 * GATE_999  # the test can fail: JP's claim alone is far off by the end
+    assert error_m < 300.0  # JP, 11 km off by then, does not pull KR's system
+
+
+def test_a_new_track_that_guesses_powered_does_not_contradict_the_coasting_ones() -> None:
+    times = T0 + np.arange(0.0, 40.0, 1.0)
+    truth = fly(ballistic_state(), times)
+    center = FusionCenter("X")
+    for k, t in enumerate(times):
+        system = center.ingest(report("KR", "KR-T1", t, truth[k], P_GOOD, seq=k))
+        center.ingest(report("JP", "JP-T1", t + 0.3, later(truth[k], 0.3), P_GOOD, seq=k))
+        if k >= 20:  # a fresh KR track of the same object, still guessing thrust: loose, and powered
+            loose = np.diag([300.0**2] * 3 + [100.0**2] * 3)
+            center.ingest(report("KR", "KR-T2", t + 0.5, later(truth[k], 0.5), loose, seq=1000 + k, boosting=True))
+    assert not any(m.contradicted for m in system.members.values())
+    _, p = center.fused_state(system, times[-1])
+    assert math.sqrt(np.trace(p[:3, :3])) < 300.0
+
+
+def separated_pair_run(monkeypatch: pytest.MonkeyPatch, cso_m: float) -> tuple[list[float], list[np.ndarray]]:
+    """Objects A and B 900 m apart; JP tracks B; US tracks B, and A with a track pulled 45 % towards B (it took
+    B's echoes) that claims 20 m.  Returns the NEES of the system of US's A track and every fused state."""
+    monkeypatch.setattr("mwx.fuse.fusion.CSO_M", cso_m)
+    times = T0 + np.arange(0.0, 30.0, 1.0)
+    a = fly(ballistic_state(), times)
+    offset = np.array([0.0, 0.0, 900.0, 0.0, 0.0, 0.0])
+    b = a + offset
+    p_us = np.diag([20.0**2] * 3 + [1.0**2] * 3)
+    center = FusionCenter("X")
+    out, states = [], []
+    for k, t in enumerate(times):
+        center.ingest(report("JP", "JP-B", t, b[k], P_GOOD, seq=k))
+        center.ingest(report("US", "US-B", t + 0.2, later(b[k], 0.2), p_us, seq=2 * k))
+        pulled = later(a[k] + 0.45 * offset, 0.2)
+        system = center.ingest(report("US", "US-A", t + 0.2, pulled, p_us, seq=2 * k + 1))
+        x, p = center.fused_state(system, t + 0.2)
+        out.append(nees(x, p, later(a[k], 0.2)))
+        states.append(x)
+    return out, states
+
+
+def test_closely_spaced_objects_widen_the_fused_covariance_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_allowance, states = separated_pair_run(monkeypatch, 1e3)
+    without, states_without = separated_pair_run(monkeypatch, 0.0)
+    np.testing.assert_allclose(states, states_without)  # same association, same estimate
+    assert max(with_allowance[5:]) < GATE_999, with_allowance
+    assert np.median(without[5:]) > GATE_999, without
