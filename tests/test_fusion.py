@@ -78,6 +78,13 @@ def gains(fuse, n: int, d: int) -> list[np.ndarray]:
     return out
 
 
+def error_covariance(w: list[np.ndarray], joint: list[list[np.ndarray]], ind: list[np.ndarray]) -> np.ndarray:
+    """Cov(Σ Wᵢ eᵢ) of errors eᵢ = dᵢ + uᵢ, the dᵢ with joint covariance blocks ``joint``, the uᵢ independent."""
+    n = len(w)
+    dependent = sum(w[i] @ joint[i][j] @ w[j].T for i in range(n) for j in range(n))
+    return dependent + sum(w[i] @ ind[i] @ w[i].T for i in range(n))
+
+
 def assert_psd(a: np.ndarray, scale: float) -> None:
     assert np.linalg.eigvalsh(0.5 * (a + a.T)).min() >= -1e-9 * scale
 
@@ -194,8 +201,7 @@ def test_split_ci_bounds_the_error_when_only_the_dependent_parts_correlate(seed:
     dep = [joint[i][i] for i in range(n)]
     _, fused, _ = intersection.split_covariance_intersection(np.zeros((n, d)), np.array(dep), np.array(ind))
     w = gains(lambda x: intersection.split_covariance_intersection(x, np.array(dep), np.array(ind))[0], n, d)
-    true = sum(w[i] @ joint[i][j] @ w[j].T for i in range(n) for j in range(n))
-    true = true + sum(w[i] @ ind[i] @ w[i].T for i in range(n))
+    true = error_covariance(w, joint, ind)
     assert_psd(fused - true, sum(np.trace(a) + np.trace(b) for a, b in zip(dep, ind, strict=True)))
 
 
@@ -212,8 +218,7 @@ def test_bounded_fusion_bounds_the_error_of_any_weights(seed: int, rho: float, n
     assert np.all(omega >= 0.0) and math.isclose(omega.sum(), 1.0)
     w = gains(lambda x: intersection.bounded_fusion(x, dep, np.array(ind), weights)[0], n, d)
     np.testing.assert_allclose(sum(w), np.eye(d), atol=1e-9)  # unbiased: the weights sum to I
-    true = sum(w[i] @ joint[i][j] @ w[j].T for i in range(n) for j in range(n))
-    true = true + sum(w[i] @ ind[i] @ w[i].T for i in range(n))
+    true = error_covariance(w, joint, ind)
     assert_psd(fused - true, sum(np.trace(a) for a in dep) + sum(np.trace(b) for b in ind))
 
 

@@ -551,31 +551,30 @@ class FusionCenter:
         keeps its allowance when it drifts out of its system.  Each live member's neighbour is its sender's
         nearest other live track in the cluster within :data:`CSO_M`.
         """
-        changed = False
-        for system, members in zip(cluster, fresh, strict=True):
-            before = {m.key: (m.contradicted, m.neighbour) for m in members}
+        before = [[(m.contradicted, m.neighbour) for m in members] for members in fresh]
+        for system in cluster:
             self._contradict(system, time)
-            live = [i for i, m in enumerate(at.members) if time - m.time <= self.live_s]
-            for i, m in enumerate(at.members):
-                if m.key not in before:
-                    continue
-                near = [
-                    at.reported[j] - at.reported[i]
-                    for j in live
-                    if j != i
-                    and at.members[j].sender == m.sender
-                    and np.linalg.norm(at.reported[j, :3] - at.reported[i, :3]) <= CSO_M
-                ]
-                if near and i in live:
-                    m.neighbour = min(near, key=lambda d: float(d[:3] @ d[:3]))
-                    m.neighbour_since = time if math.isnan(m.neighbour_since) else m.neighbour_since
-                else:
-                    m.neighbour, m.neighbour_since = None, math.nan
+        live = [i for i, m in enumerate(at.members) if time - m.time <= self.live_s]
+        for i, m in enumerate(at.members):  # the cluster's fresh members, system by system
+            near = [
+                at.reported[j] - at.reported[i]
+                for j in live
+                if j != i
+                and at.members[j].sender == m.sender
+                and np.linalg.norm(at.reported[j, :3] - at.reported[i, :3]) <= CSO_M
+            ]
+            if near and i in live:
+                m.neighbour = min(near, key=lambda d: float(d[:3] @ d[:3]))
+                m.neighbour_since = time if math.isnan(m.neighbour_since) else m.neighbour_since
+            else:
+                m.neighbour, m.neighbour_since = None, math.nan
+        changed = False
+        for system, members, flags in zip(cluster, fresh, before, strict=True):
             if any(
-                before[m.key][0] != m.contradicted
-                or (before[m.key][1] is None) != (m.neighbour is None)
-                or (m.neighbour is not None and not np.array_equal(before[m.key][1], m.neighbour))
-                for m in members
+                was != m.contradicted
+                or (neighbour is None) != (m.neighbour is None)
+                or (m.neighbour is not None and not np.array_equal(neighbour, m.neighbour))
+                for m, (was, neighbour) in zip(members, flags, strict=True)
             ):
                 system.version += 1
                 changed = True
