@@ -25,30 +25,49 @@ Conventions (also recorded in each file's ``metadata`` member):
   x = -180 / x = +180 (a point exactly on the seam is on a polygon boundary).
 * "eez" is an APPROXIMATION of an exclusive economic zone: the 200 nmi
   (370 400 m) geodesic buffer of the partner's territory, minus other
-  countries' land, plus the partner's own territory. It ignores median lines
-  and agreed boundaries with neighbours (so JP/KR/RU/CN zones overlap at sea)
-  and baselines/low-tide lines (the coastline is used as the baseline).
+  countries' land, plus the partner's own territory. It uses the coastline as
+  the baseline (no straight baselines or low-tide lines) and ignores the claims
+  of non-partners (so a partner's zone still overlaps Chinese, Russian or North
+  Korean waters).
   The buffer is computed on the WGS-84 ellipsoid: each territory part is cut
   into <= 5 deg tiles (dilation distributes over union, so buffering tiles and
   uniting them is exact), and each tile is buffered in an azimuthal-equidistant
   projection centred on it, where planar distance is within ~0.5 % of geodesic
   distance out to the buffer edge.
+* Partners' zones never overlap. Where two partners' buffers overlap (in
+  Natural Earth 1:50m only JP/KR do: Korea Strait, Sea of Japan / East Sea,
+  East China Sea; JP/US do not: the source's Japanese land nearest the Marianas
+  is in the Bonin Islands (26.6 N) and its northernmost Northern Mariana Island
+  is Agrihan (18.8 N), 935 km apart, more than 2 x 200 nmi; it has no Volcano
+  Islands, Farallon de Pajaros or Maug), each point of the overlap
+  goes to the partner whose territory -- the shipped, simplified coastline of
+  this file -- is nearer by geodesic distance: the equidistance (median) line.
+  No agreed boundary is used: none fixes the KR-JP EEZ line (the 1974
+  continental-shelf agreement covers only the Korea Strait area). The line is
+  the boundary of a planar Voronoi partition of coastline points in an AEQD
+  plane centred on the overlap; the script then measures each point of it
+  against true geodesic distances and records the offsets in ``metadata``
+  (max 0.44 km for JP/KR). Disputed features (DISPUTED) are checked: the
+  source has no land at the Liancourt Rocks (Dokdo / Takeshima), so the line
+  ignores them; the script stops if a source ever has land there.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyproj
 import shapely
+from scipy.spatial import cKDTree
 from shapely.affinity import translate
-from shapely.geometry import MultiPolygon, Polygon, box, mapping
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
@@ -183,6 +202,38 @@ def tiles(poly: Polygon, size: float) -> list[BaseGeometry]:
 
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
+_GEOD = pyproj.Geod(ellps="WGS84")
+_ECEF = pyproj.Transformer.from_crs(_WGS84, pyproj.CRS.from_epsg(4978), always_xy=True)
+
+PlaneMap = Callable[[np.ndarray], np.ndarray]
+
+
+def aeqd(lon0: float, lat0: float) -> tuple[PlaneMap, PlaneMap]:
+    """Coordinate maps lon/lat degrees <-> azimuthal-equidistant plane (metres) at (lon0, lat0).
+
+    Both act on (n, 2) arrays, for ``shapely.transform``. The inverse puts each
+    longitude within 180 deg of lon0, so a geometry near the antimeridian comes
+    back in one continuous-longitude frame (split it with split_antimeridian).
+    Distances and azimuths from the centre are exact on WGS-84; other distances
+    are stretched by at most ~(r/R)^2/6 at r from the centre (0.1 % at 500 km).
+    """
+    crs = pyproj.CRS.from_proj4(
+        f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={float(wrap_lon(lon0)):.6f} +ellps=WGS84 +units=m"
+    )
+    fwd = pyproj.Transformer.from_crs(_WGS84, crs, always_xy=True)
+    inv = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
+
+    def to_plane(xy: np.ndarray) -> np.ndarray:
+        x, y = fwd.transform(wrap_lon(xy[:, 0]), xy[:, 1])
+        return np.column_stack([x, y])
+
+    def to_lonlat(xy: np.ndarray) -> np.ndarray:
+        lon, lat = inv.transform(xy[:, 0], xy[:, 1])
+        # inverse gives lon in [-180, 180]; put it back next to the centre's frame
+        lon = lon0 + wrap_lon(np.asarray(lon) - lon0)
+        return np.column_stack([lon, lat])
+
+    return to_plane, to_lonlat
 
 
 def geodesic_buffer(piece: BaseGeometry, dist_m: float) -> BaseGeometry:
@@ -192,23 +243,7 @@ def geodesic_buffer(piece: BaseGeometry, dist_m: float) -> BaseGeometry:
     extend past +/-180); the caller splits it at the antimeridian.
     """
     c = piece.centroid
-    lon0, lat0 = c.x, c.y
-    aeqd = pyproj.CRS.from_proj4(
-        f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={float(wrap_lon(lon0)):.6f} +ellps=WGS84 +units=m"
-    )
-    fwd = pyproj.Transformer.from_crs(_WGS84, aeqd, always_xy=True)
-    inv = pyproj.Transformer.from_crs(aeqd, _WGS84, always_xy=True)
-
-    def to_plane(xy: np.ndarray) -> np.ndarray:
-        x, y = fwd.transform(wrap_lon(xy[:, 0]), xy[:, 1])
-        return np.column_stack([x, y])
-
-    def to_lonlat(xy: np.ndarray) -> np.ndarray:
-        lon, lat = inv.transform(xy[:, 0], xy[:, 1])
-        # inverse gives lon in [-180, 180]; put it back next to the piece's frame
-        lon = lon0 + wrap_lon(np.asarray(lon) - lon0)
-        return np.column_stack([lon, lat])
-
+    to_plane, to_lonlat = aeqd(c.x, c.y)
     buf = shapely.transform(piece, to_plane).buffer(dist_m, quad_segs=16)
     # densify so straight plane edges stay faithful after the nonlinear inverse
     buf = shapely.segmentize(buf, 20_000.0)
@@ -232,6 +267,202 @@ def finish(geom: BaseGeometry, tol_deg: float) -> MultiPolygon:
     g = polygons_only(shapely.make_valid(g))
     assert g.is_valid
     return g
+
+
+# --------------------------------------------------------------------------- median lines
+# Where two partners' 200 nmi zones overlap, every point of the overlap goes to the partner whose
+# coastline is nearer: the equidistance (median) line. No agreed EEZ boundary exists between the
+# partners here; equidistance is the usual provisional line (UNCLOS art. 15 for the territorial
+# sea; for the EEZ, art. 74 leaves it to agreement and courts start from it, e.g. ICJ, Maritime
+# Delimitation in the Black Sea, Romania v. Ukraine, 2009).
+#
+# Construction: Voronoi cells of coastline sample points, computed in one azimuthal-equidistant
+# plane centred on the overlap; the union of one partner's cells is the part nearer to it. The
+# plane distorts distances by <= ~(r/R)^2/6 (0.1 % at r = 500 km), so the line is then measured
+# against true WGS-84 geodesic distances (median_line_offsets_m) and the result is reported.
+SITE_SPACING_M = 1_000.0  # coastline sample spacing for the Voronoi sites (vertex-vs-edge error << 10 m)
+LINE_EDGE_M = 2_000.0  # densify median-line edges before unprojecting (chord sag of the curve << 10 m)
+REACH_M = EEZ_M + 20_000.0  # a coast farther than this from the whole overlap is nobody's nearest
+COAST_STEP_DEG = 0.001  # (~100 m) coastline sampling for the geodesic distance check
+CHORD_SLACK_M = 5.0  # the geodesic nearest vertex is within this of the nearest ECEF chord
+COAST_CANDIDATES = 128  # k-d tree candidates per query (must reach past CHORD_SLACK_M)
+OFFSET_SEARCH_M = 10_000.0  # search the true median line this far either side of the drawn one
+CHECK_STEP_DEG = 0.05  # spacing (~5 km) of the points along the line where its accuracy is measured
+
+# Disputed features between partners: (name, lon, lat [deg], claimants). The line must not take
+# a side silently: the script stops if the source has land there (a rule must then be chosen),
+# and otherwise records that the line ignores the feature and where its position falls.
+DISPUTED: tuple[tuple[str, float, float, tuple[str, ...]], ...] = (
+    ("Liancourt Rocks (Dokdo / Takeshima)", 131.8670, 37.2410, ("KR", "JP")),
+)
+DISPUTED_SEARCH_M = 10_000.0  # land of any country this close counts as "in the source"
+
+
+def margin(territory: MultiPolygon) -> BaseGeometry:
+    """The territory grown by 2 grid cells (~20 m), mitred.
+
+    Snapping to the output grid moves shared edges by <= 1/2 cell; the margin keeps a
+    territory inside its own zone (and out of a neighbour's) through that.
+    """
+    return territory.buffer(2 * GRID, quad_segs=1, join_style="mitre")
+
+
+def coast_parts(territory: MultiPolygon, overlap: BaseGeometry) -> MultiPolygon:
+    """The territory parts (lon/lat) that can hold the nearest coast of some point of overlap."""
+    c = overlap.envelope.centroid
+    to_plane, _ = aeqd(c.x, c.y)
+    near = shapely.transform(overlap, to_plane)
+    keep = [p for p in territory.geoms if shapely.dwithin(shapely.transform(p, to_plane), near, REACH_M)]
+    return MultiPolygon(keep)
+
+
+def coast_sites(parts: MultiPolygon, to_plane: PlaneMap) -> np.ndarray:
+    """Coastline sample points (n, 2) in the plane [m], <= SITE_SPACING_M apart, sorted, unique."""
+    # densify in lon/lat first so the plane follows the lon/lat edges that are the coastline
+    rings = shapely.segmentize(shapely.boundary(parts), 0.01)
+    rings = shapely.segmentize(shapely.transform(rings, to_plane), SITE_SPACING_M)
+    return np.unique(shapely.get_coordinates(rings), axis=0)
+
+
+def nearer_region(parts_a: MultiPolygon, parts_b: MultiPolygon, overlap: BaseGeometry) -> MultiPolygon:
+    """Where, around ``overlap`` (lon/lat), the coast of ``parts_a`` is nearer than that of ``parts_b``.
+
+    Planar Voronoi partition of both coastlines' sample points in an AEQD plane centred on
+    the overlap, clipped to the overlap's envelope grown by 10 km; returned in lon/lat,
+    split at the antimeridian.
+    """
+    minx, _, maxx, _ = overlap.bounds
+    if maxx - minx > 180.0:
+        raise SystemExit("an overlap straddles the antimeridian: unwrap it before splitting (not needed so far)")
+    c = overlap.envelope.centroid
+    to_plane, to_lonlat = aeqd(c.x, c.y)
+    sites_a, sites_b = coast_sites(parts_a, to_plane), coast_sites(parts_b, to_plane)
+    sites = np.vstack([sites_a, sites_b])
+    if len(np.unique(sites, axis=0)) != len(sites):
+        raise SystemExit("two partners' coastlines share a point: a land border needs no median line")
+    window = shapely.transform(overlap, to_plane).envelope.buffer(10_000.0, join_style="mitre")
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=window))
+    # each site lies strictly inside its own cell
+    site_idx, cell_idx = shapely.STRtree(cells).query(shapely.points(sites), predicate="within")
+    assert np.array_equal(np.sort(site_idx), np.arange(len(sites)))
+    mine = np.unique(cell_idx[site_idx < len(sites_a)])
+    region = shapely.coverage_union_all(cells[mine]).intersection(window)
+    region = shapely.segmentize(region, LINE_EDGE_M)
+    return split_antimeridian(shapely.transform(region, to_lonlat))
+
+
+def split_overlap(
+    terr_a: MultiPolygon, eez_a: MultiPolygon, terr_b: MultiPolygon, eez_b: MultiPolygon
+) -> tuple[MultiPolygon, MultiPolygon, dict[str, Any]]:
+    """Split the overlap of two partners' zones along the median line of their coasts.
+
+    Returns the new zones of A and B (grid-snapped, disjoint, same union as before) and what
+    was done. The baseline is the shipped (simplified) territory, so the file is self-consistent.
+    """
+    overlap = eez_a.intersection(eez_b)
+    if overlap.area == 0.0:
+        return eez_a, eez_b, {}
+    parts_a, parts_b = coast_parts(terr_a, overlap), coast_parts(terr_b, overlap)
+    near_a = nearer_region(parts_a, parts_b, overlap)
+    # own land is nearest to itself; the margins absorb grid snapping
+    near_a = near_a.union(margin(terr_a)).difference(margin(terr_b))
+    new_b = finish(eez_b.difference(near_a.intersection(eez_a)), 0.0)
+    # A keeps the rest of its zone: the complement of B's on the same grid
+    new_a = finish(shapely.difference(eez_a, new_b, grid_size=GRID), 0.0)
+    # Snap-rounding that difference can bend an edge of A by <= 1/2 cell into B where the line
+    # meets the 200 nmi arcs; one more pass the other way removes such slivers (~1e-8 deg^2).
+    new_b = finish(shapely.difference(new_b, new_a, grid_size=GRID), 0.0)
+    if new_a.intersection(new_b).area > 0.0:
+        raise SystemExit("zones still overlap after the median-line split")
+    line = shared_line(new_a, new_b)
+    offsets = median_line_offsets_m(line, CoastDistance(parts_a), CoastDistance(parts_b))
+    info = {
+        "overlap_km2": round(geodesic_area_km2(overlap)),
+        "line_km": round(float(_GEOD.geometry_length(line)) / 1e3),
+        "offset_km": {
+            "max": round(float(offsets.max()) / 1e3, 2),
+            "p95": round(float(np.percentile(offsets, 95)) / 1e3, 2),
+            "median": round(float(np.median(offsets)) / 1e3, 2),
+            "points": int(offsets.size),
+        },
+    }
+    return new_a, new_b, info
+
+
+def shared_line(a: MultiPolygon, b: MultiPolygon) -> BaseGeometry:
+    """The (multi)line where two disjoint zones meet: their median line."""
+    touch = shapely.intersection(a.boundary, b.boundary, grid_size=GRID)
+    lines = [g for g in shapely.get_parts(touch) if isinstance(g, LineString | MultiLineString)]
+    return shapely.line_merge(shapely.union_all(lines))
+
+
+def geodesic_area_km2(geom: BaseGeometry) -> float:
+    """Area [km^2] of a lon/lat geometry on WGS-84 (as ``mwx theater show`` computes it)."""
+    return abs(_GEOD.geometry_area_perimeter(geom)[0]) / 1e6
+
+
+class CoastDistance:
+    """Geodesic distance [m] on WGS-84 from points to a coastline (the rings of a territory).
+
+    The rings are sampled every COAST_STEP_DEG (~100 m), so the nearest sample is within
+    step^2 / (8 d) (< 1 m at d >= 2 km) of the nearest point of the polyline. Candidates come
+    from a k-d tree over ECEF chords: up to ~400 km the geodesic exceeds the chord by ~c^3/(24 R^2)
+    (<= 70 m) and that excess varies by < 1 m with azimuth, so the geodesically nearest sample
+    is among those within CHORD_SLACK_M of the nearest chord.
+    """
+
+    def __init__(self, parts: MultiPolygon) -> None:
+        xy = shapely.get_coordinates(shapely.segmentize(shapely.boundary(parts), COAST_STEP_DEG))
+        self.lon, self.lat = xy[:, 0], xy[:, 1]
+        self.tree = cKDTree(_ecef(self.lon, self.lat))
+
+    def __call__(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        lon, lat = np.atleast_1d(lon), np.atleast_1d(lat)
+        k = min(COAST_CANDIDATES, len(self.lon))
+        chord, idx = self.tree.query(_ecef(lon, lat), k=k)
+        if k < len(self.lon) and np.any(chord[:, -1] < chord[:, 0] + CHORD_SLACK_M):
+            raise RuntimeError("too few nearest-coast candidates: raise COAST_CANDIDATES")
+        n = idx.shape[1]
+        _, _, s = _GEOD.inv(np.repeat(lon, n), np.repeat(lat, n), self.lon[idx.ravel()], self.lat[idx.ravel()])
+        return s.reshape(idx.shape).min(axis=1)
+
+
+def _ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    x, y, z = _ECEF.transform(lon, lat, np.zeros_like(lon))
+    return np.column_stack([x, y, z])
+
+
+def median_line_offsets_m(line: BaseGeometry, dist_a: CoastDistance, dist_b: CoastDistance) -> np.ndarray:
+    """Distance [m] from points every ~5 km along ``line`` to the true geodesic median line.
+
+    At each point the true median (d_a = d_b) is located by bisection along the geodesic
+    normal to the drawn line, within +/- OFFSET_SEARCH_M; a point with no sign change of
+    d_a - d_b in that range reports OFFSET_SEARCH_M (so it shows up as a failure).
+    """
+    lon, lat, az = [], [], []
+    for part in shapely.get_parts(shapely.segmentize(line, CHECK_STEP_DEG)):
+        xy = np.asarray(part.coords)
+        if len(xy) < 3:
+            continue
+        # direction of the line at each inner vertex: from its predecessor to its successor
+        fwd_az, _, _ = _GEOD.inv(xy[:-2, 0], xy[:-2, 1], xy[2:, 0], xy[2:, 1])
+        lon.append(xy[1:-1, 0])
+        lat.append(xy[1:-1, 1])
+        az.append(fwd_az + 90.0)
+    lon0, lat0, normal = np.concatenate(lon), np.concatenate(lat), np.concatenate(az)
+
+    def gap(t: np.ndarray) -> np.ndarray:
+        x, y, _ = _GEOD.fwd(lon0, lat0, normal, t)
+        return dist_a(x, y) - dist_b(x, y)
+
+    lo, hi = np.full(lon0.size, -OFFSET_SEARCH_M), np.full(lon0.size, OFFSET_SEARCH_M)
+    g_lo = gap(lo)
+    found = np.sign(g_lo) != np.sign(gap(hi))
+    for _ in range(20):  # 20 km / 2^20: 2 cm
+        mid = 0.5 * (lo + hi)
+        same = np.sign(gap(mid)) == np.sign(g_lo)
+        lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
+    return np.where(found, np.abs(0.5 * (lo + hi)), OFFSET_SEARCH_M)
 
 
 # --------------------------------------------------------------------------- output
@@ -262,13 +493,12 @@ def write_collection(path: Path, features: Iterable[dict[str, Any]], metadata: d
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("atlas", type=Path, help="unpacked world-atlas package directory")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
-    args = ap.parse_args(argv)
+Zones = dict[str, tuple[MultiPolygon, MultiPolygon]]  # partner -> (territory, eez)
 
-    topo = json.loads((args.atlas / "countries-50m.json").read_text(encoding="utf-8"))
+
+def read_countries(atlas: Path) -> dict[str, MultiPolygon]:
+    """Natural Earth 1:50m countries by name, split at the antimeridian."""
+    topo = json.loads((atlas / "countries-50m.json").read_text(encoding="utf-8"))
     arcs = decode_arcs(topo)
     countries: dict[str, MultiPolygon] = {}
     for obj in topo["objects"]["countries"]["geometries"]:
@@ -276,10 +506,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         if obj.get("type") and "arcs" in obj:
             g = topo_geometry(obj, arcs)
             countries[name] = polygons_only(unary_union([countries.get(name, MultiPolygon()), g]))
+    return countries
 
-    source = "Natural Earth 1:50m admin-0 countries via npm world-atlas (countries-50m.json)"
-    features = []
-    for code, (display, ne_names) in PARTNERS.items():
+
+def partner_zones(countries: dict[str, MultiPolygon]) -> Zones:
+    """Each partner's territory and its full 200 nmi zone (before any median line)."""
+    zones: Zones = {}
+    for code, (_, ne_names) in PARTNERS.items():
         missing = [n for n in ne_names if n not in countries]
         if missing:
             raise SystemExit(f"world-atlas lacks countries {missing} for {code}")
@@ -289,11 +522,69 @@ def main(argv: Sequence[str] | None = None) -> None:
         foreign = [g for n, g in countries.items() if n not in ne_names and g.intersects(eez_raw)]
         eez_raw = eez_raw.difference(unary_union(foreign))
         territory = finish(raw, TERRITORY_TOL_DEG)
-        # Re-add the territory after simplifying so the eez still covers it along
-        # land borders. A 2-grid-cell (~20 m) mitred margin keeps that true after
-        # overlay noding and grid snapping move shared border edges by <= 1/2 cell.
-        margin = territory.buffer(2 * GRID, quad_segs=1, join_style="mitre")
-        eez = finish(unary_union([finish(eez_raw, EEZ_TOL_DEG), margin]), 0.0)
+        # Re-add the territory after simplifying so the eez still covers it along land borders.
+        eez = finish(unary_union([finish(eez_raw, EEZ_TOL_DEG), margin(territory)]), 0.0)
+        zones[code] = (territory, eez)
+    return zones
+
+
+def split_all_overlaps(zones: Zones) -> list[dict[str, Any]]:
+    """Split the overlap of every pair of partners' zones along their median line (in place).
+
+    Pairs go in sorted order. Each split only shrinks zones, so pairs made disjoint stay
+    disjoint; a point within 200 nmi of three partners would need a three-way partition,
+    which this theater does not have (checked).
+    """
+    codes = sorted(zones)
+    for a, b, c in itertools.combinations(codes, 3):
+        if zones[a][1].intersection(zones[b][1]).intersection(zones[c][1]).area > 0.0:
+            raise SystemExit(f"the zones of {a}, {b} and {c} overlap: pairwise median lines do not cover that")
+    boundaries = []
+    for a, b in itertools.combinations(codes, 2):
+        (terr_a, eez_a), (terr_b, eez_b) = zones[a], zones[b]
+        eez_a, eez_b, info = split_overlap(terr_a, eez_a, terr_b, eez_b)
+        zones[a], zones[b] = (terr_a, eez_a), (terr_b, eez_b)
+        boundaries.append({"partners": [a, b], **(info or {"overlap_km2": 0})})
+    return boundaries
+
+
+def disputed_features(countries: dict[str, MultiPolygon], zones: Zones) -> list[dict[str, Any]]:
+    """Check each DISPUTED feature against the source; stop if it holds land there.
+
+    Otherwise the median line cannot depend on the feature; record that, the distance
+    [km] from its position to each claimant's coast, and whose zone the position falls in.
+    """
+    out = []
+    for name, lon, lat, claimants in DISPUTED:
+        spot = Point(lon, lat)
+        disk = split_antimeridian(geodesic_buffer(spot, DISPUTED_SEARCH_M))
+        land = sorted(n for n, g in countries.items() if g.intersects(disk))
+        if land:
+            raise SystemExit(f"{name}: the source has land of {land} there; choose a rule for it first")
+        coast_km = {
+            c: round(float(CoastDistance(coast_parts(zones[c][0], disk))(lon, lat)[0]) / 1e3, 1) for c in claimants
+        }
+        out.append(
+            {
+                "feature": name,
+                "lon": lon,
+                "lat": lat,
+                "claimants": list(claimants),
+                "in_source": False,
+                "effect": "none: no land within 10 km in the source, so the line ignores it",
+                "nearest_coast_km": coast_km,
+                "position_in_zone_of": [c for c in sorted(zones) if zones[c][1].intersects(spot)],
+            }
+        )
+    return out
+
+
+def region_features(zones: Zones) -> list[dict[str, Any]]:
+    """One GeoJSON Feature per (partner, kind), partners in PARTNERS order."""
+    features = []
+    for code, (display, _) in PARTNERS.items():
+        territory, eez = zones[code]
+        assert eez.contains(territory), code
         for kind, geom, name in (
             ("territory", territory, display),
             ("eez", eez, f"{display} EEZ (approx. 200 nmi)"),
@@ -309,6 +600,23 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"{code:2s} {kind:9s} parts={len(geom.geoms):4d} "
                 f"vertices={shapely.get_num_coordinates(geom):6d} area={geom.area:9.2f} deg^2"
             )
+    return features
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("atlas", type=Path, help="unpacked world-atlas package directory")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    args = ap.parse_args(argv)
+
+    countries = read_countries(args.atlas)
+    zones = partner_zones(countries)
+    boundaries = split_all_overlaps(zones)
+    for b in boundaries:
+        print(f"median line {'/'.join(b['partners'])}: {json.dumps({k: v for k, v in b.items() if k != 'partners'})}")
+    disputed = disputed_features(countries, zones)
+    features = region_features(zones)
+    source = "Natural Earth 1:50m admin-0 countries via npm world-atlas (countries-50m.json)"
     meta = {
         "theater": THEATER,
         "source": source,
@@ -317,8 +625,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "antimeridian": "geometries split at +/-180; all longitudes in [-180, 180]",
         "eez": (
             "APPROXIMATION: 200 nmi (370400 m) geodesic buffer of territory minus other "
-            "countries' land; ignores median lines, agreed boundaries and baselines"
+            "countries' land; where two partners' buffers overlap, each point goes to the partner "
+            "whose territory (this file's territory feature) is nearer by WGS-84 geodesic distance "
+            "(equidistance line; no agreed boundary used); ignores non-partners' claims and baselines"
         ),
+        "boundaries": boundaries,
+        "disputed": disputed,
         "simplify_deg": {"territory": TERRITORY_TOL_DEG, "eez": EEZ_TOL_DEG},
         "generator": "scripts/derive_regions.py",
     }

@@ -13,8 +13,10 @@ Conventions of the shipped data (see the script for details):
   the piece that continues east of it.
 * ``kind == "eez"`` is an APPROXIMATION: the 200 nmi (370.4 km) geodesic buffer of
   the partner's territory, minus other countries' land, plus the territory
-  itself. Median lines and agreed boundaries between neighbours are ignored, so
-  the zones of different partners may overlap.
+  itself, split along the median (equidistance) line where two partners' buffers
+  overlap, so partners' zones never overlap (``docs/theater.md``, "Where two
+  partners' zones meet").  Other countries' claims and agreed boundaries are not
+  modelled.
 """
 
 from __future__ import annotations
