@@ -1,8 +1,9 @@
 """Calibration of the predicted 95 % impact ellipse against truth, per missile class (Monte Carlo).
 
 Run: ``.venv/bin/python benchmarks/impact_calibration.py`` (``--runs``, ``--classes``,
-``--seed``, ``--jobs``; ``--drag-check`` prints only the drag-model comparison of
-:func:`drag_check`, in seconds).  The assessment issue's bar: over at least 100 runs per class,
+``--seed``, ``--jobs``; ``--stratified`` draws β by the strata of :data:`TAIL_STRATA` instead
+of freely, as ``tests/test_calibration.py`` does; ``--drag-check`` prints only the drag-model
+comparison of :func:`drag_check`, in seconds).  The assessment issue's bar: over at least 100 runs per class,
 the true impact point lies inside the predicted 95 % ellipse in 90–98 % of the
 predictions made during the coast phase.
 
@@ -58,6 +59,7 @@ import time  # noqa: E402
 import types  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from functools import cache  # noqa: E402
+from statistics import NormalDist  # noqa: E402
 from typing import NamedTuple  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -182,16 +184,20 @@ def true_flight(cls: str, beta: float) -> TruthObject:
     )
 
 
-def run_once(cls: str, seed: int, run: int) -> dict:
+def run_once(cls: str, seed: int, run: int, eta: float | None = None, covariance_scale: float = 1.0) -> dict:
     """One Monte Carlo run of class ``cls``: every coast-phase prediction's figures.
 
+    ``eta``: the run's η = ln(β/β₀)/σ if given (stratified runs), else drawn from N(0, 1); the
+    sensor noise is the same either way.  ``covariance_scale``: the track covariance handed to
+    the prediction is multiplied by it (1: as the tracker gives it; a negative control uses 2.5).
     Returns per prediction ``t_go`` (true time to impact [s]), ``inside`` (truth inside the
     95 % ellipse), ``miss`` [m], ``semi_major`` [m] and ``d2`` (normalised miss), plus the
     run's ``beta`` [kg/m²], ``tracks`` (track numbers seen in the coast) and ``no_impact``
     (predictions whose mean never reached the ground).
     """
     rng = np.random.default_rng([seed, CLASS_INDEX[cls], run])
-    beta = ASSUMED_BETA * math.exp(BETA_SIGMA_LN * rng.standard_normal())
+    drawn = rng.standard_normal()
+    beta = ASSUMED_BETA * math.exp(BETA_SIGMA_LN * (drawn if eta is None else eta))
     obj = true_flight(cls, beta)
     radars = list(CLASSES[cls].radars)
     sensor_seed = int(rng.integers(2**31))
@@ -213,8 +219,8 @@ def run_once(cls: str, seed: int, run: int) -> dict:
 
     t = record.time[rows]
     dist = distribution.predict(
-        record.x[rows, :6], record.P[rows, :6, :6], t, np.random.default_rng([seed, CLASS_INDEX[cls], run, 1]),
-        samples=SAMPLES,
+        record.x[rows, :6], covariance_scale * record.P[rows, :6, :6], t,
+        np.random.default_rng([seed, CLASS_INDEX[cls], run, 1]), samples=SAMPLES,
     )  # fmt: skip
     impact = obj.ecef[-1, :3]  # the coast ends on the ellipsoid
     lat, lon, _ = wgs84.ecef_to_geodetic(impact)
@@ -237,8 +243,44 @@ def run_once(cls: str, seed: int, run: int) -> dict:
     }
 
 
-def _run_star(args: tuple[str, int, int]) -> dict:
+def _run_star(args: tuple) -> dict:
     return run_once(*args)
+
+
+#: Strata of the β prior (cumulative probabilities of η): tenths in the middle, finer in the tails,
+#: where a run's coverage changes fastest with β (a low-β body falls short of the drag model's reach).
+TAIL_STRATA = (0.0, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99, 1.0)
+
+
+def strata_edges(strata: int | tuple[float, ...]) -> NDArray:
+    """Cumulative probabilities bounding the strata: ``strata`` equal ones, or the edges given."""
+    edges = np.linspace(0.0, 1.0, strata + 1) if isinstance(strata, int) else np.asarray(strata, float)
+    if edges[0] != 0.0 or edges[-1] != 1.0 or np.any(np.diff(edges) <= 0.0):
+        raise ValueError(f"strata edges must rise from 0 to 1: {strata}")
+    return edges
+
+
+def stratified_etas(cls: str, runs: int, edges: NDArray, seed: int) -> list[float]:
+    """η of each run, with the prior N(0, 1) cut into strata at the cumulative probabilities ``edges``.
+
+    The runs fill the strata in order, the same number each; a run takes a uniform draw within its
+    stratum (as a quantile of N(0, 1)), so it is a draw from the prior restricted to the stratum, and
+    the strata's coverages, weighted by their prior probability, estimate the same coverage as runs
+    with η drawn freely.  But every part of the prior gets its runs, which takes most of the
+    run-to-run scatter out (a run's coverage depends on its β above all), and the tails, where
+    coverage changes fastest with β, can be cut finer.
+    """
+    strata = len(edges) - 1
+    per = runs // strata
+    if per * strata != runs or per < 2:
+        raise ValueError(f"{runs} runs do not split into {strata} strata of two or more runs each")
+    unit = NormalDist()
+    out = []
+    for r in range(runs):
+        h = r // per
+        u = float(np.random.default_rng([seed, CLASS_INDEX[cls], r, 2]).random())
+        out.append(unit.inv_cdf(min(max(edges[h] + u * (edges[h + 1] - edges[h]), 1e-12), 1 - 1e-12)))
+    return out
 
 
 def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -251,24 +293,55 @@ def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def run_bootstrap(per_run: list[NDArray], seed: int, resamples: int = 2000) -> tuple[float, float]:
-    """95 % percentile interval of the pooled coverage when whole runs are resampled (their predictions correlate)."""
+def run_bootstrap(
+    per_run: list[NDArray], seed: int, resamples: int = 2000, weights: NDArray | None = None
+) -> tuple[float, float]:
+    """95 % percentile interval of the pooled coverage when whole runs are resampled (their predictions correlate).
+
+    With ``weights`` (the strata's prior probabilities; the runs in equal consecutive groups, as
+    :func:`stratified_etas` makes them) the coverage is the weighted mean of the strata's pooled
+    coverages, and each replicate draws n − 1 of a stratum's n runs, with replacement, in every
+    stratum: the stratified bootstrap of McCarthy & Snowden (1985), whose variance is unbiased for a
+    mean (drawing all n would understate it by (n − 1)/n: by half for pairs).
+    """
     hits = np.array([r.sum() for r in per_run], float)
     sizes = np.array([r.size for r in per_run], float)
     if sizes.sum() == 0:
         return math.nan, math.nan
-    pick = np.random.default_rng(seed).integers(0, len(per_run), (resamples, len(per_run)))
-    with np.errstate(invalid="ignore"):
-        rates = hits[pick].sum(axis=1) / sizes[pick].sum(axis=1)
+    n = len(per_run)
+    rng = np.random.default_rng(seed)
+    if weights is not None:
+        strata = len(weights)
+        per = n // strata
+        pick = rng.integers(0, per, (resamples, strata, per - 1)) + (np.arange(strata) * per)[None, :, None]
+        with np.errstate(invalid="ignore"):
+            rates = (hits[pick].sum(axis=2) / sizes[pick].sum(axis=2)) @ weights
+    else:
+        pick = rng.integers(0, n, (resamples, n))
+        with np.errstate(invalid="ignore"):
+            rates = hits[pick].sum(axis=1) / sizes[pick].sum(axis=1)
     lo, hi = np.nanpercentile(rates, [2.5, 97.5])
     return float(lo), float(hi)
 
 
 def evaluate(
-    cls: str, runs: int, seed: int = 0, jobs: int = 1, progress: Callable[[int, int], None] | None = None
+    cls: str,
+    runs: int,
+    seed: int = 0,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    strata: int | tuple[float, ...] = 0,
+    covariance_scale: float = 1.0,
 ) -> dict:
     """``runs`` Monte Carlo runs of class ``cls`` (``SRBM``, ``IRBM`` or ``ICBM``) and their pooled figures.
 
+    ``strata``: 0 draws each run's β freely from the prior; else the prior is cut into that many
+    equally likely strata, or at the cumulative probabilities given (e.g. :data:`TAIL_STRATA`),
+    with ``runs / strata`` runs each (:func:`stratified_etas`); then ``rate`` is the strata's
+    coverages weighted by their probability, ``bootstrap`` resamples within strata, and ``wilson``
+    (which would treat the predictions as independent and equally weighted) is NaN.
+    ``covariance_scale``: see :func:`run_once`.
     Keys: ``runs``, ``predictions``, ``covered``, ``rate``, ``wilson`` (low, high),
     ``bootstrap`` (low, high, over runs), ``median_miss_m``, ``median_semi_major_m``,
     ``d2_median``, ``d2_p90``, ``multi_track_runs``, ``no_impact``, ``buckets`` (list of
@@ -277,7 +350,9 @@ def evaluate(
     and ``wall_s``.
     """
     start = time.perf_counter()
-    tasks = [(cls, seed, r) for r in range(runs)]
+    edges = strata_edges(strata) if strata else None
+    etas = stratified_etas(cls, runs, edges, seed) if edges is not None else [None] * runs
+    tasks = [(cls, seed, r, etas[r], covariance_scale) for r in range(runs)]
     results: list[dict] = []
     if jobs > 1:
         if __name__ not in sys.modules:
@@ -305,6 +380,7 @@ def evaluate(
         [np.full(r["inside"].size, math.log(r["beta"] / ASSUMED_BETA) / BETA_SIGMA_LN) for r in results]
     )
     n, k = int(inside.size), int(inside.sum())
+    weights = None if edges is None else np.diff(edges)
     by_eta = []
     for lo, hi in itertools.pairwise(ETA_BUCKETS):
         sel = (eta >= lo) & (eta < hi)
@@ -318,9 +394,10 @@ def evaluate(
         "runs": runs,
         "predictions": n,
         "covered": k,
-        "rate": k / n if n else math.nan,
-        "wilson": wilson(k, n),
-        "bootstrap": run_bootstrap([r["inside"] for r in results], seed),
+        "rate": (k / n if n else math.nan) if weights is None else _weighted_rate(results, weights),
+        "wilson": wilson(k, n) if weights is None else (math.nan, math.nan),
+        "bootstrap": run_bootstrap([r["inside"] for r in results], seed, weights=weights),
+        "strata": 0 if weights is None else len(weights),
         "median_miss_m": float(np.nanmedian(miss)) if n else math.nan,
         "median_semi_major_m": float(np.nanmedian(semi)) if n else math.nan,
         "d2_median": float(np.nanmedian(d2)) if n else math.nan,
@@ -334,6 +411,16 @@ def evaluate(
     }
 
 
+def _weighted_rate(results: list[dict], weights: NDArray) -> float:
+    """Coverage of stratified runs: each stratum's pooled coverage weighted by its prior probability."""
+    per = len(results) // len(weights)
+    rates = [
+        sum(int(r["inside"].sum()) for r in group) / max(sum(r["inside"].size for r in group), 1)
+        for group in (results[h * per : (h + 1) * per] for h in range(len(weights)))
+    ]
+    return float(np.dot(weights, rates))
+
+
 def _table(rows: list[dict]) -> str:
     out = [
         "| class | runs | predictions | inside 95 % ellipse | Wilson 95 % | run bootstrap 95 % | median miss "
@@ -344,7 +431,7 @@ def _table(rows: list[dict]) -> str:
         fc = CLASSES[r["class"]]
         out.append(
             f"| {r['class']} ({fc.apogee_km:g} km / {fc.range_km:g} km) | {r['runs']} | {r['predictions']} "
-            f"| **{100 * r['rate']:.1f} %** | {100 * r['wilson'][0]:.1f}–{100 * r['wilson'][1]:.1f} % "
+            f"| **{100 * r['rate']:.1f} %** | {_interval(r['wilson'])} "
             f"| {100 * r['bootstrap'][0]:.1f}–{100 * r['bootstrap'][1]:.1f} % | {r['median_miss_m']:.0f} m "
             f"| {r['median_semi_major_m']:.0f} m | {r['d2_median']:.2f} | {r['d2_p90']:.2f} | {r['wall_s']:.0f} s |"
         )
@@ -359,6 +446,11 @@ def _table(rows: list[dict]) -> str:
         cells = [f"{100 * rate:.1f} % ({n})" if n else "–" for _, _, n, rate in r["by_eta"]]
         out.append(f"| {r['class']} | " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+def _interval(low_high: tuple[float, float]) -> str:
+    low, high = low_high
+    return "–" if math.isnan(low) else f"{100 * low:.1f}–{100 * high:.1f} %"
 
 
 def _eta_name(lo: float, hi: float) -> str:
@@ -403,6 +495,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument(
+        "--stratified", action="store_true",
+        help=f"draw β by the strata of TAIL_STRATA ({len(TAIL_STRATA) - 1}; --runs a multiple of twice that)",
+    )  # fmt: skip
+    parser.add_argument(
         "--drag-check", action="store_true", help="only compare true and modelled impact shifts for β ≠ β₀ (seconds)"
     )
     args = parser.parse_args()
@@ -427,7 +523,7 @@ def main() -> None:
             if done == total or done % 10 == 0:
                 print(f"{cls}: {done}/{total} runs", file=sys.stderr, flush=True)
 
-        r = evaluate(cls, args.runs, args.seed, args.jobs, progress)
+        r = evaluate(cls, args.runs, args.seed, args.jobs, progress, strata=TAIL_STRATA if args.stratified else 0)
         print(
             f"{cls}: {r['predictions']} predictions, {100 * r['rate']:.1f} % inside, {r['wall_s']:.0f} s; "
             f"runs with more than one track in the coast: {r['multi_track_runs']}; "

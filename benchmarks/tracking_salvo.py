@@ -10,6 +10,10 @@ Prints the SIAP measures (``mwx.exercise.metrics.siap``: 5 s frames, 10 km
 association with persistence), per-object track-number changes above one, the
 warheads that radars saw but no track followed, and the tracker's speed
 against the simulated span.
+
+``--seeds 5 6 7 8`` (the default) runs the same salvo at each seed.  The bar, per seed (exit
+status 1 when any seed misses it, ``benchmarks/_bars.py``): no warhead lost, at most one
+track-number change for any object, spuriousness under 5 %.
 """
 
 from __future__ import annotations
@@ -82,20 +86,33 @@ def evaluate(seed: int = 5) -> dict:
 
 
 def main() -> None:
+    from _bars import Bars  # here, not at the top: tests load this file by path, without benchmarks/ on sys.path
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=5, help="scenario seed (default 5)")
-    r = evaluate(parser.parse_args().seed)
-    tracker, result = r["tracker"], r["siap"]
-    print(f"objects {r['objects']}, measurements {r['measurements']} ({r['false_alarms']} false alarms), "
-          f"span {r['span_s']:.0f} s")  # fmt: skip
-    print(f"tracker: {r['wall_s']:.1f} s = {r['span_s'] / r['wall_s']:.0f}x real time; "
-          f"late updates {tracker.late_updates}, merges {tracker.merges}, hand-overs {tracker.handovers}")  # fmt: skip
-    print(f"SIAP: completeness {result.completeness:.3f}, ambiguity {result.ambiguity:.3f}, "
-          f"spuriousness {result.spuriousness:.3f}, position accuracy {result.position_accuracy:.0f} m")  # fmt: skip
-    changes = result.track_number_changes
-    print(f"track-number changes: max {max(changes.values())}; above one: "
-          f"{ {k: v for k, v in changes.items() if v > 1} }")  # fmt: skip
-    print(f"warheads seen by radar {len(r['warheads'])}, never tracked: {r['missed']}")
+    parser.add_argument("--seeds", "--seed", type=int, nargs="+", default=[5, 6, 7, 8],
+                        help="scenario seeds (default 5 6 7 8)")  # fmt: skip
+    bars = Bars()
+    for seed in parser.parse_args().seeds:
+        r = evaluate(seed)
+        tracker, result = r["tracker"], r["siap"]
+        print(f"== seed {seed}")
+        print(f"objects {r['objects']}, measurements {r['measurements']} ({r['false_alarms']} false alarms), "
+              f"span {r['span_s']:.0f} s")  # fmt: skip
+        print(f"tracker: {r['wall_s']:.1f} s = {r['span_s'] / r['wall_s']:.0f}x real time; "
+              f"late updates {tracker.late_updates}, merges {tracker.merges}, "
+              f"hand-overs {tracker.handovers}")  # fmt: skip
+        print(f"SIAP: completeness {result.completeness:.3f}, ambiguity {result.ambiguity:.3f}, "
+              f"spuriousness {result.spuriousness:.3f}, "
+              f"position accuracy {result.position_accuracy:.0f} m")  # fmt: skip
+        changes = result.track_number_changes
+        most = max(changes.values(), default=0)
+        print(f"track-number changes: max {most}; above one: { {k: v for k, v in changes.items() if v > 1} }")
+        print(f"warheads seen by radar {len(r['warheads'])}, never tracked: {r['missed']}")
+        bars.check(f"seed {seed}: no warhead lost", not r["missed"],
+                   f"{len(r['missed'])} of {len(r['warheads'])} lost {r['missed']}")  # fmt: skip
+        bars.check(f"seed {seed}: at most one track-number change per object", most <= 1, f"max {most}")
+        bars.check(f"seed {seed}: spuriousness under 5 %", result.spuriousness < 0.05, f"{result.spuriousness:.3f}")
+    bars.finish()
 
 
 if __name__ == "__main__":

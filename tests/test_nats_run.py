@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mwx.exchange.envelope import trusted_message
 from mwx.exchange.messages import CONTROL_KINDS, Heartbeat, kind_of
-from mwx.exchange.servers import have_nats_server
 from mwx.exercise.natsrun import NatsExercise
 from mwx.exercise.outputs import write_run
 from mwx.exercise.run import FUSED, run_scenario
 from mwx.node.journal import Journal
 from mwx.sim.scenario import load_scenario
 
-pytestmark = [pytest.mark.skipif(not have_nats_server(), reason="nats-server not installed"), pytest.mark.slow]
+pytestmark = [pytest.mark.requires_component("nats-server"), pytest.mark.slow]  # see tests/conftest.py
 
 
 # What two runs of the same scenario and seed must share, and how closely.  A NATS run fuses the
@@ -155,16 +156,54 @@ def test_nats_run_gives_the_embedded_runs_event_reports(scenario_file: Path, emb
 def test_a_partner_node_killed_for_30_s_and_restarted_loses_nothing(
     scenario_file: Path, embedded: dict, tmp_path: Path
 ) -> None:
+    outage_s, seen = 30.0, {}
+
     def fault(run: NatsExercise) -> None:
         _at_scenario_time(run, run.prep.t_start + 120.0)  # JP's radars hold the missile by now
+        process = run.processes["JP"]
+        seen.update(pid=process.pid, killed_at=run.scenario_time(), killed_wall=time.time())
         run.kill_node("JP")
-        time.sleep(30.0)
+        seen["status"] = process.poll()
+        time.sleep(outage_s)
         run.start_node("JP")
+        seen["new_pid"] = run.processes["JP"].pid
 
     events, metrics, participants = _run(scenario_file, tmp_path, speed=6.0, fault=fault)
     assert_every_envelope_arrived(tmp_path, participants)
     assert_same_reports(_picture(events), _picture(embedded))
     assert metrics["exchange"]["JP"]["transport"]["published"] > 0
+
+    # The process really died of SIGKILL, and another one took over.
+    assert seen["status"] == -signal.SIGKILL, seen
+    assert seen["new_pid"] != seen["pid"], seen
+    # JP's journal records both starts: the first fresh, the second after the outage, as the new
+    # process, resuming from what the killed one had journalled.
+    journal = Journal(tmp_path / "nats" / "nodes" / "JP" / "journal.sqlite")
+    try:
+        starts = journal.starts()
+    finally:
+        journal.close()
+    assert [pid for _, pid, _, _ in starts] == [seen["pid"], seen["new_pid"]], starts
+    (_, _, first_scans, first_inbox), (restarted_wall, _, scans_done, inbox) = starts
+    assert first_scans == 0 and first_inbox == 0, starts
+    assert restarted_wall >= seen["killed_wall"] + outage_s, starts
+    assert scans_done > 0 and inbox > 0, starts
+    log = (tmp_path / "nats" / "JP.log").read_text()
+    assert f"JP: node started, pid {seen['new_pid']}, resuming from its journal: {scans_done} scans" in log
+    assert f"JP: replayed {scans_done} scans without sending; live again" in log
+    # The others heard nothing from JP for the outage: a gap in its heartbeats (scenario time) that
+    # spans the kill and lasts at least the outage at this speed.
+    journal = Journal(tmp_path / "nats" / "nodes" / "KR" / "journal.sqlite")
+    try:
+        beats = sorted(
+            m.time for s, _, data in journal.inbox() if s == "JP" and isinstance(m := trusted_message(data), Heartbeat)
+        )
+    finally:
+        journal.close()
+    gaps = np.diff(beats)
+    k = int(np.argmax(gaps))
+    assert gaps[k] >= 0.9 * outage_s * 6.0, (gaps[k], beats[k])
+    assert beats[k] <= seen["killed_at"] <= beats[k + 1], (beats[k], seen["killed_at"], beats[k + 1])
 
 
 def test_the_hub_killed_and_restarted_loses_nothing(scenario_file: Path, embedded: dict, tmp_path: Path) -> None:

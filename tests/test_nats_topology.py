@@ -2,7 +2,8 @@
 
 Each test starts its own hub and leaf servers on free ports in ``tmp_path``
 (:class:`mwx.exchange.servers.NatsCluster`) and stops them; the server on 127.0.0.1:4222, if any,
-is never touched.  Skipped when no nats-server binary is installed.
+is never touched.  Skipped when no nats-server binary is installed, but under ``CI=true`` that
+skip is a failure (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import socket
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -35,9 +37,9 @@ from mwx.exchange.natsconf import (
     render_config,
     stream_name,
 )
-from mwx.exchange.servers import NatsCluster, find_nats_server, have_nats_server
+from mwx.exchange.servers import NatsCluster, find_nats_server
 
-pytestmark = pytest.mark.skipif(not have_nats_server(), reason="nats-server not installed")
+pytestmark = pytest.mark.requires_component("nats-server")  # skipped without it; a failure under CI=true
 
 PARTICIPANTS = ["KR", "JP", "US", "fused"]
 #: What a publish that gets no PubAck raises in nats-py: no route now (503) or no answer in time.
@@ -343,3 +345,15 @@ def test_nats_config_cli_writes_configs_nats_server_runs(tmp_path: Path, capsys:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=10)
+
+
+def test_under_ci_a_missing_nats_server_fails_the_tests_that_need_it() -> None:
+    """tests/conftest.py: without the binary these tests skip, but under CI=true they fail and say why."""
+    this = f"{__file__}::test_message_reaches_recipient_stream_and_durable_consumer"
+    hidden = {k: v for k, v in os.environ.items() if k != "CI"} | {"MWX_TEST_HIDE_COMPONENTS": "nats-server"}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", this]
+    local = subprocess.run(command, env=hidden, capture_output=True, text=True, timeout=120)
+    assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout
+    ci = subprocess.run(command, env=hidden | {"CI": "true"}, capture_output=True, text=True, timeout=120)
+    assert ci.returncode == 1, ci.stdout
+    assert "CI=true: a real component is missing" in ci.stdout and "missing component nats-server" in ci.stdout

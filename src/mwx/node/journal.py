@@ -12,6 +12,9 @@ therefore keeps, durably and before it counts anything as done:
   from it, and the run's fused reports are computed from the observer's inbox.
 * ``rejections`` — every refused envelope with its reason (never delivered).
 * ``meta`` — small progress values (e.g. how many sensor scans were processed).
+* ``starts`` — every start of the node's process: when, its pid, and what it found in the
+  journal (scans already processed, envelopes already accepted).  A restart after a crash
+  is a second row, with what the node resumed from.
 
 SQLite in WAL mode with ``synchronous=FULL``: a transaction is on disk when :meth:`commit`
 returns.  Writes are grouped: the node commits once per batch (before publishing the batch,
@@ -41,6 +44,10 @@ CREATE TABLE IF NOT EXISTS rejections (
     sender TEXT, seq INTEGER
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS starts (
+    id INTEGER PRIMARY KEY, wall REAL NOT NULL, pid INTEGER NOT NULL, scans_done INTEGER NOT NULL,
+    inbox INTEGER NOT NULL
+);
 """
 
 
@@ -146,3 +153,13 @@ class Journal:
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
+
+    def put_start(self, wall: float, pid: int, scans_done: int, inbox: int) -> None:
+        """The node's process ``pid`` started at wall time ``wall`` [Unix s] and found this much journalled."""
+        self._db.execute(
+            "INSERT INTO starts (wall, pid, scans_done, inbox) VALUES (?, ?, ?, ?)", (wall, pid, scans_done, inbox)
+        )
+
+    def starts(self) -> list[tuple[float, int, int, int]]:
+        """(wall, pid, scans_done, inbox) of every start of the node's process, oldest first."""
+        return self._db.execute("SELECT wall, pid, scans_done, inbox FROM starts ORDER BY id").fetchall()

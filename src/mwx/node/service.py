@@ -16,7 +16,8 @@ Nothing lost, end to end (see :mod:`mwx.node.journal`):
 * **restart**: a node started on an existing journal restores its replay guard and its
   fused picture from the inbox, replays its sensor feed up to the last scan it had
   processed without sending anything again (the outbox has it), and goes on with the
-  sequence numbers after the outbox's highest;
+  sequence numbers after the outbox's highest; every start is journalled (``starts``: when,
+  pid, what it resumed from) and logged, so a restart can be seen after the fact;
 * **end**: when its feed is done a node sends a *final* heartbeat, after which it sends only
   control messages (heartbeats, acknowledgements, resend requests); a receiver that holds a
   sender's stream gap-free up to its final acknowledges it (:class:`~mwx.exchange.messages.Ack`);
@@ -35,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import pickle
 import signal
 import time as wallclock
@@ -225,7 +227,9 @@ class NodeService:
         self.final_msg_ids = msgspec.json.decode(self.journal.meta("final_msg_ids", "{}") or "{}")
         guard = self.endpoint.guard
         received: list[tuple[float, TrackReport]] = []
+        self.restored_envelopes = 0
         for sender, seq, data in self.journal.inbox():
+            self.restored_envelopes += 1
             guard.record(sender, seq)
             message = trusted_message(data)
             if isinstance(message, TrackReport):
@@ -244,6 +248,12 @@ class NodeService:
     # ----------------------------------------------------------------- the run
     async def run(self) -> None:
         done = self.restore()
+        # Every start is journalled and logged: a restart shows when, as which process, and from what.
+        self.journal.put_start(wallclock.time(), os.getpid(), done, self.restored_envelopes)
+        self.journal.commit()
+        resumed = f"resuming from its journal: {done} scans processed, {self.restored_envelopes} envelopes accepted"
+        fresh = done == 0 and self.restored_envelopes == 0
+        print(f"{self.partner}: node started, pid {os.getpid()}, " + ("new" if fresh else resumed), flush=True)
         await self.transport.start(self.config.urls[self.partner])
         ticker = asyncio.create_task(self._ticker())
         try:
@@ -262,8 +272,7 @@ class NodeService:
         for n, (a, b) in enumerate(self.scans):
             t = float(self.m.received[a])
             if n == done and self.transport.muted:  # caught up with what was sent before the restart
-                self.transport.muted = False
-                self.endpoint.restore_sequences(self._next_seqs)
+                self._live_again(done, t)
             if not self.transport.muted:
                 await self.until(t)
             self._ingest_restored_until(t)
@@ -275,8 +284,7 @@ class NodeService:
             if n % 16 == 0:
                 await asyncio.sleep(0)  # let the publisher and the consumer run
         if self.transport.muted:
-            self.transport.muted = False
-            self.endpoint.restore_sequences(self._next_seqs)
+            self._live_again(done, self.clock())
         self._ingest_restored_until(math.inf)
         while next_assess <= cfg.t_end:  # as the embedded run: assess on until the last impact
             await self.until(next_assess)
@@ -285,6 +293,12 @@ class NodeService:
         await self.until(cfg.t_end)
         node.alerts.close(cfg.t_end)
         self.feed_finished = True  # nothing but control messages after this: the final heartbeat may go
+
+    def _live_again(self, done: int, t: float) -> None:
+        """Caught up after a restart: send again, numbering on after the outbox's highest sequences."""
+        self.transport.muted = False
+        self.endpoint.restore_sequences(self._next_seqs)
+        print(f"{self.partner}: replayed {done} scans without sending; live again at scenario time {t:.1f}", flush=True)
 
     def _complete(self, sender: str) -> bool:
         peer = self.peers[sender]
