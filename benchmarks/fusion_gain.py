@@ -31,6 +31,12 @@ ECEF direction), as a misregistered partner's would be, and prints the fused err
 instants (first method given) for clean and offset reports, against the information-weighted average of
 all partners' latest reports (naive fusion, had the offset partner been associated).
 
+The bars, on the default method ``bounded`` over the seeds run (exit status 1 when one is missed,
+``benchmarks/_bars.py``): in every phase the fused RMSE below every partner's at that partner's
+instants, and at most 2.5 % of the 5 s bins with the fused NEES above the 95 % interval (the share a
+consistent estimator would put above its upper 97.5 % point: more means the fused covariance is
+optimistic).  The NEES bins need two or more seeds.
+
 The design and the choice of method: the docstring of :mod:`mwx.fuse.fusion`.
 """
 
@@ -45,6 +51,7 @@ from pathlib import Path
 
 import msgspec
 import numpy as np
+from _bars import Bars
 
 from mwx.exchange.messages import TrackReport
 from mwx.exercise.metrics import chi2_bounds
@@ -111,7 +118,7 @@ def paired_samples(run: dict, offset: dict[str, np.ndarray] | None = None, **opt
     """(samples, fusion wall time [s]) of one run: per report (phase, partner, obj id, flight time,
     partner squared error, fused squared error, fused NEES)."""
     objects = run["objects"]
-    rows = [(t, p, k, x + offset.get(p, 0.0) if offset else x, P, b) for t, p, k, x, P, b in run["rows"]]
+    rows = [r._replace(x=r.x + offset.get(r.partner, 0.0)) if offset else r for r in run["rows"]]
     labels = [nearest(objects, r[0], r[3]) for r in rows]
     held: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for r, label in zip(rows, labels, strict=True):
@@ -121,7 +128,7 @@ def paired_samples(run: dict, offset: dict[str, np.ndarray] | None = None, **opt
     center = FusionCenter(FUSED, **options)
     seq: dict[str, int] = defaultdict(int)
     out, wall = [], 0.0
-    for (t, p, track_id, x, P, boosting), label in zip(rows, labels, strict=True):
+    for (t, p, track_id, x, P, boosting, own), label in zip(rows, labels, strict=True):
         report = TrackReport(
             sender=p,
             seq=seq[p],
@@ -132,6 +139,7 @@ def paired_samples(run: dict, offset: dict[str, np.ndarray] | None = None, **opt
             covariance=P.ravel().tolist(),
             first_detection=run["fd"].get((p, track_id), t),
             boosting=boosting,
+            independent_covariance=None if own is None else own.ravel().tolist(),
         )
         seq[p] += 1
         started = time.perf_counter()
@@ -159,7 +167,7 @@ def averaged_samples(run: dict, offset: dict[str, np.ndarray]) -> list:
     every partner's latest report of the same object (within ±2 s), predicted to the time — naive fusion."""
     latest: dict[str, dict[str, tuple]] = defaultdict(dict)
     out = []
-    for t, p, _, x, P, _ in run["rows"]:
+    for t, p, _, x, P, _, _ in run["rows"]:
         x = x + offset.get(p, 0.0)
         label = nearest(run["objects"], t, x - offset.get(p, 0.0))
         if label is None:
@@ -219,6 +227,21 @@ def table(name: str, per_seed: dict[int, list], wall: float) -> None:
         )
 
 
+def check_bars(bars: Bars, per_seed: dict[int, list]) -> None:
+    """The fusion issue's bars on one method's samples (see the module docstring)."""
+    samples = [s for v in per_seed.values() for s in v]
+    for phase in PHASES:
+        for p in PARTNERS:
+            sel = [s for s in samples if s[0] == phase and s[1] == p]
+            if sel:
+                own, fused = rmse([s[4] for s in sel]), rmse([s[5] for s in sel])
+                bars.check(f"{phase}: fused RMSE below {p}'s at {p}'s instants", fused < own,
+                           f"fused {fused:.1f} m, {p} {own:.1f} m ({len(sel)} reports)")  # fmt: skip
+        bins, _, _, above = nees_bins(per_seed, phase)
+        bars.check(f"{phase}: at most 2.5 % of the fused NEES bins above the 95 % interval", above <= 0.025,
+                   f"{100 * above:.1f} % of {bins} bins")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
@@ -231,12 +254,16 @@ def main() -> None:
     print(f"seeds {args.seeds}: simulated in {time.perf_counter() - started:.0f} s")
     lo, hi = chi2_bounds(6, len(args.seeds))
     print(f"fused NEES 95 % interval for {len(args.seeds)} seeds (6 dof): [{lo:.2f}, {hi:.2f}]")
+    bars = Bars()
     for name in args.methods:
         per_seed, wall = {}, 0.0
         for seed, run in runs.items():
             per_seed[seed], w = paired_samples(run, **METHODS[name])
             wall += w / len(runs)
         table(name, per_seed, wall)
+        if name == "bounded":
+            print("\nbars (method bounded):")
+            check_bars(bars, per_seed)
     if args.bias_km:
         direction = np.array([2.0, -1.0, 1.5]) / np.linalg.norm([2.0, -1.0, 1.5])
         offset = {"JP": np.concatenate([args.bias_km * 1e3 * direction, np.zeros(3)])}
@@ -251,6 +278,9 @@ def main() -> None:
             cells = [rmse([s[5] for s in results[k] if s[0] == phase and s[1] != "JP"]) for k in results]
             print(f"{phase:8s} {cells[0]:8.1f} {cells[1]:8.1f} {cells[2]:17.1f}")
     print(f"\n{time.perf_counter() - started:.0f} s in all")
+    if "bounded" not in args.methods:
+        print("no bars checked: they are on the default method, bounded")
+    bars.finish()
 
 
 if __name__ == "__main__":

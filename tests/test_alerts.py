@@ -107,65 +107,73 @@ def statuses(alert):
     return [h["status"] for h in alert.history]
 
 
+LAUNCH = "JP-E001"
+
+
 def test_lifecycle_issue_update_cancel(areas):
     eez = area(areas, "JP", "eez")
     mgr = AlertManager("JP", areas)
     lat0, lon0 = 40.0, 138.7
     impact_t = T0 + 600.0
 
-    mgr.evaluate(T0 + 100, "JP-F0001", [impact_threat(eez, lat0, lon0, impact_t)])
-    assert len(mgr.alerts) == 1
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, lat0, lon0, impact_t)]})
     (alert,) = mgr.alerts.values()
-    assert alert.active and alert.partner == "JP" and alert.reason == "impact"
+    assert alert.active and alert.partner == "JP" and alert.reason == "impact" and alert.launch_id == LAUNCH
     assert alert.track_id == "JP-F0001"
-    assert statuses(alert) == ["issued"]
+    assert statuses(alert) == ["issued"] and alert.history[0]["why"] == ["level"]
     assert alert.history[0]["time"] == T0 + 100
     assert alert.history[0]["impact_point"] == {"lat": lat0, "lon": lon0}
     assert alert.history[0]["impact_time"] == impact_t
 
-    # 1 km is within the noise of a prediction: no new entry.
-    mgr.evaluate(T0 + 102, "JP-F0001", [impact_threat(eez, *destination(lat0, lon0, 90, 1.0), impact_t)])
-    assert statuses(alert) == ["issued"]
-
-    # 15 km is news.
+    # 15 km further on, the same time: the point moved, but nothing the people in the area act on
+    # (the area is the EEZ here; an ellipse's area is tested below).
     moved = destination(lat0, lon0, 90, 15.0)
-    mgr.evaluate(T0 + 104, "JP-F0001", [impact_threat(eez, *moved, impact_t)])
-    assert statuses(alert) == ["issued", "updated"]
-    assert alert.history[-1]["impact_point"] == {"lat": moved[0], "lon": moved[1]}
-    assert alert.history[-1]["time"] == T0 + 104
+    mgr.evaluate(T0 + 104, LAUNCH, {"JP-F0001": [impact_threat(eez, *moved, impact_t)]})
+    assert statuses(alert) == ["issued"]
+    # The impact 60 s later than announced, 490 s ahead: more than a tenth of the time to go, news.
+    mgr.evaluate(T0 + 110, LAUNCH, {"JP-F0001": [impact_threat(eez, *moved, impact_t + 60.0)]})
+    assert statuses(alert) == ["issued", "updated"] and alert.history[-1]["why"] == ["time"]
+    assert alert.history[-1]["impact_time"] == impact_t + 60.0
 
-    # Threat gone before its time: cancelled.
-    mgr.evaluate(T0 + 106, "JP-F0001", [])
-    assert statuses(alert) == ["issued", "updated", "cancelled"]
-    assert not alert.active
-    assert alert.history[-1]["time"] == T0 + 106
+    # Threat gone before its time: withdrawn once two assessments in a row say so.
+    mgr.evaluate(T0 + 115, LAUNCH, {"JP-F0001": []})
+    assert statuses(alert) == ["issued", "updated"] and alert.active
+    mgr.evaluate(T0 + 120, LAUNCH, {"JP-F0001": []})
+    assert statuses(alert) == ["issued", "updated", "cancelled"] and not alert.active
+    assert alert.history[-1]["time"] == T0 + 120
 
     # Nothing more happens to a cancelled alert, and close() leaves it alone.
-    mgr.evaluate(T0 + 108, "JP-F0001", [])
+    mgr.evaluate(T0 + 125, LAUNCH, {"JP-F0001": []})
     mgr.close(T0 + 2000)
     assert statuses(alert) == ["issued", "updated", "cancelled"]
 
     # The threat coming back raises a new alert.
-    mgr.evaluate(T0 + 110, "JP-F0001", [impact_threat(eez, *moved, impact_t)])
-    assert sum(a.active for a in mgr.alerts.values()) == 1
+    mgr.evaluate(T0 + 130, LAUNCH, {"JP-F0001": [impact_threat(eez, *moved, impact_t)]})
     (again,) = [a for a in mgr.alerts.values() if a.active]
-    assert again.alert_id != alert.alert_id
-    assert statuses(again) == ["issued"]
+    assert again.alert_id != alert.alert_id and statuses(again) == ["issued"]
 
 
-def test_slow_drift_is_reported_once_it_adds_up(areas):
-    # The update rule compares with the last *announced* impact point, so a prediction
-    # drifting 1 km per evaluation is updated once the drift passes 10 km.
-    eez = area(areas, "JP", "eez")
+def test_one_alert_per_launch_and_area_whatever_holds_its_objects(areas):
+    eez, territory = area(areas, "JP", "eez"), area(areas, "JP", "territory")
     mgr = AlertManager("JP", areas)
-    lat, lon = 40.0, 138.7
-    mgr.evaluate(T0, "JP-F0001", [impact_threat(eez, lat, lon, T0 + 600)])
-    (alert,) = mgr.alerts.values()
-    for k in range(1, 10):
-        mgr.evaluate(T0 + k, "JP-F0001", [impact_threat(eez, *destination(lat, lon, 0, 1.0 * k), T0 + 600)])
-    assert statuses(alert) == ["issued"]
-    mgr.evaluate(T0 + 11, "JP-F0001", [impact_threat(eez, *destination(lat, lon, 0, 11.0), T0 + 600)])
-    assert statuses(alert) == ["issued", "updated"]
+    # The body overflies Japan; its stage falls in the EEZ; a fusion split holds the body twice; a later
+    # system (the body renumbered) says the same: one alert per area, for the one launch.
+    body = Threat(territory, "overflight", T0 + 900, 40.6, 168.0, T0 + 290, T0 + 330, probability=1.0)
+    stage = Threat(eez, "impact", T0 + 500, 40.2, 138.0, None, T0 + 510, probability=0.9)
+    mgr.evaluate(T0, LAUNCH, {"JP-F0001": [body], "JP-F0002": [stage], "JP-F0003": [body]})
+    mgr.evaluate(T0 + 5, LAUNCH, {"JP-F0001": [body], "JP-F0004": [body], "JP-F0002": [stage]})
+    kinds = sorted((a.area.kind, a.reason) for a in mgr.alerts.values())
+    assert kinds == [("eez", "impact"), ("territory", "overflight")]
+    # Another launch (a salvo's second missile) on the same path has alerts of its own.
+    mgr.evaluate(T0 + 5, "JP-E002", {"JP-F0005": [body]})
+    assert len(mgr.alerts) == 3
+    # A stage that would fall on land makes the territory's alert an impact warning: same alert, why "reason".
+    (land,) = [a for a in mgr.alerts.values() if a.area.kind == "territory" and a.launch_id == LAUNCH]
+    on_land = Threat(territory, "impact", T0 + 500, 39.7, 140.4, None, T0 + 510, probability=0.3)
+    mgr.evaluate(T0 + 10, LAUNCH, {"JP-F0002": [stage, on_land], "JP-F0001": [body]})
+    assert statuses(land) == ["issued", "updated"] and land.history[-1]["why"] == ["reason", "time"]
+    assert land.reason == "impact" and land.track_id == "JP-F0002"
+    assert len([a for a in mgr.alerts.values() if a.launch_id == LAUNCH]) == 2
 
 
 def test_overflight_crossing_time_shift_updates(areas):
@@ -175,11 +183,11 @@ def test_overflight_crossing_time_shift_updates(areas):
     def over(crossing):
         return Threat(territory, "overflight", T0 + 900, 40.6, 168.0, crossing, crossing + 40)
 
-    mgr.evaluate(T0 + 100, "JP-F0001", [over(T0 + 290)])
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [over(T0 + 290)]})
     (alert,) = mgr.alerts.values()
-    mgr.evaluate(T0 + 102, "JP-F0001", [over(T0 + 293)])  # 3 s: no news
+    mgr.evaluate(T0 + 102, LAUNCH, {"JP-F0001": [over(T0 + 303)]})  # 13 s: no news
     assert statuses(alert) == ["issued"]
-    mgr.evaluate(T0 + 104, "JP-F0001", [over(T0 + 310)])  # 20 s: news
+    mgr.evaluate(T0 + 104, LAUNCH, {"JP-F0001": [over(T0 + 310)]})  # 20 s, a tenth is 19 s: news
     assert statuses(alert) == ["issued", "updated"]
     assert alert.history[-1]["crossing_time"] == T0 + 310
 
@@ -187,20 +195,20 @@ def test_overflight_crossing_time_shift_updates(areas):
 def test_threat_gone_after_its_time_is_ended(areas):
     eez = area(areas, "JP", "eez")
     mgr = AlertManager("JP", areas)
-    mgr.evaluate(T0 + 100, "JP-F0001", [impact_threat(eez, 40.0, 138.7, T0 + 200)])
-    mgr.evaluate(T0 + 250, "JP-F0001", [])
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 200)]})
+    mgr.evaluate(T0 + 250, LAUNCH, {"JP-F0001": []})
+    mgr.evaluate(T0 + 255, LAUNCH, {"JP-F0001": []})
     (alert,) = mgr.alerts.values()
-    assert statuses(alert) == ["issued", "ended"]
-    assert not alert.active
-    assert alert.history[-1]["time"] == T0 + 250
+    assert statuses(alert) == ["issued", "ended"] and not alert.active
 
 
 def test_close_ends_standing_alerts_no_earlier_than_their_end(areas):
     eez = area(areas, "JP", "eez")
     territory = area(areas, "JP", "territory")
     mgr = AlertManager("JP", areas)
-    mgr.evaluate(T0 + 100, "JP-F0001", [impact_threat(eez, 40.0, 138.7, T0 + 600)])
-    mgr.evaluate(T0 + 100, "JP-F0002", [Threat(territory, "overflight", T0 + 900, 40.6, 168.0, T0 + 290, T0 + 330)])
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 600)]})
+    mgr.evaluate(T0 + 100, "JP-E002", {"JP-F0002": [Threat(territory, "overflight", T0 + 900, 40.6, 168.0, T0 + 290,
+                                                           T0 + 330)]})  # fmt: skip
     assert len(mgr.alerts) == 2
     mgr.close(T0 + 400)
     by_track = {a.track_id: a for a in mgr.alerts.values()}
@@ -211,11 +219,12 @@ def test_close_ends_standing_alerts_no_earlier_than_their_end(areas):
     assert by_track["JP-F0002"].history[-1]["time"] == T0 + 400  # overflight already over
 
 
-def test_alerts_of_one_track_are_not_touched_by_another(areas):
+def test_alerts_of_one_launch_are_not_touched_by_another(areas):
     eez = area(areas, "JP", "eez")
     mgr = AlertManager("JP", areas)
-    mgr.evaluate(T0 + 100, "JP-F0001", [impact_threat(eez, 40.0, 138.7, T0 + 600)])
-    mgr.evaluate(T0 + 102, "JP-F0002", [])
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 600)]})
+    mgr.evaluate(T0 + 102, "JP-E002", {"JP-F0002": []})
+    mgr.evaluate(T0 + 104, "JP-E002", {"JP-F0002": []})
     (alert,) = mgr.alerts.values()
     assert statuses(alert) == ["issued"] and alert.active
 
@@ -230,11 +239,11 @@ def test_manager_keeps_only_its_own_partner_areas(areas):
     t, lat, lon = straight_path(39.0, 125.7, 37.0, 127.5)
     found = threats(jp.areas, t, lat, lon, float(t[-1]))
     assert found == []
-    jp.evaluate(T0 + 100, "JP-F0001", found)
+    jp.evaluate(T0 + 100, LAUNCH, {"JP-F0001": found})
     assert jp.alerts == {}
     # The KR manager, given the same path, does raise.
     kr = AlertManager("KR", areas)
-    kr.evaluate(T0 + 100, "KR-F0001", threats(kr.areas, t, lat, lon, float(t[-1])))
+    kr.evaluate(T0 + 100, "KR-E001", {"KR-F0001": threats(kr.areas, t, lat, lon, float(t[-1]))})
     assert {(a.area.partner, a.area.kind) for a in kr.alerts.values()} == {("KR", "territory"), ("KR", "eez")}
 
 
@@ -243,7 +252,7 @@ def test_manager_never_raises_for_another_partners_area(areas):
     t, lat, lon = straight_path(39.0, 125.7, 37.0, 127.5)
     found = threats(areas, t, lat, lon, float(t[-1]))  # all partners' areas
     assert {x.area.partner for x in found} == {"KR"}
-    jp.evaluate(T0 + 100, "JP-F0001", found)
+    jp.evaluate(T0 + 100, LAUNCH, {"JP-F0001": found})
     assert jp.alerts == {}
 
 
@@ -268,32 +277,40 @@ def test_levels_issue_at_warning_keep_as_advisory_then_cancel(areas):
     eez = area(areas, "JP", "eez")
     changes = []
     mgr = AlertManager("JP", areas, on_change=lambda alert, entry: changes.append((alert.alert_id, entry)))
-    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.15)])  # below the EEZ warning threshold (0.2): nothing
+    one = lambda t, p: mgr.evaluate(t, LAUNCH, {"JP-F0001": [scored(eez, p)]})  # noqa: E731
+    one(T0, 0.15)  # below the EEZ warning threshold (0.2): nothing
     assert mgr.alerts == {} and changes == []
-    mgr.evaluate(T0 + 5, "JP-F0001", [scored(eez, 0.25)])
+    one(T0 + 5, 0.25)
     (alert,) = mgr.alerts.values()
     assert statuses(alert) == ["issued"] and alert.history[0]["level"] == "warning"
     assert alert.history[0]["probability"] == 0.25
-    mgr.evaluate(T0 + 10, "JP-F0001", [scored(eez, 0.15)])  # between the thresholds: kept, as advisory
+    one(T0 + 10, 0.15)  # between the thresholds once: not yet
+    assert statuses(alert) == ["issued"]
+    one(T0 + 15, 0.12)  # twice in a row: kept, as advisory
     assert statuses(alert) == ["issued", "updated"] and alert.history[-1]["level"] == "advisory"
-    mgr.evaluate(T0 + 15, "JP-F0001", [scored(eez, 0.12)])  # same level, small change: no news
+    assert alert.history[-1]["why"] == ["level"]
+    one(T0 + 20, 0.11)  # same level, small change: no news
     assert len(alert.history) == 2
-    mgr.evaluate(T0 + 20, "JP-F0001", [scored(eez, 0.05)])  # below the advisory threshold: withdrawn
+    one(T0 + 25, 0.05)  # below the advisory threshold ...
+    one(T0 + 30, 0.04)  # ... twice: withdrawn
     assert statuses(alert) == ["issued", "updated", "cancelled"] and not alert.active
     # Every change went through the hook, once, in order, numbered.
     assert [e for _, e in changes] == alert.history
     assert [e["change"] for e in alert.history] == [1, 2, 3]
 
 
-def test_a_large_change_of_probability_is_news(areas):
+def test_a_probability_hovering_at_a_threshold_does_not_flip_the_level(areas):
+    # Above and below the warning threshold, assessment after assessment: the public message stays a
+    # warning (a lower level needs two assessments in a row); a real rise goes out at once.
     eez = area(areas, "JP", "eez")
     mgr = AlertManager("JP", areas)
-    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.3)])
-    mgr.evaluate(T0 + 5, "JP-F0001", [scored(eez, 0.45)])
+    for k, p in enumerate([0.25, 0.15, 0.22, 0.16, 0.21, 0.18, 0.3, 0.12, 0.5]):
+        mgr.evaluate(T0 + 5 * k, LAUNCH, {"JP-F0001": [scored(eez, p)]})
     (alert,) = mgr.alerts.values()
+    assert statuses(alert) == ["issued"] and alert.level_changes() == 0
+    # A large change of probability at the same level is no news either.
+    mgr.evaluate(T0 + 50, LAUNCH, {"JP-F0001": [scored(eez, 0.95)]})
     assert statuses(alert) == ["issued"]
-    mgr.evaluate(T0 + 10, "JP-F0001", [scored(eez, 0.95)])
-    assert statuses(alert) == ["issued", "updated"] and alert.history[-1]["probability"] == 0.95
 
 
 def test_an_area_that_moves_materially_is_news(areas):
@@ -303,67 +320,68 @@ def test_an_area_that_moves_materially_is_news(areas):
     def disc(lat, lon, km):
         return ellipse_polygon(lat, lon, km, km, 0.0)
 
-    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9, geometry=disc(40.0, 138.7, 100.0))])
+    mgr.evaluate(T0, LAUNCH, {"JP-F0001": [scored(eez, 0.9, geometry=disc(40.0, 138.7, 100.0))]})
     (alert,) = mgr.alerts.values()
-    mgr.evaluate(T0 + 5, "JP-F0001", [scored(eez, 0.9, geometry=disc(40.0, 138.7, 95.0))])  # 5 km: no news
+    mgr.evaluate(T0 + 5, LAUNCH, {"JP-F0001": [scored(eez, 0.9, geometry=disc(40.0, 138.7, 95.0))]})  # 5 km: no
     assert statuses(alert) == ["issued"]
     smaller = disc(40.0, 138.7, 50.0)
-    mgr.evaluate(T0 + 10, "JP-F0001", [scored(eez, 0.9, geometry=smaller)])  # shrunk by 50 km: news
-    assert statuses(alert) == ["issued", "updated"]
+    mgr.evaluate(T0 + 10, LAUNCH, {"JP-F0001": [scored(eez, 0.9, geometry=smaller)]})  # shrunk by 50 km: news
+    assert statuses(alert) == ["issued", "updated"] and alert.history[-1]["why"] == ["area"]
     assert alert.history[-1]["area_geometry"] is smaller and alert.geometry is smaller
 
 
-# ----------------------------------------------------------------- track lost, merged tracks
-def test_a_lost_track_says_so_once_and_ends_at_its_time(areas):
+# ----------------------------------------------------------------- objects lost, launches merged
+def test_an_alert_is_lost_only_when_all_its_objects_are(areas):
     eez = area(areas, "JP", "eez")
     mgr = AlertManager("JP", areas)
-    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9)])
+    mgr.evaluate(T0, LAUNCH, {"JP-F0001": [scored(eez, 0.9)], "JP-F0002": [scored(eez, 0.9)]})
     (alert,) = mgr.alerts.values()
-    mgr.review(T0 + 5, evaluated={"JP-F0001"}, lost=set())
-    mgr.review(T0 + 10, evaluated=set(), lost=set())  # not evaluated (boosting again?), not stale: unchanged
+    mgr.review(T0 + 20, lost={"JP-F0001"})  # the stage's track is lost, the body's is not
     assert statuses(alert) == ["issued"]
-    mgr.review(T0 + 20, evaluated=set(), lost={"JP-F0001"})
-    mgr.review(T0 + 25, evaluated=set(), lost={"JP-F0001"})
+    mgr.review(T0 + 25, lost={"JP-F0001", "JP-F0002"})
+    mgr.review(T0 + 30, lost={"JP-F0001", "JP-F0002"})
     assert statuses(alert) == ["issued", "track-lost"] and alert.active
     message = alert_message(alert, alert.history[-1])
     assert message.status == "track-lost" and message.impact_point == messages.GeoPoint(lat=40.0, lon=138.7)
-    mgr.review(T0 + 600, evaluated=set(), lost={"JP-F0001"})  # the predicted time has passed: all-clear
+    mgr.review(T0 + 600, lost={"JP-F0001", "JP-F0002"})  # the predicted time has passed: all-clear
     assert statuses(alert) == ["issued", "track-lost", "ended"] and not alert.active
     assert alert.history[-1]["time"] == T0 + 600
 
 
-def test_a_track_that_comes_back_updates_its_alert(areas):
+def test_a_launch_that_comes_back_updates_its_alert(areas):
     eez = area(areas, "JP", "eez")
     mgr = AlertManager("JP", areas)
-    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9)])
-    mgr.review(T0 + 20, evaluated=set(), lost={"JP-F0001"})
-    mgr.evaluate(T0 + 40, "JP-F0001", [scored(eez, 0.9)])
+    mgr.evaluate(T0, LAUNCH, {"JP-F0001": [scored(eez, 0.9)]})
+    mgr.review(T0 + 20, lost={"JP-F0001"})
+    mgr.evaluate(T0 + 40, LAUNCH, {"JP-F0007": [scored(eez, 0.9)]})  # renumbered: the same launch
     (alert,) = mgr.alerts.values()
     assert statuses(alert) == ["issued", "track-lost", "updated"] and not alert.lost
+    assert alert.history[-1]["why"] == ["regained"] and alert.history[-1]["track_id"] == "JP-F0007"
 
 
-def test_alerts_follow_a_merged_track_and_duplicates_are_cancelled(areas):
+def test_alerts_follow_a_merged_launch_and_duplicates_are_cancelled(areas):
     eez = area(areas, "JP", "eez")
     territory = area(areas, "JP", "territory")
     mgr = AlertManager("JP", areas)
-    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9)])
-    mgr.evaluate(T0, "JP-F0002", [scored(eez, 0.9), scored(territory, 0.2)])
-    first, duplicate, moved = mgr.alerts.values()
-    mgr.transfer(T0 + 5, {"JP-F0002": "JP-F0001"})
-    assert statuses(duplicate) == ["issued", "cancelled"]
+    mgr.evaluate(T0, LAUNCH, {"JP-F0001": [scored(eez, 0.9)]})
+    mgr.evaluate(T0, "JP-E002", {"JP-F0002": [scored(eez, 0.9), scored(territory, 0.2)]})
+    by = {(a.launch_id, a.area.kind): a for a in mgr.alerts.values()}
+    first, duplicate, moved = by[LAUNCH, "eez"], by["JP-E002", "eez"], by["JP-E002", "territory"]
+    mgr.transfer(T0 + 5, {"JP-E002": LAUNCH})
+    assert statuses(duplicate) == ["issued", "cancelled"] and duplicate.history[-1]["why"] == ["merged"]
     assert duplicate.history[-1]["superseded_by"] == first.alert_id
-    assert moved.track_id == "JP-F0001" and statuses(moved) == ["issued"]
-    mgr.evaluate(T0 + 10, "JP-F0001", [scored(eez, 0.9), scored(territory, 0.2)])
-    assert statuses(moved) == ["issued", "updated"] and moved.history[-1]["track_id"] == "JP-F0001"
-    assert statuses(first) == ["issued"]
+    assert moved.launch_id == LAUNCH and statuses(moved) == ["issued"]
+    mgr.evaluate(T0 + 10, LAUNCH, {"JP-F0001": [scored(eez, 0.9), scored(territory, 0.2)]})
+    assert statuses(moved) == ["issued"] and statuses(first) == ["issued"]
 
 
 def test_an_overflight_that_has_passed_ends_rather_than_cancels(areas):
     territory = area(areas, "JP", "territory")
     mgr = AlertManager("JP", areas)
     over = scored(territory, 1.0, reason="overflight", crossing=T0 + 290, end=T0 + 330)
-    mgr.evaluate(T0 + 100, "JP-F0001", [over])
-    mgr.evaluate(T0 + 300, "JP-F0001", [])  # over the area and no longer threatening it: it has passed
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [over]})
+    mgr.evaluate(T0 + 300, LAUNCH, {"JP-F0001": []})  # over the area and no longer threatening it: it has passed
+    mgr.evaluate(T0 + 305, LAUNCH, {"JP-F0001": []})
     (alert,) = mgr.alerts.values()
     assert statuses(alert) == ["issued", "ended"]
 
@@ -372,8 +390,9 @@ def test_an_overflight_that_has_passed_ends_rather_than_cancels(areas):
 def test_alert_message_of_each_change(areas):
     eez = area(areas, "JP", "eez")
     mgr = AlertManager("JP", areas)
-    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9, lon=181.0)])
-    mgr.evaluate(T0 + 5, "JP-F0001", [])
+    mgr.evaluate(T0, LAUNCH, {"JP-F0001": [scored(eez, 0.9, lon=181.0)]})
+    mgr.evaluate(T0 + 5, LAUNCH, {"JP-F0001": []})
+    mgr.evaluate(T0 + 10, LAUNCH, {"JP-F0001": []})
     (alert,) = mgr.alerts.values()
     issued, cancelled = (alert_message(alert, e) for e in alert.history)
     for message in (issued, cancelled):
@@ -382,6 +401,7 @@ def test_alert_message_of_each_change(areas):
     assert issued.status == "issued" and issued.probability == 0.9 and issued.area.kind == "eez"
     assert issued.impact_point.lon == pytest.approx(-179.0)  # wrapped to [-180, 180]
     assert issued.impact_time == T0 + 600 and issued.sender == "JP" and issued.track_id == "JP-F0001"
+    assert issued.launch_id == LAUNCH and issued.why == ["level"]
     assert cancelled.status == "cancelled" and cancelled.impact_point is None and cancelled.probability is None
 
 
@@ -389,9 +409,10 @@ def test_cap_changes_carry_each_changes_alert_area(areas):
     eez = area(areas, "JP", "eez")
     mgr = AlertManager("JP", areas)
     big, small = ellipse_polygon(40.0, 138.7, 100.0, 60.0, 30.0), ellipse_polygon(40.0, 138.7, 30.0, 20.0, 30.0)
-    mgr.evaluate(T0, "JP-F0001", [scored(eez, 0.9, geometry=big)])
-    mgr.evaluate(T0 + 5, "JP-F0001", [scored(eez, 0.9, geometry=small)])
-    mgr.evaluate(T0 + 10, "JP-F0001", [])
+    mgr.evaluate(T0, LAUNCH, {"JP-F0001": [scored(eez, 0.9, geometry=big)]})
+    mgr.evaluate(T0 + 5, LAUNCH, {"JP-F0001": [scored(eez, 0.9, geometry=small)]})
+    mgr.evaluate(T0 + 10, LAUNCH, {"JP-F0001": []})
+    mgr.evaluate(T0 + 15, LAUNCH, {"JP-F0001": []})
     (alert,) = mgr.alerts.values()
     changes = cap_changes(alert)
     assert [c.lifecycle for c in changes] == ["issued", "updated", "cancelled"]

@@ -241,12 +241,13 @@ def lifecycle_changes(areas) -> list[cap.CapAlert]:
     mgr = AlertManager("JP", areas)
     t0 = JALERT_2022
     impact = Threat(eez, "impact", t0 + 600, 40.0, 138.7, None, t0 + 600)
-    moved = Threat(eez, "impact", t0 + 600, 40.2, 138.7, None, t0 + 600)  # 22 km north
+    later = Threat(eez, "impact", t0 + 660, 40.2, 138.7, None, t0 + 660)  # a minute later: news
     over = Threat(territory, "overflight", t0 + 900, 40.6, 168.0, t0 + 290, t0 + 330)
-    mgr.evaluate(t0, "JP-F0001", [impact])
-    mgr.evaluate(t0 + 4, "JP-F0001", [moved])
-    mgr.evaluate(t0 + 8, "JP-F0001", [])
-    mgr.evaluate(t0 + 2, "JP-F0002", [over])
+    mgr.evaluate(t0, "JP-E001", {"JP-F0001": [impact]})
+    mgr.evaluate(t0 + 4, "JP-E001", {"JP-F0001": [later]})
+    mgr.evaluate(t0 + 8, "JP-E001", {"JP-F0001": []})
+    mgr.evaluate(t0 + 12, "JP-E001", {"JP-F0001": []})  # withdrawn after two assessments in a row
+    mgr.evaluate(t0 + 2, "JP-E002", {"JP-F0002": [over]})
     mgr.close(t0 + 1000)
     out = []
     for alert in mgr.alerts.values():
@@ -277,11 +278,12 @@ def test_every_msg_type_of_a_lifecycle_validates_and_refers_to_all_earlier(schem
             assert text(root, "cap:references").split(" ") == triples
         earlier.append(root)
     assert seen_types == {"Alert", "Update", "Cancel"}
-    # Onsets and ends come from the predictions: impact at t0 + 600; overflight from t0 + 290 to t0 + 330.
+    # Onsets and ends come from the predictions: impact at t0 + 600, then 660 (kept by the cancel);
+    # overflight from t0 + 290 to t0 + 330.
     assert [(c.onset_s - JALERT_2022, c.event_end_s - JALERT_2022) for c in changes] == [
         (600, 600),
-        (600, 600),
-        (600, 600),
+        (660, 660),
+        (660, 660),
         (290, 330),
         (290, 330),
     ]

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mwx.errors import MessageError
 from mwx.exchange import messages
 from mwx.exchange.bus import InMemoryBus
 from mwx.exchange.messages import TrackReport
@@ -151,6 +152,24 @@ def test_decoder_rejects_garbage(data):
 def test_constructor_rejects_nan():
     with pytest.raises(ValueError):
         report(state=[float("nan")] + [0.0] * 5)
+
+
+def test_the_independent_part_must_be_a_part_of_the_covariance():
+    full = np.diag([1e4, 1e4, 1e4, 25.0, 25.0, 25.0])
+    part = np.diag([4e3, 4e3, 4e3, 9.0, 9.0, 9.0])
+    ok = report(covariance=full.ravel().tolist(), independent_covariance=part.ravel().tolist())
+    assert messages.decode_message(messages.encode(ok), "track") == ok
+    bad = [
+        ("covariance-not-psd", (full * 1.01).ravel().tolist()),  # larger than the whole: the rest is negative
+        ("covariance-not-psd", (-part).ravel().tolist()),
+        ("covariance-not-symmetric", (part + np.triu(np.ones((6, 6)), 1) * 10.0).ravel().tolist()),
+    ]
+    for reason, values in bad:
+        with pytest.raises(MessageError) as err:
+            messages.decode_message(messages.encode(report(independent_covariance=values)), "track")
+        assert err.value.reason == reason, values
+    with pytest.raises(ValueError):
+        report(independent_covariance=[float("nan")] * 36)
 
 
 def test_decoder_rejects_a_sender_with_a_trailing_newline():

@@ -109,7 +109,9 @@ def test_events_one_per_partner_and_fused(small_runs: tuple[Path, Path]) -> None
         fused["impact_point"]["lon"],
         fused["impact_point"]["lat"],
     )
-    assert miss < 20e3
+    # docs/benchmarks.md: final fused impact points 0.0–0.8 km off (and within 1 % of range).  This
+    # 650 km flight: 8 m at commit 68196c8; 1 km leaves room without hiding a real regression.
+    assert miss < 1e3, miss
     assert fused["class"] == "SRBM"
     detected = datetime.fromisoformat(fused["first_detection"]).timestamp()
     launched = datetime.fromisoformat(truth["launch_time"]).timestamp()
@@ -158,7 +160,7 @@ def test_tracks_csv_columns_and_rows(small_runs: tuple[Path, Path]) -> None:
 def test_metrics_and_report(small_runs: tuple[Path, Path]) -> None:
     metrics = json.loads((small_runs[0] / "metrics.json").read_text())
     per = metrics["launches"][0]["per_partner"]
-    assert per["fused"]["impact_error_km"] < 20
+    assert per["fused"]["impact_error_km"] < 1.0  # 0.008 km at commit 68196c8 (see test_events_one_per_partner...)
     assert metrics["run"]["measurements"] > 50
     # Tracking quality per partner and fused: every object tracked somewhere, no clutter track.
     tracking = metrics["tracking"]
@@ -180,8 +182,10 @@ def test_demo_runs_and_fuses_every_launch(tmp_path: Path) -> None:
     truth = json.loads((out / "truth.json").read_text())["launches"]
     assert len(truth) >= 2
     metrics = json.loads((out / "metrics.json").read_text())
+    # Fused final impact errors at commit 68196c8: L1 (4500 km IRBM) 1.16 km, L2 and L2.2 (600 km) 0.11 and
+    # 0.13 km; docs/benchmarks.md gives 0.0–0.8 km for its set, and the bar is 1 % of range.
     for launch in metrics["launches"]:
-        assert launch["per_partner"]["fused"]["impact_error_km"] < 25, launch
+        assert launch["per_partner"]["fused"]["impact_error_km"] < 2.0, launch
     # The overflight of Japan is seen over Japanese territory and alerted to Japan.
     events = json.loads((out / "events.json").read_text())["events"]
     overflight = [e for e in events if e["truth_id"] == "L1" and e["partner"] == "fused"]

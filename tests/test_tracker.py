@@ -18,7 +18,7 @@ from scipy.optimize import linear_sum_assignment
 from mwx.exercise import metrics
 from mwx.exercise.replay import frames, replay
 from mwx.geo import wgs84
-from mwx.sim import sensors
+from mwx.sim import flight, sensors
 from mwx.sim.scenario import parse_scenario, theater_of
 from mwx.sim.theater import Radar, Site
 from mwx.sim.truth import fly
@@ -26,8 +26,7 @@ from mwx.track.association import Gated, assign
 from mwx.track.base import Scan
 from mwx.track.initiation import PositionInitiator
 from mwx.track.measurement import Position
-from mwx.track.measurement import Radar as RadarModel
-from mwx.track.motion import Ballistic, ConstantVelocity
+from mwx.track.motion import ConstantVelocity
 from mwx.track.tracker import Tracker, TrackerConfig, missile_tracker, switch_matrix
 
 RUNS = 50
@@ -96,51 +95,122 @@ def test_coast_nees_lies_within_its_95_percent_bounds() -> None:
     assert low <= averaged.mean() <= high
 
 
-def _pcrlb(obj, measurements, start: float, times: np.ndarray) -> np.ndarray:
-    """Position bound √tr(J⁻¹)_pos at ``times`` for the scans of ``measurements`` along the truth."""
-    scan_times = np.unique(measurements.time)
+RATIO_BAR = 1.3
+
+
+def _true_transitions(launch, t: np.ndarray) -> np.ndarray:
+    """Fₖ (T − 1, 6, 6): Jacobians of the truth's own flow from ECEF state at t[k] to t[k + 1] [Unix s].
+
+    The flow is the simulator's coast force model (:mod:`mwx.sim.flight`: J2 gravity, drag at the
+    body's ballistic coefficient against the rotating air) in its launch-fixed inertial frame, stepped
+    here by RK4 (≤ 1 s sub-steps) from states perturbed by ±1 m and
+    ±1 cm/s about the truth: central differences.  Nothing of the tracker's motion model enters.
+    """
+    traj = launch.trajectory
+    rhs, _ = flight._rhs(traj.vehicle, traj.programme, traj.physics, wgs84.geodetic_to_ecef(*traj.site), False)
+    since = t - launch.launch_time
+    truth = launch.objects[0].states_at(t)
+    steps = np.eye(6) * np.array([1.0] * 3 + [0.01] * 3)
+    out = np.empty((len(t) - 1, 6, 6))
+    for k in range(len(t) - 1):
+        n = max(1, math.ceil(since[k + 1] - since[k]))
+        h = (since[k + 1] - since[k]) / n
+        ends = []
+        for sign in (1.0, -1.0):
+            for d in steps:
+                x = truth[k] + sign * d
+                r, v = wgs84.ecef_to_eci(since[k], x[:3], x[3:])
+                s = np.concatenate([r, v])
+                for i in range(n):
+                    tau = since[k] + i * h
+                    k1 = np.array(rhs(tau, s))
+                    k2 = np.array(rhs(tau + h / 2, s + h / 2 * k1))
+                    k3 = np.array(rhs(tau + h / 2, s + h / 2 * k2))
+                    k4 = np.array(rhs(tau + h, s + h * k3))
+                    s = s + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+                r, v = wgs84.eci_to_ecef(since[k + 1], s[:3], s[3:])
+                ends.append(np.concatenate([r, v]))
+        ends = np.array(ends)
+        out[k] = ((ends[:6] - ends[6:]) / (2.0 * np.diag(steps))[:, None]).T
+    return out
+
+
+def _true_measurement_jacobians(radar: Radar, states: np.ndarray) -> np.ndarray:
+    """H (n, 4, 6) of range, azimuth, elevation and range rate at ECEF states (n, 6), by central differences.
+
+    The measurement function is the simulator's (:func:`mwx.sim.sensors.radar_measurements`: the
+    site's geodetic ENU frame, line-of-sight range rate), not the tracker's measurement model.
+    """
+    lat0, lon0, site = math.radians(radar.site.lat), math.radians(radar.site.lon), radar.site_ecef
+
+    def measure(x: np.ndarray) -> np.ndarray:
+        az, el, rng = wgs84.enu_to_aer(wgs84.ecef_to_enu(x[..., :3], lat0, lon0, radar.site.alt_m))
+        rate = np.einsum("...i,...i->...", x[..., :3] - site, x[..., 3:]) / rng
+        return np.stack([rng, az, el, rate], axis=-1)
+
+    steps = np.eye(6) * np.array([1.0] * 3 + [0.01] * 3)
+    diff = measure(states[:, None, :] + steps) - measure(states[:, None, :] - steps)  # (n, 6, 4)
+    diff[..., 1] = (diff[..., 1] + math.pi) % (2.0 * math.pi) - math.pi  # azimuth across north
+    return np.swapaxes(diff / (2.0 * np.diag(steps))[None, :, None], 1, 2)
+
+
+def _pcrlb(launch, measurements, times: np.ndarray) -> np.ndarray:
+    """Position bound √tr(J⁻¹)_pos at ``times`` from the true dynamics, geometry and noise alone.
+
+    Tichavský's recursion along the truth with the scans of ``measurements`` (one run's, all from
+    the truth: no clutter here): the truth's own transition Jacobians, process noise zero (the truth
+    is a deterministic flight), the simulator's measurement Jacobians and each report's true noise σ
+    (``Measurements.sigma``, the σ its noise was drawn with).  The prior is a physical one, not the
+    tracker's: position unknown, velocity within 10 km/s.  Nothing here depends on the filter's tuning.
+    """
+    obj = launch.objects[0]
+    scan_times = np.unique(measurements.time[measurements.object >= 0])
+    scan_times = scan_times[scan_times <= times[-1]]
     truth = obj.states_at(scan_times)
-    model = Ballistic()
-    padded = np.concatenate([truth, np.zeros((len(truth), 2))], axis=1)
-    models = [
-        RadarModel(math.radians(r.site.lat), math.radians(r.site.lon), r.site.alt_m, r.sigma_range_rate_mps is not None)
-        for r in RADARS
+    transitions = _true_transitions(launch, scan_times)
+    rows_at = [np.flatnonzero((measurements.time == t) & (measurements.object >= 0)) for t in scan_times]
+    h_at = [
+        [(_true_measurement_jacobians(RADARS[int(measurements.sensor[row])], truth[k : k + 1])[0], row) for row in rows]
+        for k, rows in enumerate(rows_at)
     ]
 
-    def transition(x: np.ndarray, dt: np.ndarray) -> np.ndarray:
-        x8 = np.concatenate([x, np.zeros((len(x), 2))], axis=1)
-        return model.transition(x8, dt)[:, :6, :6]
-
-    def noise(x: np.ndarray, dt: np.ndarray) -> np.ndarray:
-        x8 = np.concatenate([x, np.zeros((len(x), 2))], axis=1)
-        return model.noise(x8, dt)[:, :6, :6]
-
     def jacobians(k: int, x: np.ndarray) -> list:
-        rows = np.flatnonzero(measurements.time == scan_times[k])
         out = []
-        for row in rows:
-            m = models[int(measurements.sensor[row])]
-            _, h = m.predict(padded[k : k + 1])
-            sigma = measurements.sigma[row, : m.dim]
-            out.append((h[0, :, :6], np.diag(sigma**2)))
+        for h, row in h_at[k]:
+            sigma = measurements.sigma[row]
+            dim = 4 if np.isfinite(sigma[3]) else 3  # range rate only from the radar that measures it
+            out.append((h[:dim], np.diag(sigma[:dim] ** 2)))
         return out
 
-    # The tracker's prior: velocity σ 4 km/s per axis, position unknown.
-    j0 = np.diag([1e-12] * 3 + [1.0 / 4000.0**2] * 3)
-    bounds = metrics.pcrlb(truth, scan_times, transition, noise, jacobians, j0)
+    j0 = np.diag([1e-12] * 3 + [1.0 / 10e3**2] * 3)
+    bounds = metrics.pcrlb(
+        truth, scan_times, lambda x, dt: transitions, lambda x, dt: np.zeros((len(x), 6, 6)), jacobians, j0
+    )
     rms = metrics.rms_bound(bounds)
     return rms[np.searchsorted(scan_times, times)]
 
 
 @pytest.mark.slow
 def test_coast_position_rmse_is_within_1_3_of_the_pcrlb(coast_runs) -> None:
-    obj, errors, _, times, first, start = coast_runs
+    """Efficiency against a bound the filter's tuning cannot move (:func:`_pcrlb`: truth, geometry, noise).
+
+    Measured at commit 68196c8 (20 runs, 434 coast steps): RMSE median 4.18 m, bound median 4.29 m,
+    ratio 0.98 overall (RMS over the coast), median 0.96, 90th percentile 1.09.  With the tracker's
+    process noise ×10⁶ (``Ballistic.q`` 10⁻⁹ → 10⁻³ m²/s³) the RMSE median is 9.10 m against the same
+    4.29 m bound: ratio 1.96 overall, median 2.13, so the test fails.  (Built from the filter's own
+    process noise, as before, that bound rose with it and the ratio improved.)
+    """
+    _, errors, _, times, first, _ = coast_runs
+    launch = fly(parse_scenario(FLIGHT))[0]  # the flight coast_runs tracked (deterministic)
     rmse = metrics.rmse(np.swapaxes(errors[:, :, :3], 0, 1))
-    bound = _pcrlb(obj, first, start, times)
+    bound = _pcrlb(launch, first, times)
     ratio = rmse / bound
-    # The RMSE of 50 runs scatters by ~10 % about its mean: judge the coast as a whole.
-    assert float(np.sqrt(np.mean(rmse**2) / np.mean(bound**2))) < 1.3, ratio
-    assert np.median(ratio) < 1.3
+    overall = float(np.sqrt(np.mean(rmse**2) / np.mean(bound**2)))
+    # 20 runs: the RMSE of one step scatters by ~15 % about its mean, so judge the coast as a whole.
+    assert overall < RATIO_BAR, (overall, np.median(ratio))
+    assert np.median(ratio) < RATIO_BAR, (overall, np.median(ratio))
+    # A lower bound: an RMSE well under it would mean the bound itself is wrong.
+    assert overall > 0.8, (overall, np.median(ratio))
 
 
 # ----------------------------------------------------------------- identity at separation
@@ -210,7 +280,7 @@ def test_tracks_one_scan_resolved_are_never_merged_as_duplicates() -> None:
     tracks = tracker.tracks
     assert tracker.merges == 0
     assert int(tracks.confirmed.sum()) == 2
-    x = tracks.x[tracks.confirmed]
+    x = tracker.estimates(np.flatnonzero(tracks.confirmed)).x
     assert abs(abs(x[0, 0] - x[1, 0]) - 80.0) < 60.0  # one track on each object
 
 

@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mwx.assess import kepler
-from mwx.assess.impact import ASSUMED_BETA, CHI2_2_95, PATH_STEP_S, fly_to_ground
+from mwx.assess.impact import ASSUMED_BETA, CHI2_2_95, PATH_STEP_S, ellipse_95, fly_to_ground
 from mwx.geo import regions, wgs84
 from mwx.geo.hermite import densify
 
@@ -68,9 +68,7 @@ class ImpactDistribution:
 
     def ellipse_95(self, i: int) -> tuple[float, float, float]:
         """Semi-major, semi-minor axes [m] and azimuth of the major axis [rad from north, 0..π]."""
-        vals, vecs = np.linalg.eigh(self.cov_en[i] * CHI2_2_95)
-        major = vecs[:, 1]
-        return math.sqrt(max(vals[1], 0.0)), math.sqrt(max(vals[0], 0.0)), math.atan2(major[0], major[1]) % math.pi
+        return ellipse_95(self.cov_en[i])
 
     def inside_95(self, lat: NDArray, lon: NDArray) -> NDArray:
         """Whether points (n,) [rad] lie inside each track's 95 % ellipse (one point per track)."""

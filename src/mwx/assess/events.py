@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pyproj import Geod
 
-from mwx.assess import distribution, kepler
+from mwx.assess import distribution, impact, kepler, lineage
 from mwx.assess import launch as launch_estimation
 from mwx.assess.kepler import inertial_velocity
 from mwx.geo import regions, wgs84
@@ -46,7 +46,6 @@ UPDATE_OFFSETS_S = (10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 450, 600, 900, 1
 SAME_LAUNCH_SIGMAS = 3.0
 SAME_LAUNCH_MARGIN_S = 5.0
 SAME_LAUNCH_MARGIN_M = 20e3
-SAME_MISSILE_RADIUS_M = 10e3  # objects of one missile are closer than this when a new track starts
 COEXIST_GAP_S = 30.0
 DEBRIS_CEILING_M = 50e3  # a track never above this and never powered cannot tell its launch
 DEBRIS_WINDOW_S = 300.0
@@ -248,6 +247,7 @@ def assess_track(
         "launch_time_sigma_s": launch.time_sigma,
         "launch_point": {"lat": launch_lat, "lon": launch_lon},
         "launch_point_sigma_km": launch.sigma_km(),
+        "launch_ellipse_95": _ellipse_km(impact.ellipse_95(launch.cov_en)),
         "launch_method": launch.method,
         "apogee_km": apogee_km,
         "range_km": range_m / 1e3,
@@ -256,11 +256,7 @@ def assess_track(
         "impact_time": float(ahead.time[0]),
         "impact_time_sigma_s": float(ahead.time_sigma[0]),
         "impact_point": {"lat": impact_lat, "lon": impact_lon},
-        "impact_ellipse_95": {
-            "semi_major_km": semi_major / 1e3,
-            "semi_minor_km": semi_minor / 1e3,
-            "orientation_deg": math.degrees(orientation),
-        },
+        "impact_ellipse_95": _ellipse_km((semi_major, semi_minor, orientation)),
         "class": classify(eq_range),
         "lofted": lofted(apogee_km, range_m / 1e3),
         "equivalent_range_km": eq_range,
@@ -289,32 +285,64 @@ def _same_launch(a: dict, b: dict) -> bool:
     )
 
 
-def _apart_in_flight(a: History, b: History) -> bool:
-    """Whether two tracks, where they coexist, are too far apart to be objects of one missile.
+def _relation(a: History, b: History) -> str | None:
+    """Whether two tracks are objects of one missile where they first coexist: "same", "apart", or None.
 
-    Objects of one missile separate at a few m/s, so when the later track starts the other is
-    within a few km of it; salvo members launched seconds apart are tens of km apart by then.
-    Compared at the later track's first state, against the other's state nearest in time
-    (within ``COEXIST_GAP_S``, moved in a straight line); tracks that never coexist are not apart.
+    Judged at the later track's first state settled enough to tell (:func:`mwx.assess.lineage.judgeable`)
+    against the other's state nearest in time, within ``COEXIST_GAP_S`` (carried along a straight
+    line: over seconds gravity bends it by less than the separation allowance), with
+    :func:`mwx.assess.lineage.same_missile`; two tracks both under thrust there are one missile only
+    if they hold one object.  A coasting state found apart is also flown back to the other's earlier
+    states (:func:`mwx.assess.lineage.flown_back_d2`: a stage dropped in boost, or found long after it
+    separated).  None: they never coexist, and only their launch estimates can say.
     """
     first, later = (a, b) if a.t[0] <= b.t[0] else (b, a)
-    t0, x0 = float(later.t[0]), later.x[0, :6]
-    k = int(np.argmin(np.abs(first.t - t0)))
-    gap = t0 - float(first.t[k])
-    if abs(gap) > COEXIST_GAP_S:
-        return False
-    there = first.x[k, :3] + gap * first.x[k, 3:6]
-    spread = math.sqrt(float(np.trace(first.P[k, :3, :3]) + np.trace(later.P[0, :3, :3])))
-    return float(np.linalg.norm(there - x0[:3])) > SAME_MISSILE_RADIUS_M + SAME_LAUNCH_SIGMAS * spread
+    for k in range(len(later.t)):
+        if not lineage.judgeable(later.P[k]):
+            continue
+        t0 = float(later.t[k])
+        j = int(np.argmin(np.abs(first.t - t0)))
+        gap = t0 - float(first.t[j])
+        if abs(gap) > COEXIST_GAP_S:
+            return None
+        there = np.concatenate([first.x[j, :3] + gap * first.x[j, 3:6], first.x[j, 3:6]])
+        powered = _powered(first, j) and _powered(later, k)
+        if lineage.same_missile(later.x[k], later.P[k], there, first.P[j], powered=powered):
+            return "same"
+        if lineage.coasting_high(later.x[k], _powered(later, k)):
+            # The other's states up to then, one per HISTORY_STEP_S (as the online book keeps them).
+            steps = np.floor((first.t - first.t[0]) / lineage.HISTORY_STEP_S)
+            keep = np.flatnonzero(np.r_[True, np.diff(steps) > 0] & (first.t <= t0))
+            back = lineage.flown_back_d2(later.x[k], later.P[k], t0, first.t[keep], first.x[keep, :6],
+                                         first.P[keep, :6, :6])  # fmt: skip
+            if back <= lineage.GATE:
+                return "same"
+        return "apart"
+    return None
 
 
-def group_launches(members: list[tuple[History, dict]]) -> list[list[int]]:
+def _powered(history: History, k: int) -> bool:
+    return history.boosting is not None and bool(history.boosting[k])
+
+
+#: Why a track is in a launch event with others (``grouped`` of the event: track id → one of these).
+GROUPED_ONE_MISSILE = "one missile where they coexist"
+GROUPED_LAUNCH = "launch estimates agree"
+GROUPED_DEBRIS = "falls with it"
+
+
+def group_launches(members: list[tuple[History, dict]], why: dict[str, str] | None = None) -> list[list[int]]:
     """Indices of (history, report) pairs grouped by launch, in input order.
 
-    Connected components of "same launch": launch estimates agree (:func:`_same_launch`) and the
-    tracks are not apart where they coexist (:func:`_apart_in_flight`).
+    Tracks that are one missile where they coexist (:func:`_relation`: a spent stage beside its body,
+    one object held twice) are one launch.  Tracks that never coexist join when their launch
+    estimates agree (:func:`_same_launch`) — a missile lost and found again — unless that would put
+    two tracks found apart (a salvo's missiles) into one launch.  ``why``, if given, receives for
+    each track that joined another the reason (:data:`GROUPED_ONE_MISSILE`, :data:`GROUPED_LAUNCH`).
     """
-    parent = list(range(len(members)))
+    why = {} if why is None else why
+    n = len(members)
+    parent = list(range(n))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -322,13 +350,20 @@ def group_launches(members: list[tuple[History, dict]]) -> list[list[int]]:
             i = parent[i]
         return i
 
-    for i in range(len(members)):
-        for j in range(i):
-            (hi, ri), (hj, rj) = members[i], members[j]
-            if _same_launch(ri, rj) and not _apart_in_flight(hi, hj):
-                parent[root(i)] = root(j)
+    relation = {(i, j): _relation(members[i][0], members[j][0]) for i in range(n) for j in range(i)}
+    for (i, j), rel in relation.items():
+        if rel == "same":
+            parent[root(i)] = root(j)
+            why.setdefault(members[i][0].track_id, GROUPED_ONE_MISSILE)
+    apart = [(i, j) for (i, j), rel in relation.items() if rel == "apart"]
+    for (i, j), rel in relation.items():
+        if rel is None and root(i) != root(j) and _same_launch(members[i][1], members[j][1]):
+            ri, rj = root(i), root(j)
+            if not any({root(a), root(b)} == {ri, rj} for a, b in apart):
+                parent[ri] = rj
+                why.setdefault(members[i][0].track_id, GROUPED_LAUNCH)
     groups: dict[int, list[int]] = {}
-    for i in range(len(members)):
+    for i in range(n):
         groups.setdefault(root(i), []).append(i)
     return list(groups.values())
 
@@ -339,29 +374,29 @@ def _low_only(history: History) -> bool:
     return not powered and float(np.max(wgs84.ellipsoidal_height(history.x[:, :3]))) < DEBRIS_CEILING_M
 
 
-def _attach_debris(groups: list[list[tuple[History, dict]]]) -> list[list[tuple[History, dict]]]:
+def _attach_debris(groups: list[list[tuple[History, dict]]], why: dict[str, str]) -> list[list[tuple[History, dict]]]:
     """Fold groups made only of low, late tracks into the launch whose objects fall with them.
 
     A spent stage or a re-entry body picked up only in its last tens of km has a launch estimate
     worth nothing (a back-trace through the atmosphere with an unknown drag), so it would make a
     launch of its own.  Objects of one missile fall within minutes and hundreds of km of each
     other: such a group joins the launch whose impact is nearest within ``DEBRIS_WINDOW_S`` and
-    ``DEBRIS_RADIUS_M``, if any.
+    ``DEBRIS_RADIUS_M``, if any (``why`` records :data:`GROUPED_DEBRIS` for its tracks).
     """
     solid = [g for g in groups if not all(_low_only(h) for h, _ in g)]
     out = [list(g) for g in solid]
     for g in groups:
         if any(g is s for s in solid):
             continue
-        impact = g[0][1]
+        falls = g[0][1]
         best, best_dist = None, math.inf
         for k, other in enumerate(solid):
             for _, r in other:
                 _, _, dist = _GEOD.inv(
-                    impact["impact_point"]["lon"], impact["impact_point"]["lat"],
+                    falls["impact_point"]["lon"], falls["impact_point"]["lat"],
                     r["impact_point"]["lon"], r["impact_point"]["lat"],
                 )  # fmt: skip
-                if abs(r["impact_time"] - impact["impact_time"]) <= DEBRIS_WINDOW_S and dist < min(
+                if abs(r["impact_time"] - falls["impact_time"]) <= DEBRIS_WINDOW_S and dist < min(
                     best_dist, DEBRIS_RADIUS_M
                 ):
                     best, best_dist = k, dist
@@ -369,6 +404,7 @@ def _attach_debris(groups: list[list[tuple[History, dict]]]) -> list[list[tuple[
             out.append(list(g))
         else:
             out[best].extend(g)
+            why.update({h.track_id: GROUPED_DEBRIS for h, _ in g})
     return out
 
 
@@ -381,9 +417,14 @@ def count_objects(histories: list[History], until: float = math.inf) -> int:
     return max((sum(1 for a, b in spans if a <= start <= b) for start, _ in spans), default=0)
 
 
+def _ellipse_km(axes: tuple[float, float, float]) -> dict:
+    """A 95 % ellipse (semi-axes [m], major-axis azimuth [rad]) as the run folder writes it: km and degrees."""
+    return {"semi_major_km": axes[0] / 1e3, "semi_minor_km": axes[1] / 1e3, "orientation_deg": math.degrees(axes[2])}
+
+
 def _summary(report: dict, time: float) -> dict:
     """The figures of a report that its ``updates`` keep over time."""
-    keys = ("launch_time", "launch_point", "apogee_km", "range_km", "impact_time", "impact_point",
+    keys = ("launch_time", "launch_point", "launch_ellipse_95", "apogee_km", "range_km", "impact_time", "impact_point",
             "impact_ellipse_95", "class", "lofted", "equivalent_range_km", "over_territory_of", "inside_eez_of",
             "number_of_objects", "estimated_at")  # fmt: skip
     return {"time": time, **{k: report[k] for k in keys}}
@@ -413,7 +454,9 @@ def launch_events(
         if r is not None:
             finals.append((h, r))
     events = []
-    for members in _attach_debris([[finals[i] for i in group] for group in group_launches(finals)]):
+    why: dict[str, str] = {}
+    groups = group_launches(finals, why)
+    for members in _attach_debris([[finals[i] for i in group] for group in groups], why):
         best_launch = min(members, key=lambda m: m[1]["launch_point_sigma_km"])[1]
         origin = best_launch["launch_point"]
 
@@ -434,7 +477,8 @@ def launch_events(
                 early["number_of_objects"] = count_objects([h for h, _ in members], instant)
                 updates.append(_summary(early, instant))
         event = dict(report)
-        for key in ("launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_method"):
+        for key in ("launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_ellipse_95",
+                    "launch_method"):  # fmt: skip
             event[key] = best_launch[key]
         event["range_km"] = reach((history, report)) / 1e3
         # The top of the arc may have been seen by another of the launch's tracks (one that broke).
@@ -443,6 +487,9 @@ def launch_events(
         event["lofted"] = lofted(event["apogee_km"], event["range_km"])
         event["number_of_objects"] = count_objects([h for h, _ in members])
         event["track_ids"] = sorted(h.track_id for h, _ in members)
+        # Which tracks were grouped into this launch besides the one it is reported from, and why.
+        others = [h.track_id for h, _ in members if h is not history]
+        event["grouped"] = {k: why.get(k, GROUPED_ONE_MISSILE) for k in sorted(others)}
         event["first_detection"] = min(h.first_detection for h, _ in members)
         # Final once the run's data reach past the predicted impact (within a minute: the last object to
         # fall ends the run, and its prediction may lie a little after the truth).

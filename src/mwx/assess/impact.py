@@ -52,10 +52,15 @@ class GroundCrossing:
 
     def ellipse_95(self, i: int) -> tuple[float, float, float]:
         """Semi-major, semi-minor axes [m] and azimuth of the major axis [rad from north]."""
-        cov = self.cov_en[i] * CHI2_2_95
-        vals, vecs = np.linalg.eigh(cov)
-        major = vecs[:, 1]
-        return math.sqrt(max(vals[1], 0.0)), math.sqrt(max(vals[0], 0.0)), math.atan2(major[0], major[1]) % math.pi
+        return ellipse_95(self.cov_en[i])
+
+
+def ellipse_95(cov_en: NDArray) -> tuple[float, float, float]:
+    """The 95 % ellipse of an east/north covariance (2, 2) [m²]: semi-major, semi-minor axes [m] and the
+    azimuth of the major axis [rad from north, 0..π]."""
+    vals, vecs = np.linalg.eigh(np.asarray(cov_en, float) * CHI2_2_95)
+    major = vecs[:, 1]
+    return math.sqrt(max(vals[1], 0.0)), math.sqrt(max(vals[0], 0.0)), math.atan2(major[0], major[1]) % math.pi
 
 
 def _vertical_speed(x: NDArray) -> NDArray:

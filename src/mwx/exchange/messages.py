@@ -101,6 +101,10 @@ class TrackReport(_Struct, tag="track"):
     """One partner's track state: ECEF [m, m/s] with its 6×6 covariance (row-major, m², m²/s, m²/s²).
 
     ``seq`` and ``sent`` are the skeleton's own counters (the envelope's are authoritative).
+    ``independent_covariance`` (same layout) is the part of ``covariance`` that the sender's own
+    errors make — its sensors' noise and what is still unknown of their registration
+    (:class:`mwx.track.tracker.Modes`) — and so is independent of every other partner's errors, which
+    a fusing partner may use; absent means not known (all of it may be correlated).
     The optional fields are the sender's assessment of the object: ``quality`` (0–1, its
     confidence the track is a real object), ``phase`` of flight, and the launch and impact
     it predicts (names and units as in events.json).
@@ -115,6 +119,7 @@ class TrackReport(_Struct, tag="track"):
     covariance: Annotated[list[_Finite], msgspec.Meta(min_length=36, max_length=36)]
     first_detection: _WideTime  # Unix s
     boosting: bool = False  # the sender judges the object under thrust (its energy rises)
+    independent_covariance: Annotated[list[_Finite], msgspec.Meta(min_length=36, max_length=36)] | None = None
     quality: Probability | None = None
     phase: Literal["boost", "coast", "reentry"] | None = None
     launch_time: UnixTime | None = None
@@ -127,7 +132,11 @@ class TrackReport(_Struct, tag="track"):
     impact_ellipse_95: Ellipse | None = None
 
     def __post_init__(self) -> None:
-        if any(math.isnan(v) for v in self.state) or any(math.isnan(v) for v in self.covariance):
+        if (
+            any(math.isnan(v) for v in self.state)
+            or any(math.isnan(v) for v in self.covariance)
+            or any(math.isnan(v) for v in self.independent_covariance or ())
+        ):
             raise ValueError("NaN in a track report")
 
 
@@ -148,6 +157,7 @@ class LaunchEventReport(_Struct, tag="event"):
     launch_time_sigma_s: Sigma_s | None = None
     launch_point: GeoPoint | None = None
     launch_point_sigma_km: Km | None = None  # 1σ, worse axis
+    launch_ellipse_95: Ellipse | None = None
     launch_method: Literal["boost", "coast"] | None = None
     apogee_km: Km | None = None
     range_km: Km | None = None
@@ -165,12 +175,17 @@ class LaunchEventReport(_Struct, tag="event"):
     number_of_objects: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1
 
 
+#: Why an alert changed (see :mod:`mwx.warn.alerts`).
+AlertWhy = Literal["level", "reason", "area", "time", "regained", "lost", "merged"]
+
+
 class Alert(_Struct, tag="alert"):
     """One step of an alert's lifecycle, raised by ``sender`` for one of its protected areas.
 
     ``time`` is when the status changed (Unix s); ``crossing_time`` when the object is
     predicted to enter the area's airspace (overflight); ``probability`` that it falls in
-    the area (impact), when known.
+    the area (impact), when known.  One alert is for one threat (``launch_id``: the sender's
+    launch event, all its objects) and one area; ``why`` says what made the change.
     """
 
     sender: Partner
@@ -186,6 +201,8 @@ class Alert(_Struct, tag="alert"):
     probability: Probability | None = None
     change: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None  # the step's number in the alert's life
     level: Literal["warning", "advisory"] | None = None
+    launch_id: Id | None = None  # the threat: the sender's launch event the alert is for
+    why: Annotated[list[AlertWhy], msgspec.Meta(max_length=8)] = []  # what made this change
 
 
 class Heartbeat(_Struct, tag="heartbeat"):
@@ -350,7 +367,8 @@ def validate(message: Message) -> None:
     """Raise :class:`~mwx.errors.MessageError` unless the message's content is plausible.
 
     Beyond the schema: every time between 2000-01-01 and 2100-01-01; a track's covariance
-    symmetric PSD (:func:`check_covariance`) and its id printable; ellipse semi-minor ≤
+    symmetric PSD (:func:`check_covariance`), its registration part too and no larger than it,
+    and its id printable; ellipse semi-minor ≤
     semi-major.  Reasons: ``"time-implausible"``, ``"not-finite"``, ``"covariance-not-symmetric"``,
     ``"covariance-not-psd"``, ``"id"``, ``"ellipse"``.
     """
@@ -369,6 +387,14 @@ def validate(message: Message) -> None:
             ("impact_time", message.impact_time),
         )
         check_covariance(message.covariance)
+        if message.independent_covariance is not None:
+            # A part of the covariance: PSD itself, and what it leaves of the covariance PSD too.
+            check_covariance(message.independent_covariance)
+            rest = [a - b for a, b in zip(message.covariance, message.independent_covariance, strict=True)]
+            try:
+                check_covariance(rest)
+            except MessageError as err:
+                raise MessageError(err.reason, f"covariance less independent_covariance: {err.detail}") from None
         _ellipse(kind, message.impact_ellipse_95)
     elif isinstance(message, LaunchEventReport):
         _ellipse(kind, message.impact_ellipse_95)

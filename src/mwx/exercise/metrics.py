@@ -388,6 +388,29 @@ def nees(err: ArrayLike, P: ArrayLike) -> FloatArray:
     return np.einsum("...i,...i->...", e, np.linalg.solve(np.asarray(P, float), e[..., None])[..., 0])
 
 
+def nearest_nees(
+    x: ArrayLike, P: ArrayLike, truth: ArrayLike, within: float = ASSOCIATION_THRESHOLD_M
+) -> tuple[FloatArray, NDArray[np.int64]]:
+    """Each estimate's NEES against the true object it is statistically nearest to, and that object's index.
+
+    ``x`` (n, d), ``P`` (n, d, d); ``truth`` (objects, n, d): every object's state at each estimate's time
+    (NaN where it does not exist).  Objects farther than ``within`` [m] in position are no candidates;
+    an estimate with none gets NaN and index −1.  Scored this way, a track is judged against the object
+    it follows, which may rightly change: at a separation a track that followed a spent stage hands
+    over to the body it left (``mwx.track.tracker``), and before they resolve it follows the stronger
+    echo of the two, whatever object it first associated with.  A track midway between two objects
+    still scores badly against both.
+    """
+    e = np.asarray(x, float)[None] - np.asarray(truth, float)  # (objects, n, d)
+    finite = np.all(np.isfinite(e), axis=-1) & (np.linalg.norm(np.nan_to_num(e[..., :3]), axis=-1) <= within)
+    values = np.where(finite, nees(np.nan_to_num(e), np.broadcast_to(np.asarray(P, float), e.shape + e.shape[-1:])),
+                      np.inf)  # fmt: skip
+    best = np.argmin(values, axis=0) if len(values) else np.zeros(e.shape[1], np.int64)
+    score = values[best, np.arange(e.shape[1])] if len(values) else np.full(e.shape[1], np.inf)
+    ok = np.isfinite(score)
+    return np.where(ok, score, np.nan), np.where(ok, best, -1)
+
+
 def nis(nu: ArrayLike, S: ArrayLike) -> FloatArray:
     """Normalised innovation squared νᵀ S⁻¹ ν: nu (..., m), S (..., m, m) → (...) (ibid. §5.4.2)."""
     return nees(nu, S)

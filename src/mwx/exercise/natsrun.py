@@ -175,7 +175,10 @@ class NatsExercise:
         for report in self.fused_reports():
             fused.take(report)
         nodes = {
-            p: SimpleNamespace(partner=p, fusion=states[p]["fusion"], alerts=states[p]["alerts"]) for p in self.partners
+            p: SimpleNamespace(
+                partner=p, fusion=states[p]["fusion"], alerts=states[p]["alerts"], launches=states[p]["launches"]
+            )
+            for p in self.partners
         }
         exchanges = {}
         for p, s in states.items():

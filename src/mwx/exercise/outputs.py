@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from pyproj import Geod
 
-from mwx.assess.events import classify, equivalent_range_km
+from mwx.assess.events import GROUPED_ONE_MISSILE, classify, equivalent_range_km
 from mwx.exercise import metrics
 from mwx.exercise.replay import ReplayRecord, frames
 from mwx.exercise.run import FUSED, RunResult
@@ -39,6 +39,7 @@ TRACKS_COLUMNS = [
     "var_vz",
 ]
 MATCH_KM = 100.0  # a track is matched to the truth object within this distance
+CHI2_6_95 = 12.591587243743977  # χ²(6) 95 % point: a state's 95 % region in position and velocity
 
 
 def iso(t: float | None) -> str | None:
@@ -122,15 +123,20 @@ def _truth_of(result: RunResult, t: float, x: np.ndarray) -> str | None:
     return best
 
 
-def _alert_truth(result: RunResult, histories, partner: str, system_id: str) -> str | None:
-    system = result.nodes[partner].fusion.systems.get(system_id)
-    if system is None:
+def _alert_truth(result: RunResult, histories, partner: str, launch_id: str) -> str | None:
+    """The truth launch of a partner's launch (threat): the one most of its objects' tracks began on."""
+    node = result.nodes[partner]
+    launch = node.launches.launches.get(launch_id)
+    if launch is None:
         return None
-    for sender, track_id in system.members:
-        h = histories.get((sender, track_id))
-        if h is not None and (found := _truth_of(result, float(h.t[0]), h.x[0])):
-            return found
-    return None
+    votes: dict[str, int] = {}
+    for system_id in launch.systems:
+        system = node.fusion.systems.get(system_id)
+        for sender, track_id in system.members if system is not None else ():
+            h = histories.get((sender, track_id))
+            if h is not None and (found := _truth_of(result, float(h.t[0]), h.x[0])):
+                votes[found] = votes.get(found, 0) + 1
+    return max(sorted(votes), key=lambda k: votes[k]) if votes else None
 
 
 def _first_warning(result: RunResult, partner: str, track_id: str) -> float | None:
@@ -144,16 +150,17 @@ def _first_warning(result: RunResult, partner: str, track_id: str) -> float | No
         nodes = [result.nodes[partner]]
     times = []
     for node in nodes:
-        system_ids = {node.fusion.system_of(s, t) for s, t in members} - {None}
+        launch_ids = {node.launches.of(node.fusion.system_of(s, t) or "") for s, t in members} - {None}
         for alert in node.alerts.alerts.values():
-            if alert.track_id in system_ids:
+            if alert.launch_id in launch_ids:
                 times.append(alert.history[0]["time"])
     return min(times) if times else None
 
 
 EVENT_FIELDS = (
-    "partner", "event_id", "truth_id", "track_ids", "final", "first_detection", "first_warning",
-    "launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_method",
+    "partner", "event_id", "truth_id", "track_ids", "grouped", "track_truth_ids", "final", "first_detection",
+    "first_warning",
+    "launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_ellipse_95", "launch_method",
     "apogee_km", "range_km", "flight_time_s", "max_speed_mps",
     "impact_time", "impact_time_sigma_s", "impact_point", "impact_ellipse_95", "impact_area", "impact_probability",
     "class", "lofted", "equivalent_range_km",
@@ -176,8 +183,9 @@ def _event_fields(e: dict) -> dict:
     for key in ("launch_point", "impact_point"):
         if key in e:
             e[key] = _point(e[key]["lat"], e[key]["lon"])
-    if "impact_ellipse_95" in e:
-        e["impact_ellipse_95"] = {k: _r(v) for k, v in e["impact_ellipse_95"].items()}
+    for key in ("impact_ellipse_95", "launch_ellipse_95"):
+        if key in e:
+            e[key] = {k: _r(v) for k, v in e[key].items()}
     if "impact_area" in e:
         e["impact_area"] = {**e["impact_area"], "probability": _r(e["impact_area"]["probability"])}
     if "impact_probability" in e:
@@ -198,6 +206,11 @@ def events_json(result: RunResult) -> dict:
         h = histories[(event["partner"], event["event_id"])]
         e = _event_fields(event)
         e["truth_id"] = _truth_of(result, float(h.t[0]), h.x[0])
+        # Evaluation: the truth launch each of its tracks began on (a launch grouped into another's event).
+        e["track_truth_ids"] = {
+            k: _truth_of(result, float(histories[(event["partner"], k)].t[0]), histories[(event["partner"], k)].x[0])
+            for k in event["track_ids"]
+        }
         e["first_warning"] = iso(
             min(
                 (w for w in (_first_warning(result, event["partner"], k) for k in event["track_ids"]) if w is not None),
@@ -222,12 +235,16 @@ def alerts_json(result: RunResult) -> dict:
                     "partner": alert.partner,
                     "area": {"partner": alert.area.partner, "kind": alert.area.kind, "name": alert.area.name},
                     "reason": alert.reason,
+                    "launch_id": alert.launch_id,
                     "track_id": alert.track_id,
-                    "truth_id": _alert_truth(result, histories, node.partner, alert.track_id),
+                    "level_changes": alert.level_changes(),
+                    "truth_id": _alert_truth(result, histories, node.partner, alert.launch_id),
                     "history": [
                         {
                             "time": iso(h["time"]),
                             "status": h["status"],
+                            "why": h["why"],
+                            **({"level": h["level"], "reason": h["reason"]} if "level" in h else {}),
                             **(
                                 {
                                     "impact_point": _point(h["impact_point"]["lat"], h["impact_point"]["lon"]),
@@ -246,17 +263,71 @@ def alerts_json(result: RunResult) -> dict:
     return {"alerts": out}
 
 
-def truth_threats(launch: TruthLaunch, areas) -> set[tuple[str, str, str]]:
-    """(partner, area name, reason) that the true flight threatened."""
-    return set(truth_threat_times(launch, areas))
+def truth_threats(launch: TruthLaunch, areas, *, every_object: bool = False) -> set[tuple[str, str, str]]:
+    """(partner, area name, reason) that the true flight threatened: its warhead-bearing body's, or every object's."""
+    return set(truth_threat_times(launch, areas, every_object=every_object))
 
 
-def truth_threat_times(launch: TruthLaunch, areas) -> dict[tuple[str, str, str], float]:
-    """(partner, area name, reason) the true flight threatened → when [Unix s]: entering the area, or impact."""
-    obj = launch.objects[0]
-    lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[:, :3])
-    found = threats(areas, obj.t, np.degrees(lat), np.degrees(lon), float(obj.t[-1]))
-    return {(t.area.partner, t.area.name, t.reason): t.crossing_time or t.impact_time for t in found}
+def truth_threat_times(launch: TruthLaunch, areas, *, every_object: bool = False) -> dict[tuple[str, str, str], float]:
+    """(partner, area name, reason) the true flight threatened → when [Unix s]: entering the area, or impact.
+
+    The warhead-bearing body's threats (what must be warned), or with ``every_object`` also its spent
+    stages' (what may be warned).
+    """
+    out: dict[tuple[str, str, str], float] = {}
+    for obj in launch.objects if every_object else launch.objects[:1]:
+        lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[:, :3])
+        for t in threats(areas, obj.t, np.degrees(lat), np.degrees(lon), float(obj.t[-1])):
+            key = (t.area.partner, t.area.name, t.reason)
+            out[key] = min(out.get(key, math.inf), t.crossing_time or t.impact_time)
+    return out
+
+
+def _coverage(reports: list[dict], key: str) -> dict:
+    """How many reports and updates state a region (``key``) and the share whose region held the truth."""
+    checks = [u[key] for u in reports if key in u]
+    return {"reports": len(checks), "inside": _r(float(np.mean(checks)) if checks else math.nan)}
+
+
+def _undetected(truth_id: str, partner: str, events: list[dict]) -> dict:
+    """A partner without an event of its own for a launch: the event that holds its tracks, if any, and why."""
+    for e in events:
+        if e["partner"] != partner or e["truth_id"] == truth_id:
+            continue
+        tracks = [k for k, t in e["track_truth_ids"].items() if t == truth_id]
+        if tracks:
+            return {
+                "detected": True,
+                "grouped_with": e["truth_id"],
+                "event_id": e["event_id"],
+                "why": sorted({e["grouped"].get(k, GROUPED_ONE_MISSILE) for k in tracks}),
+            }
+    return {"detected": False}
+
+
+def threatened_areas_json(launch: TruthLaunch, areas, alerts: list[dict]) -> list[dict]:
+    """Per area the true flight threatened (the warhead-bearing body): whether it was warned, when, how long
+    before the true event, by how many alerts and with how many changes each."""
+    out = []
+    for (partner, name, reason), event_time in sorted(truth_threat_times(launch, areas).items()):
+        mine = [a for a in alerts if a["truth_id"] == launch.missile.id and (a["area"]["partner"], a["area"]["name"])
+                == (partner, name)]  # fmt: skip
+        issued = [datetime.fromisoformat(a["history"][0]["time"]).timestamp() for a in mine]
+        first = min(issued, default=None)
+        out.append(
+            {
+                "partner": partner,
+                "area": name,
+                "reason": reason,
+                "warned": bool(mine),
+                "first_warning_after_launch_s": _r(first - launch.launch_time) if first is not None else None,
+                "lead_s": _r(event_time - first) if first is not None else None,
+                "alerts": [a["alert_id"] for a in mine],
+                "changes_per_alert": [len(a["history"]) for a in mine],
+                "level_changes_per_alert": [a["level_changes"] for a in mine],
+            }
+        )
+    return out
 
 
 def warning_timeliness(launch: TruthLaunch, areas, alerts: list[dict]) -> list[dict]:
@@ -293,9 +364,9 @@ def warning_timeliness(launch: TruthLaunch, areas, alerts: list[dict]) -> list[d
     return out
 
 
-def _inside_ellipse(report: dict, truth: tuple[float, float]) -> bool:
-    """Whether the truth point (lat, lon degrees) lies inside a report's 95 % impact ellipse."""
-    point, ellipse = report["impact_point"], report["impact_ellipse_95"]
+def _inside_ellipse(report: dict, truth: tuple[float, float], which: str = "impact") -> bool:
+    """Whether the truth point (lat, lon degrees) lies inside a report's 95 % ``which`` (impact, launch) ellipse."""
+    point, ellipse = report[f"{which}_point"], report[f"{which}_ellipse_95"]
     azimuth, _, dist = _GEOD.inv(point["lon"], point["lat"], truth[1], truth[0])
     # Offset along and across the major axis (azimuth in degrees from north).
     angle = math.radians(azimuth - ellipse["orientation_deg"])
@@ -344,6 +415,7 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
                 "number_of_objects": e["number_of_objects"],
                 "true_number_of_objects": len(launch.objects),
                 "inside_ellipse_95": _inside_ellipse(e, true_impact),
+                "inside_launch_ellipse_95": _inside_ellipse(e, true_launch, "launch"),
                 "over_time": [
                     {
                         "after_first_detection_s": _r(datetime.fromisoformat(u["time"]).timestamp()
@@ -354,6 +426,7 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
                         "range_error_km": _r(u["range_km"] - traj.range_m / 1e3),
                         "class_correct": u["class"] == true_eq,
                         "inside_ellipse_95": _inside_ellipse(u, true_impact),
+                        "inside_launch_ellipse_95": _inside_ellipse(u, true_launch, "launch"),
                     }
                     for u in e["updates"]
                 ],
@@ -363,6 +436,9 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
             figures["first_warning_after_detection_s"] = (
                 _r(warned - detected) if warned is not None and detected is not None else None
             )
+        for partner in [*result.nodes, FUSED]:
+            if partner not in per_partner:
+                per_partner[partner] = _undetected(m.id, partner, events["events"])
         warnings = warning_timeliness(launch, areas, alerts["alerts"])
         launches.append(
             {
@@ -371,28 +447,38 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
                 "per_partner": per_partner,
                 "warnings": warnings,
                 "alert_changes": sum(w["changes"] for w in warnings),
+                "threatened_areas": threatened_areas_json(launch, areas, alerts["alerts"]),
             }
         )
     # Share of all reports and updates (every partner, every launch) whose 95 % ellipse held the truth.
-    checks = [u["inside_ellipse_95"] for launch in launches for p in launch["per_partner"].values()
-              for u in p["over_time"]]  # fmt: skip
+    reports = [u for launch in launches for p in launch["per_partner"].values() for u in p.get("over_time", [])]
     threatened = set()
+    any_object = set()
     for launch in result.truth:
         threatened |= {(launch.missile.id, *t) for t in truth_threats(launch, areas)}
-    alerted = {(a["truth_id"], a["area"]["partner"], a["area"]["name"], a["reason"]) for a in alerts["alerts"]}
-    # An alert counts as true when its area was threatened by its launch for either reason.
-    threatened_areas = {(t[0], t[1], t[2]) for t in threatened}
-    false = [a for a in alerted if (a[0], a[1], a[2]) not in threatened_areas]
-    alerted_areas = {(a[0], a[1], a[2]) for a in alerted}
-    missed = [t for t in threatened if (t[0], t[1], t[2]) not in alerted_areas]
+        any_object |= {(launch.missile.id, *t[:2]) for t in truth_threats(launch, areas, every_object=True)}
+    alerted = {(a["truth_id"], a["area"]["partner"], a["area"]["name"]) for a in alerts["alerts"]}
+    # An alert is true when any object of its launch threatened its area (a spent stage may warn), and a
+    # threatened area is warned by an alert for it, whatever the reason it stood for.
+    false = [a for a in alerted if a not in any_object]
+    missed = [t for t in threatened if t[:3] not in alerted]
+    per_area: dict[tuple, int] = {}
+    for a in alerts["alerts"]:
+        key = (a["truth_id"], a["area"]["partner"], a["area"]["name"])
+        per_area[key] = per_area.get(key, 0) + 1
     return {
         "launches": launches,
-        "ellipse_95_coverage": {"reports": len(checks), "inside": _r(float(np.mean(checks)) if checks else math.nan)},
+        "ellipse_95_coverage": _coverage(reports, "inside_ellipse_95"),
+        "launch_ellipse_95_coverage": _coverage(reports, "inside_launch_ellipse_95"),
         "alerts": {
             "issued": len(alerts["alerts"]),
             "false": len(false),
             "missed": len(missed),
             "threatened": sorted([list(t) for t in threatened]),
+            # What a reviewer asks first: one alert per threatened area per threat, few changes, no flip-flop.
+            "most_alerts_per_threat_and_area": max(per_area.values(), default=0),
+            "most_changes_per_alert": max((len(a["history"]) for a in alerts["alerts"]), default=0),
+            "most_level_changes_per_alert": max((a["level_changes"] for a in alerts["alerts"]), default=0),
         },
         "tracking": tracking_metrics(result),
         "fusion": fusion_gain(result),
@@ -427,9 +513,11 @@ def fusion_gain(result: RunResult, match_m: float = 10e3, hold_s: float = 2.0) -
     Each report the observer accepted is paired with the fused state of its system at the same
     instant (``result.fusion_pairs``); both are scored against the truth object nearest to the
     report (within ``match_m``), and only where two or more partners report that object within
-    ±``hold_s`` — where fusion has something to combine.  ``fused_nees_mean`` is the mean NEES
-    (6 degrees of freedom) of those fused states: below 6 is conservative.  The Monte Carlo version
-    over several seeds and per phase is ``benchmarks/fusion_gain.py`` ([docs/fusion.md]).
+    ±``hold_s`` — where fusion has something to combine.  The fused states' NEES (6 degrees of
+    freedom, against the object each is statistically nearest to: :func:`metrics.nearest_nees`):
+    ``fused_nees_median`` (5.35 when consistent, below when conservative) and ``fused_region_95_coverage``,
+    the share whose 95 % region holds the truth.  The Monte Carlo version over several seeds and per
+    phase is ``benchmarks/fusion_gain.py`` ([docs/fusion.md]).
     """
     pairs = result.fusion_pairs
     if not pairs:
@@ -451,7 +539,7 @@ def fusion_gain(result: RunResult, match_m: float = 10e3, hold_s: float = 2.0) -
         true_state = truth[nearest[k], k]
         e_partner = x[k, :3] - true_state[:3]
         e_fused = pairs[k][3] - true_state
-        nees = float(e_fused @ np.linalg.solve(pairs[k][4], e_fused))
+        nees = float(metrics.nearest_nees(pairs[k][3][None], pairs[k][4][None], truth[:, k : k + 1])[0][0])
         out.setdefault(str(senders[k]), []).append((e_partner @ e_partner, e_fused[:3] @ e_fused[:3], nees))
     if not out:
         return {}
@@ -463,9 +551,12 @@ def fusion_gain(result: RunResult, match_m: float = 10e3, hold_s: float = 2.0) -
         }
         for p, v in sorted(out.items())
     }
+    nees = np.array([c for v in out.values() for _, _, c in v])
+    nees = nees[np.isfinite(nees)]
     return {
         "per_partner": per_partner,
-        "fused_nees_mean": _r(float(np.mean([c for v in out.values() for _, _, c in v])), 2),
+        "fused_nees_median": _r(float(np.median(nees)), 2),
+        "fused_region_95_coverage": _r(float(np.mean(nees <= CHI2_6_95)), 4),
     }
 
 
@@ -504,20 +595,10 @@ def tracking_metrics(result: RunResult, step_s: float = 5.0) -> dict:
         fr = frames(record, objects, times)
         siap = metrics.siap(fr)
         gospa = metrics.gospa_series([f.truth_xyz for f in fr], [f.track_xyz for f in fr])
-        # NEES of published states against the object their track is associated with.
-        ids = {o.id: o for o in objects}
-        owner = {}
-        for assoc in metrics.associate(fr):
-            for track, obj in assoc.items():
-                owner.setdefault(track, obj)
-        nees = []
-        for k in range(len(record.time)):
-            obj = owner.get(int(record.number[k]))
-            if obj is None:
-                continue
-            truth = ids[obj].states_at(record.time[k : k + 1])[0]
-            if np.isfinite(truth[0]):
-                nees.append(float(metrics.nees(record.x[k] - truth, record.P[k])))
+        # NEES of published states against the object each is statistically nearest to (metrics.nearest_nees).
+        truth = np.stack([o.states_at(record.time) for o in objects])
+        nees = metrics.nearest_nees(record.x, record.P, truth)[0]
+        nees = nees[np.isfinite(nees)]
         out[partner] = {
             "completeness": _r(siap.completeness, 4),
             "ambiguity": _r(siap.ambiguity, 4),
@@ -525,7 +606,9 @@ def tracking_metrics(result: RunResult, step_s: float = 5.0) -> dict:
             "position_accuracy_m": _r(siap.position_accuracy, 1),
             "max_track_number_changes": max(siap.track_number_changes.values(), default=0),
             "gospa_rms_m": _r(gospa.rms_distance, 1),
-            "nees_median": _r(float(np.median(nees)), 3) if nees else None,
+            "nees_median": _r(float(np.median(nees)), 3) if nees.size else None,
+            # Share of states whose 95 % region (position and velocity) holds the truth: 0.95 when consistent.
+            "region_95_coverage": _r(float(np.mean(nees <= CHI2_6_95)), 4) if nees.size else None,
         }
     return out
 
@@ -623,8 +706,11 @@ def write_run(result: RunResult, out: Path) -> dict[str, Path]:
     with files["tracks.csv"].open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(TRACKS_COLUMNS)
-        for time, partner, track_id, x, p, _boosting in result.log.rows:
-            w.writerow([f"{time:.3f}", partner, track_id, *(f"{v:.3f}" for v in x), *(f"{v:.6g}" for v in np.diag(p))])
+        for row in result.log.rows:
+            w.writerow(
+                [f"{row.time:.3f}", row.partner, row.track_id, *(f"{v:.3f}" for v in row.x),
+                 *(f"{v:.6g}" for v in np.diag(row.P))]
+            )  # fmt: skip
     write_measurements(result, files["measurements.csv"])
     _dump(files["metrics.json"], metrics_json(result, events, alerts))
     # Civil alert output: one CAP 1.2 document per alert change, each with its change's own area.

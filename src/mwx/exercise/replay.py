@@ -44,7 +44,9 @@ def replay(tracker: Tracker, m: Measurements, sensors: dict[int, Sensor]) -> Rep
     keep = np.isin(m.sensor, list(sensors))
     m = m.take(np.flatnonzero(keep))
     ranges, ordered = scans_in_arrival_order(m)
-    build = ScanBuilder(sensors)
+    # A tracker that estimates its radars' biases takes their noise alone; one that does not, their
+    # bias variance as noise too.
+    build = ScanBuilder(sensors, bias_as_noise=tracker.registration.size == 0)
     times, numbers, states, covs, boost = [], [], [], [], []
     start = wallclock.perf_counter()
     for a, b in ranges:
@@ -54,8 +56,9 @@ def replay(tracker: Tracker, m: Measurements, sensors: dict[int, Sensor]) -> Rep
         if rows.size:
             times.append(tracks.t[rows].copy())
             numbers.append(tracks.number[rows].copy())
-            states.append(tracks.x[rows])
-            covs.append(tracks.P[rows])
+            x, p, _ = tracker.estimates(rows)
+            states.append(x)
+            covs.append(p)
             boost.append(tracker.boosting[rows])
     wall = wallclock.perf_counter() - start
     d = tracker.dim

@@ -190,6 +190,8 @@ class PartnerRow:
     class_correct: bool | None
     #: Further events of this partner matched to the same launch (track breaks).
     other_events: int = 0
+    #: Without an event of its own: what it did (``not detected``, or grouped into which launch and why).
+    absent: str = NOT_DETECTED
 
     @property
     def detected(self) -> bool:
@@ -209,6 +211,15 @@ def _metrics_for(metrics: Json | None, truth_id: str, partner: str) -> Json:
         if launch.get("truth_id") == truth_id:
             return dict((launch.get("per_partner") or {}).get(partner) or {})
     return {}
+
+
+def not_detected_text(run: RunFolder, launch: Json, partner: str) -> str:
+    """What a partner without an event of its own for ``launch`` did: grouped it into another launch's
+    event (metrics.json says which, and why), or nothing."""
+    figures = _metrics_for(run.metrics, str(launch.get("id")), partner)
+    if figures.get("grouped_with"):
+        return f"grouped with {figures['grouped_with']} ({', '.join(figures.get('why') or [])})"
+    return NOT_DETECTED
 
 
 def partner_rows(run: RunFolder, launch: Json) -> list[PartnerRow]:
@@ -236,6 +247,7 @@ def partner_rows(run: RunFolder, launch: Json) -> list[PartnerRow]:
                     None,
                     None,
                     None,
+                    absent=not_detected_text(run, launch, partner),
                 )
             )
             continue
@@ -375,7 +387,7 @@ def format_summary(run_dir: Path) -> str:
                 table.append(
                     (
                         row.partner,
-                        NOT_DETECTED,
+                        row.absent,
                         TEXT_DASH,
                         _pair(None, row.true_apogee_km, TEXT_DASH),
                         _pair(None, row.true_range_km, TEXT_DASH),
@@ -839,7 +851,7 @@ def _launch_table(rows: Sequence[PartnerRow]) -> str:
                 [
                     _e(r.partner),
                     _e(DASH),
-                    f'<td class="nd">{_e(NOT_DETECTED)}</td>',
+                    f'<td class="nd">{_e(r.absent)}</td>',
                     _e(DASH),
                     _e(_pair(None, r.true_apogee_km)),
                     _e(_pair(None, r.true_range_km)),
@@ -934,6 +946,15 @@ def _alerts_table(alerts: Sequence[Json], t0: float | None) -> str:
     return "\n".join(out)
 
 
+def _coverage_note(metrics: Json | None) -> str:
+    """`` (held the truth in 93 % of 57 reports)``: the measured coverage next to a 95 % label, if known."""
+    coverage = (metrics or {}).get("ellipse_95_coverage") or {}
+    inside, reports = coverage.get("inside"), coverage.get("reports")
+    if inside is None or not reports:
+        return ""
+    return f" (every partner's and the fused 95 % ellipses held the truth in {100 * inside:.0f} % of {reports} reports)"
+
+
 def _key_values(data: Mapping[str, Any]) -> str:
     """Two-column table of a flat mapping (nested values as compact JSON)."""
     return _table(["figure", "value"], [[_e(k), _e(_fmt_value(v))] for k, v in data.items()])
@@ -995,7 +1016,7 @@ def render_html(run: RunFolder) -> str:
         (
             f"<figcaption>Window about {_e(lon_lo)} to {_e(lon_hi)}, "
             f"{_e(lat_lo)} to {_e(lat_hi)} (equirectangular). "
-            "Ellipses: 95 % impact region of the fused estimate.</figcaption>"
+            f"Ellipses: 95 % impact region of the fused estimate{_e(_coverage_note(run.metrics))}.</figcaption>"
         ),
         "</figure>",
     ]

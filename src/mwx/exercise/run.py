@@ -15,6 +15,7 @@ import time as wallclock
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,11 +39,24 @@ Progress = Callable[[str, float | None], None]
 FUSED = "fused"
 
 
+class LoggedState(NamedTuple):
+    """One published track state: ECEF ``x`` (6,) [m, m/s], ``P`` (6, 6); ``P_independent`` the part of ``P``
+    its partner's own errors make (as its track report says; None for the fused observer's states)."""
+
+    time: float
+    partner: str
+    track_id: str
+    x: np.ndarray
+    P: np.ndarray
+    boosting: bool
+    P_independent: np.ndarray | None = None
+
+
 @dataclass
 class TrackLog:
     """Every published state, per (partner, track id), in publication order."""
 
-    rows: list[tuple[float, str, str, np.ndarray, np.ndarray, bool]] = field(default_factory=list)
+    rows: list[LoggedState] = field(default_factory=list)
     first_detection: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def record(
@@ -54,15 +68,17 @@ class TrackLog:
         p: np.ndarray,
         boosting: bool = False,
         first_detection: float | None = None,
+        p_independent: np.ndarray | None = None,
     ) -> None:
-        self.rows.append((time, partner, track_id, np.array(x, float), np.array(p, float), boosting))
+        own = None if p_independent is None else np.array(p_independent, float)
+        self.rows.append(LoggedState(time, partner, track_id, np.array(x, float), np.array(p, float), boosting, own))
         if first_detection is not None:
             self.first_detection.setdefault((partner, track_id), first_detection)
 
     def histories(self) -> dict[tuple[str, str], History]:
         grouped: dict[tuple[str, str], list] = defaultdict(list)
-        for time, partner, track_id, x, p, boosting in self.rows:
-            grouped[(partner, track_id)].append((time, x, p, boosting))
+        for row in self.rows:
+            grouped[(row.partner, row.track_id)].append((row.time, row.x, row.P, row.boosting))
         out = {}
         for key, items in grouped.items():
             out[key] = History(

@@ -38,10 +38,22 @@ Fusion (:meth:`FusionCenter.fused_state`)
     ``"independent"``, the information combination over P + U as if all were independent: above the
     best partner's in coast, and optimistic without the learned U.
 
-Allowances (:meth:`FusionCenter._allowances`)
-    Two errors a partner's tracker cannot report, because it does not know it makes them, but which the
-    other members show.  Measured on the default theater (``benchmarks/fusion_gain.py``): without them the
-    fused NEES was above its 95 % bound in 11 % of the boost bins and 7 % of the coast bins.
+What partners report apart
+    A partner's tracker estimates its radars' registration biases (:mod:`mwx.track.registration`) and
+    reports the part of its covariance that its own errors make — its sensors' noise and what is still
+    unknown of their registration — apart from the part its motion model's errors make
+    (``TrackReport.independent_covariance``, :class:`mwx.track.tracker.Modes`).  The own part is
+    independent from partner to partner — each partner's sensors are its own — so the fusion counts it
+    with the learned U (independent errors, which average out), and only the model's part as possibly
+    correlated (every tracker of one object errs alike about its thrust or its drag).  A report without
+    it is taken as wholly correlated (safe).  The trackers also carry what closely spaced objects do to
+    their tracks (echoes that one radar cannot resolve, a track that followed the stage handing over to
+    the body: :mod:`mwx.track.tracker`), so the fusion no longer adds an allowance of its own for them.
+
+Allowance (:meth:`FusionCenter._allowances`)
+    An error a partner's tracker cannot report, because it does not know it makes it, but which the
+    other members show.  Measured on the default theater (``benchmarks/fusion_gain.py``): without it the
+    fused NEES was above its 95 % bound in 11 % of the boost bins.
 
     * *Missed thrust.*  A track that calls burnout while another member of its system, powered since
       before, still says the motor burns, flies its state without the thrust: its velocity error grows
@@ -52,14 +64,6 @@ Allowances (:meth:`FusionCenter._allowances`)
       so the track stays where it is instead of founding a lone system that claims 50 m while
       kilometres off; it ends when another partner agrees the flight is ballistic.  A new track's first
       guess of "powered" contradicts no one.
-    * *Closely spaced objects.*  A partner holding two live tracks within :data:`CSO_M` (a re-entry body
-      and the stage it left, a few hundred metres apart: one range cell, one beam) may feed either with
-      the other's echoes; and the track that followed both before they came apart keeps one's velocity
-      for the other's.  Each is allowed d dᵀ (d its offset from the other, position and velocity apart)
-      plus :data:`SEPARATION_SIGMA` per axis in velocity and that times the time since the pair was first
-      seen in position.  This one widens the fused covariance only: counted in association (or in
-      learning the registration errors, which steers association), it would blur the very two objects
-      it is about; and it leaves the ``bounded`` estimate as it is.
 
 Association (χ²(6) at ``gate_probability`` on position and velocity; covariances P + U on both sides and a
 small floor :data:`GATE_FLOOR`)
@@ -125,8 +129,6 @@ NEAR_M = 50e3  # systems closer than this (straight-line extrapolation) are revi
 REGISTRATION_WINDOW_M = 5e3  # tracks of systems sharing no live sender within this teach registration
 # Allowances for what a partner's covariance cannot know (see "Allowances" in the module doc):
 THRUST_SIGMA = 20.0  # m/s² per axis: the thrust a track that has stopped modelling it misses (2–4 g in all)
-CSO_M = 1e3  # m: a partner's live tracks closer than this may trade measurements (closely spaced objects)
-SEPARATION_SIGMA = 3.0  # m/s per axis: the velocity a separating object takes away from the track it shared
 _NO = 1e12  # cost of a forbidden pairing in an assignment
 _ACROSS = {"ci": covariance_intersection, "ici": inverse_covariance_intersection, "independent": information_fusion}
 
@@ -152,8 +154,9 @@ class Member:
     regime_since: float = math.nan  # Unix s: since when its reports agree with this one's ``boosting`` (or before)
     contradicted: bool = False  # it turned ballistic where another member still says powered (see FusionCenter._mark)
     powered_until: float = math.nan  # Unix s: the last review that found it contradicted
-    neighbour: NDArray | None = None  # (6,) its sender's nearest other live track within CSO_M, less its own state
-    neighbour_since: float = math.nan  # Unix s: since when it has had one
+    P_independent: NDArray = field(default_factory=lambda: np.zeros((6, 6)))  # the part of P its sender's own
+    # errors make (sensor noise, registration): independent of other partners' (zero: not reported)
+    split_reported: bool = False  # its sender reported P_independent (and so estimates its registration)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -187,7 +190,7 @@ class AtTime(NamedTuple):
     P: NDArray  # (k, 6, 6) predicted covariance as reported
     U: NDArray  # (k, 6, 6) learned unmodelled error
     A: NDArray  # (k, 6, 6) allowance for missed thrust (:meth:`FusionCenter._allowances`)
-    C: NDArray  # (k, 6, 6) allowance for closely spaced objects: in the fused covariance only
+    own: NDArray  # (k, 6, 6) the part of P its sender's own errors make, carried to the time (independent)
     reported: NDArray  # (k, 6) predicted, as reported
     regimes: list[str]  # of the learned errors, per member
 
@@ -294,7 +297,6 @@ class FusionCenter:
                     member.contradicted, member.powered_until = old.contradicted, old.powered_until
                 else:
                     member.regime_since = old.time  # it changed its mind after its last report, at the latest
-                member.neighbour, member.neighbour_since = old.neighbour, old.neighbour_since
                 system.members[member.key] = member
                 self._contradict(system, member.time)
                 system.version += 1
@@ -325,79 +327,80 @@ class FusionCenter:
         (default: each member's own judgement).  The regime of the learned errors is the object's: a
         tracker that takes a booster for ballistic errs as trackers err in boost, and more.
         """
+        dt = np.array([time - m.time for m in members])
+        powered = [m.boosting for m in members] if powered is None else powered
         xs, ps = motion.predict(
             np.array([m.x for m in members]),
             np.array([m.P for m in members]),
-            np.array([time - m.time for m in members]),
+            dt,
             np.array([m.accel for m in members]),
             np.array([m.accel_var for m in members]),
+            np.array([motion.white_psd(m.x, b) for m, b in zip(members, powered, strict=True)]),
         )
-        powered = [m.boosting for m in members] if powered is None else powered
+        own = motion.carry(np.array([m.x for m in members]), np.array([m.P_independent for m in members]), dt)
         regimes = [regime(b) for b in powered]
-        thrust, spaced = self._allowances(members, time)
+        thrust = self._allowances(members, time)
         if not self.learn_errors:
-            return AtTime(members, xs, ps, np.zeros_like(ps), thrust, spaced, xs, regimes)
+            return AtTime(members, xs, ps, np.zeros_like(ps), thrust, own, xs, regimes)
         found = [self.errors.correction(m.sender, r) for m, r in zip(members, regimes, strict=True)]
-        shift, inflation = np.array([f[0] for f in found]), np.array([f[1] for f in found])
-        return AtTime(members, xs - shift, ps, inflation, thrust, spaced, xs, regimes)
+        shift = np.array([f[0] for f in found])
+        # A member whose sender reports the split of its covariance carries its registration errors in it:
+        # it is taken at its word (the offsets still come out); one that does not is inflated by U.
+        inflation = np.array(
+            [np.zeros((6, 6)) if m.split_reported else f[1] for m, f in zip(members, found, strict=True)]
+        )
+        return AtTime(members, xs - shift, ps, inflation, thrust, own, xs, regimes)
 
     @staticmethod
-    def _allowances(members: list[Member], time: float) -> tuple[NDArray, NDArray]:
-        """Per member, two (k, 6, 6): the errors its reported covariance leaves out, by what the others show.
+    def _allowances(members: list[Member], time: float) -> NDArray:
+        """Per member (k, 6, 6): the error its reported covariance leaves out, by what the others show.
 
-        * Missed thrust: a contradicted member (:meth:`_mark`) has flown its state without the thrust from
-          when it turned ballistic to the last review that still found its object powered, τ: an unknown
-          acceleration of :data:`THRUST_SIGMA` per axis over τ, its velocity error carried on since, Δt.
-        * Closely spaced objects: beside another live track of its sender, ``d`` away (:data:`CSO_M`), it
-          may have taken that object's echoes (unresolved, or assigned to the wrong track): d dᵀ, position
-          and velocity apart.  And where the two objects separated, the track that followed both keeps
-          one's velocity for the other's: :data:`SEPARATION_SIGMA` per axis, and that times the time since
-          they came apart (the first review that found them, a lower bound) in position.
+        Missed thrust: a contradicted member (:meth:`_mark`) has flown its state without the thrust from
+        when it turned ballistic to the last review that still found its object powered, τ: an unknown
+        acceleration of :data:`THRUST_SIGMA` per axis over τ, its velocity error carried on since, Δt.
         """
         thrust = np.zeros((len(members), 6, 6))
-        spaced = np.zeros((len(members), 6, 6))
         for k, m in enumerate(members):
             if m.contradicted and not m.boosting:
                 end = min(m.powered_until, time)
                 tau, after = max(end - m.regime_since, 0.0), time - end
                 r, v = THRUST_SIGMA * (0.5 * tau * tau + tau * after), THRUST_SIGMA * tau
                 thrust[k] = np.kron(np.array([[r * r, r * v], [r * v, v * v]]), np.eye(3))
-            if m.neighbour is not None:
-                d, since = m.neighbour, max(time - m.neighbour_since, 0.0)
-                spaced[k, :3, :3] = np.outer(d[:3], d[:3]) + (SEPARATION_SIGMA * since) ** 2 * np.eye(3)
-                spaced[k, 3:, 3:] = np.outer(d[3:], d[3:]) + SEPARATION_SIGMA**2 * np.eye(3)
-        return thrust, spaced
+        return thrust
 
-    def _fuse(self, at: AtTime, rows: list[int] | None = None, spaced: bool = False) -> tuple[NDArray, NDArray]:
+    def _fuse(self, at: AtTime, rows: list[int] | None = None) -> tuple[NDArray, NDArray]:
         """The fused state and covariance of the rows ``rows`` (all by default) of ``at``.
 
-        ``spaced``: count the allowance for closely spaced objects (``at.C``) in the covariance — for the
-        fused picture, not for association, which it would blur between the very objects it is about.
-        With the ``"bounded"`` method it leaves the estimate as it is: the weights do not take it.
+        Per partner, the part of its covariance its own errors make (``at.own``) counts as independent,
+        with the learned U; the rest (and the missed-thrust allowance) as possibly correlated.
         """
         rows = list(range(len(at.members))) if rows is None else rows
         by_sender: dict[str, list[int]] = {}
         for i in rows:
             by_sender.setdefault(at.members[i].sender, []).append(i)
-        # One estimate per partner: its duplicate tracks share its radars and its bias, so intersect them.
-        xs, ps, us, cs = [], [], [], []
+        # One estimate per partner: its duplicate tracks share its radars and its bias, so intersect them
+        # (and count all of the intersection as possibly correlated with the other partners').
+        xs, ps, us, rs = [], [], [], []
         for idx in by_sender.values():
             p_all = at.P[idx] + at.A[idx]
-            x, p = (at.x[idx[0]], p_all[0]) if len(idx) == 1 else covariance_intersection(at.x[idx], p_all)[:2]
+            if len(idx) == 1:
+                x, p, r = at.x[idx[0]], p_all[0], at.own[idx[0]]
+            else:
+                (x, p), r = covariance_intersection(at.x[idx], p_all)[:2], np.zeros((6, 6))
             xs.append(x)
             ps.append(p)
             us.append(at.U[idx[0]])
-            cs.append(max((at.C[i] for i in idx), key=np.trace) if spaced else np.zeros((6, 6)))
+            rs.append(r)
         if len(xs) == 1:
-            return xs[0], ps[0] + us[0] + cs[0]
-        xs, ps, us, cs = np.array(xs), np.array(ps), np.array(us), np.array(cs)
+            return xs[0], ps[0] + us[0]
+        xs, ps, us, rs = np.array(xs), np.array(ps), np.array(us), np.array(rs)
         if self.method == "bounded":
-            fx, fp, _ = bounded_fusion(xs, ps + cs, us, ps + self._weight_excess(at, by_sender))
+            fx, fp, _ = bounded_fusion(xs, ps - rs, us + rs, ps + self._weight_excess(at, by_sender))
         elif self.method == "split":
-            fx, fp, _ = split_covariance_intersection(xs, ps + cs, us)
+            fx, fp, _ = split_covariance_intersection(xs, ps - rs, us + rs)
         else:
-            fx, fp, _ = _ACROSS[self.method](xs, ps + us + cs)
-        return fx, fp * birge_ratio(xs, ps + us + cs, fx)
+            fx, fp, _ = _ACROSS[self.method](xs, ps + us)
+        return fx, fp * birge_ratio(xs, ps + us, fx)
 
     def _weight_excess(self, at: AtTime, by_sender: dict[str, list[int]]) -> NDArray:
         """Per sender, the part of its learned error beyond an ordinary registration error (the regime's
@@ -425,7 +428,7 @@ class FusionCenter:
         if not members:
             latest = system.last_time
             members = [m for m in system.members.values() if latest - m.time <= self.stale_s]
-        x, p = self._fuse(self._at(members, time, [any(m.boosting for m in members)] * len(members)), spaced=True)
+        x, p = self._fuse(self._at(members, time, [any(m.boosting for m in members)] * len(members)))
         self._cache[system.id] = (key, x, p)
         return x.copy(), p.copy()
 
@@ -519,7 +522,7 @@ class FusionCenter:
             fresh = [self._fresh(s, time) for s in cluster]
             powered = [any(m.boosting for m in f) for f in fresh for _ in f]
             at = self._at([m for f in fresh for m in f], time, powered)
-            if self._mark(cluster, fresh, at, time):
+            if self._mark(cluster, fresh, time):
                 at = self._at(at.members, time, powered)
             if self.learn_errors:
                 self._learn(cluster, at, time)
@@ -541,41 +544,21 @@ class FusionCenter:
             elif any(o.sender != m.sender for o in others) and not any(o.boosting for o in others):
                 m.contradicted = False
 
-    def _mark(self, cluster: list[SystemTrack], fresh: list[list[Member]], at: AtTime, time: float) -> bool:
+    def _mark(self, cluster: list[SystemTrack], fresh: list[list[Member]], time: float) -> bool:
         """Set the members' flags behind their allowances (:meth:`_allowances`); True if any changed.
 
         A ballistic member is contradicted while another member of its system has said powered since
         before it turned ballistic — the disagreement began with its call of burnout, not with a new
         track's first guess — and stays so, its allowance growing no more, until another partner's member
         there says ballistic with none saying powered: so a track that stopped modelling thrust too early
-        keeps its allowance when it drifts out of its system.  Each live member's neighbour is its sender's
-        nearest other live track in the cluster within :data:`CSO_M`.
+        keeps its allowance when it drifts out of its system.
         """
-        before = [[(m.contradicted, m.neighbour) for m in members] for members in fresh]
+        before = [[m.contradicted for m in members] for members in fresh]
         for system in cluster:
             self._contradict(system, time)
-        live = [i for i, m in enumerate(at.members) if time - m.time <= self.live_s]
-        for i, m in enumerate(at.members):  # the cluster's fresh members, system by system
-            near = [
-                at.reported[j] - at.reported[i]
-                for j in live
-                if j != i
-                and at.members[j].sender == m.sender
-                and np.linalg.norm(at.reported[j, :3] - at.reported[i, :3]) <= CSO_M
-            ]
-            if near and i in live:
-                m.neighbour = min(near, key=lambda d: float(d[:3] @ d[:3]))
-                m.neighbour_since = time if math.isnan(m.neighbour_since) else m.neighbour_since
-            else:
-                m.neighbour, m.neighbour_since = None, math.nan
         changed = False
         for system, members, flags in zip(cluster, fresh, before, strict=True):
-            if any(
-                was != m.contradicted
-                or (neighbour is None) != (m.neighbour is None)
-                or (m.neighbour is not None and not np.array_equal(neighbour, m.neighbour))
-                for m, (was, neighbour) in zip(members, flags, strict=True)
-            ):
+            if any(was != m.contradicted for m, was in zip(members, flags, strict=True)):
                 system.version += 1
                 changed = True
         return changed
@@ -691,6 +674,12 @@ def _member(report: TrackReport) -> Member:
         report.first_detection,
         report.boosting,
         regime_since=report.time,
+        P_independent=(
+            np.zeros((6, 6))
+            if report.independent_covariance is None
+            else np.asarray(report.independent_covariance, float).reshape(6, 6)
+        ),
+        split_reported=report.independent_covariance is not None,
     )
 
 

@@ -29,7 +29,10 @@ from mwx.geo import wgs84
 from mwx.track import dynamics
 
 TAYLOR_MAX_S = 5.0
-Q_WHITE = 1.0  # m²/s³: white acceleration besides a (the trackers' own ballistic q is far smaller)
+Q_WHITE = 1.0  # m²/s³: white acceleration besides a, under thrust or in the air
+# ... and in the vacuum of midcourse, where the ballistic model lacks nothing but what the trackers' own
+# (10⁻⁹) leaves: 1 m²/s³ there would add 1 m/s per second to states whose velocity is known to cm/s.
+Q_VACUUM = 1e-4
 # Random walk of the unmodelled acceleration [m²/s⁵]: thrust ends at burnout within a second, drag doubles every
 # few seconds low in re-entry; in the vacuum of midcourse there is none.
 JERK_PSD_POWERED = 400.0
@@ -45,16 +48,17 @@ def predict(
     dt: ArrayLike,
     accel: ArrayLike | None = None,
     accel_var: ArrayLike = 0.0,
-    q: float = Q_WHITE,
+    q: ArrayLike = Q_WHITE,
 ) -> tuple[NDArray, NDArray]:
     """States (n, 6) and covariances (n, 6, 6) moved by ``dt`` (n,) seconds.
 
     ``accel`` (n, 3) [m/s²]: unmodelled acceleration, with ``accel_var`` (n,) its variance per axis
-    [(m/s²)²]; ``q`` [m²/s³] white acceleration per axis.
+    [(m/s²)²]; ``q`` [m²/s³] white acceleration per axis, one for all or (n,) (:func:`white_psd`).
     """
     x, P = np.asarray(x, float), np.asarray(P, float)
     n = len(x)
     dt = np.broadcast_to(np.asarray(dt, float), (n,))
+    q = np.broadcast_to(np.asarray(q, float), (n,))
     a = np.zeros((n, 3)) if accel is None else np.asarray(accel, float)
     s = np.broadcast_to(np.asarray(accel_var, float), (n,))
     h = dt[:, None]
@@ -77,15 +81,31 @@ def predict(
     return out, 0.5 * (cov + np.swapaxes(cov, 1, 2))
 
 
+def carry(x: ArrayLike, P: ArrayLike, dt: ArrayLike) -> NDArray:
+    """Covariances (n, 6, 6) of errors that move with the states (n, 6) over ``dt`` (n,) s and gain no noise: F P Fᵀ."""
+    x, P = np.asarray(x, float), np.asarray(P, float)
+    f = dynamics.transition(x, np.broadcast_to(np.asarray(dt, float), (len(x),)))
+    cov = f @ P @ np.swapaxes(f, 1, 2)
+    return 0.5 * (cov + np.swapaxes(cov, 1, 2))
+
+
+def in_vacuum(x: NDArray, boosting: bool) -> bool:
+    """Coasting above the atmosphere's top (spherical height: plenty for telling it)."""
+    return not boosting and math.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]) - wgs84.A >= ATMOSPHERE_TOP_M
+
+
+def white_psd(x: NDArray, boosting: bool) -> float:
+    """White acceleration [m²/s³] a state's prediction needs beside its unmodelled acceleration."""
+    return Q_VACUUM if in_vacuum(x, boosting) else Q_WHITE
+
+
 def jerk_psd(x: NDArray, boosting: bool) -> float:
     """How fast the unmodelled acceleration may change [m²/s⁵]: fast under thrust or in the air.
 
     The altitude is spherical (|r| − the equatorial radius, up to 21 km low at the poles): plenty for
     telling the atmosphere's top.
     """
-    if boosting or math.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]) - wgs84.A < ATMOSPHERE_TOP_M:
-        return JERK_PSD_POWERED
-    return JERK_PSD_VACUUM
+    return JERK_PSD_VACUUM if in_vacuum(x, boosting) else JERK_PSD_POWERED
 
 
 def ballistic_acceleration(r: NDArray, v: NDArray) -> tuple[float, float, float]:

@@ -64,9 +64,11 @@ class Allowance:
 
 
 # Ballistic flight: registration biases of 0.1–0.3 mrad put tracks 100–300 m apart at 1000 km and turn their
-# velocities by as much (0.3 mrad of 3 km/s is 1 m/s), which no tracker's covariance carries; the floor, 30 m,
-# is 0.05 mrad at 600 km, better than any radar here registers.  Boost: a tracker follows thrust changes with
-# a lag of tens of m/s.
+# velocities by as much (0.3 mrad of 3 km/s is 1 m/s), which the covariance of a tracker that does not
+# estimate them lacks; the floor, 30 m, is 0.05 mrad at 600 km, better than any radar here registers.  Boost:
+# a tracker follows thrust changes with a lag of tens of m/s.  (mwx's own trackers estimate their biases and
+# report the split of their covariances: the fusion takes those at their word and uses only the offsets, so
+# these sizes concern other trackers' reports, and which offsets count as gross.)
 ALLOWANCES = {
     "ballistic": Allowance(prior_m=100.0, prior_mps=2.0, floor_m=30.0, floor_mps=1.0),
     "boost": Allowance(prior_m=150.0, prior_mps=20.0, floor_m=50.0, floor_mps=5.0),

@@ -9,17 +9,20 @@ from collections.abc import Callable
 import numpy as np
 
 from mwx.assess import distribution
+from mwx.assess.lineage import LaunchBook, Sighting
 from mwx.exchange.endpoint import Endpoint, Transport
 from mwx.exchange.envelope import Opened, msg_id
 from mwx.exchange.keys import Signer, Verifier
 from mwx.exchange.messages import Ack, TrackReport
 from mwx.exchange.messages import Alert as AlertMessage
 from mwx.exchange.policy import OPEN, ReleasePolicy
-from mwx.fuse.fusion import FusionCenter
+from mwx.fuse import motion
+from mwx.fuse.fusion import FusionCenter, SystemTrack
 from mwx.geo import wgs84
 from mwx.geo.regions import ProtectedArea
 from mwx.sim.theater import Sensor
 from mwx.track.base import Scan
+from mwx.track.registration import Registration
 from mwx.track.scans import ScanBuilder
 from mwx.track.tracker import missile_tracker
 from mwx.warn import rules
@@ -28,8 +31,9 @@ from mwx.warn.alerts import Alert, AlertManager, alert_message
 MAX_VELOCITY_SIGMA = 1000.0  # m/s, rms per axis: the loosest velocity a warning is predicted from
 WARN_SAMPLES = distribution.DEFAULT_SAMPLES
 MIN_HEIGHT_M = 1000.0  # below this a fused state says nothing new about where it lands
-# (partner, track id, time, state, covariance, boosting, first detection time)
-Recorder = Callable[[str, str, float, np.ndarray, np.ndarray, bool, float], None]
+REMEMBER_S = 3600.0  # s: a lost system track holds its launch's place this long (an ICBM's coast out of view)
+# (partner, track id, time, state, covariance, boosting, first detection time, independent part)
+Recorder = Callable[[str, str, float, np.ndarray, np.ndarray, bool, float, np.ndarray], None]
 
 
 class PartnerNode:
@@ -48,10 +52,12 @@ class PartnerNode:
     ) -> None:
         self.partner = partner
         self.sensors = sensors  # this partner's sensors by their index in the theater
-        self.tracker = missile_tracker(partner) if sensors else None
-        self.scan = ScanBuilder(sensors)  # rows of Measurements → the tracker's Scan
+        # The tracker estimates its radars' registration biases, so the scans state their noise alone.
+        self.tracker = missile_tracker(partner, registration=Registration.of(sensors)) if sensors else None
+        self.scan = ScanBuilder(sensors, bias_as_noise=False)  # rows of Measurements → the tracker's Scan
         self.fusion = FusionCenter(partner)
         self.alerts = AlertManager(partner, areas, on_change=self._alert_changed)
+        self.launches = LaunchBook(partner)  # which launch each of its system tracks belongs to: the threats
         self.record = record
         self.seq = 0
         # Received reports reach fusion only once verified (signature, sequence, time, content).
@@ -71,11 +77,11 @@ class PartnerNode:
         rows = rows[tracks.confirmed[rows]]
         if rows.size == 0:
             return
-        x, p = tracks.x[rows], tracks.P[rows]
+        x, p, p_own = self.tracker.estimates(rows)
         boosting = self.tracker.boosting[rows]
         for k, row in enumerate(rows):
             track_id = self.tracker.track_id(int(tracks.number[row]))
-            state, cov = x[k, :6], p[k, :6, :6]
+            state, cov, own = x[k, :6], p[k, :6, :6], p_own[k, :6, :6]
             self.record(
                 self.partner,
                 track_id,
@@ -84,6 +90,7 @@ class PartnerNode:
                 cov,
                 bool(boosting[k]),
                 float(tracks.first_time[row]),
+                own,
             )
             report = TrackReport(
                 sender=self.partner,
@@ -95,6 +102,7 @@ class PartnerNode:
                 covariance=cov.ravel().tolist(),
                 first_detection=float(tracks.first_time[row]),
                 boosting=bool(boosting[k]),
+                independent_covariance=own.ravel().tolist(),
             )
             self.seq += 1
             self.fusion.ingest(report)
@@ -125,40 +133,84 @@ class PartnerNode:
             self.exchange.send(Ack(sender=self.partner, time=now, msg_id=opened.msg_id), now)
 
     def assess(self, time: float) -> None:
-        """Predict the impact distribution of every live coasting system track and bring the alerts up to date.
+        """Place the fused picture's objects in launches, predict where they fall, bring the alerts up to date.
 
-        Every settled coasting system track (fused at ``time``) gets a Monte Carlo impact
-        distribution (:func:`mwx.assess.distribution.predict`, :data:`WARN_SAMPLES` samples) and its
-        threats by the warning rules (:mod:`mwx.warn.rules`); then the alerts of tracks merged into
-        others follow them, and those of stale tracks say track-lost or end (:class:`AlertManager`).
+        Every live system track is placed in a launch (:class:`mwx.assess.lineage.LaunchBook`: its
+        warhead-bearing body and spent stages together, a salvo's missiles apart).  Every settled
+        coasting one (fused at ``time``) gets a Monte Carlo impact distribution
+        (:func:`mwx.assess.distribution.predict`, :data:`WARN_SAMPLES` samples) and its threats by
+        the warning rules (:mod:`mwx.warn.rules`), which go to the alerts of its launch: one per
+        launch and area (:class:`AlertManager`).  Systems merged by the fusion join their launches;
+        stale ones leave their alerts standing, track-lost once all of an alert's objects are.
         """
-        merged, lost, live = _systems_by_state(self.fusion, time)
-        self.alerts.transfer(time, merged)
-        evaluated: set[str] = set()
-        if live and self.alerts.areas:
-            states = [self.fusion.fused_state(s, time) for s in live]
-            # The impact samples carry the covariance, so an uncertain track gives a wide spread and
-            # low (honest) probabilities: only a velocity so poor that samples escape or orbit (an
-            # infrared-only track, km/s) is left out.  The first coasting state of a radar-held
-            # track is well inside (tens of m/s).  A state predicted past its last report may lie
-            # underground (it has landed): no prediction.
-            settled = [
-                i
-                for i, (x, p) in enumerate(states)
-                if np.trace(p[3:, 3:]) < 3 * MAX_VELOCITY_SIGMA**2 and wgs84.ellipsoidal_height(x[:3]) > MIN_HEIGHT_M
-            ]
-            if settled:
-                x = np.array([states[i][0] for i in settled])
-                p = np.array([states[i][1] for i in settled])
-                rng = self._warning_rng()
-                dist = distribution.predict(x, p, np.full(len(settled), time), rng, samples=WARN_SAMPLES)
-                found = rules.distribution_threats(self.alerts.areas, dist)
-                for k, i in enumerate(settled):
-                    if math.isfinite(dist.time[k]) and np.isfinite(dist.cov_en[k]).all():
-                        prediction = {"impact_time": float(dist.time[k]), "ellipse": rules.ellipse_of(dist, k)}
-                        self.alerts.evaluate(time, live[i].id, found[k], prediction)
-                        evaluated.add(live[i].id)
-        self.alerts.review(time, evaluated, lost)
+        merged, lost, fresh = _systems_by_state(self.fusion, time)
+        for system_id, into in merged.items():
+            self.launches.join(system_id, into, time)
+        self.alerts.transfer(time, self.launches.merged())
+        states = {s.id: self.fusion.fused_state(s, time) for s in fresh}
+        boosting = {s.id: self.fusion.boosting(s) for s in fresh}
+        sightings = [Sighting(s.id, time, states[s.id][0], states[s.id][1], boosting[s.id]) for s in fresh]
+        waiting = any(self.launches.of(s.id) is None for s in fresh)
+        self.launches.place(time, sightings + (self._remembered(time, lost) if waiting else []))
+        if self.alerts.areas:
+            threats_by_launch, predictions = self._threats(time, fresh, states, boosting)
+            for launch_id, threats_of in threats_by_launch.items():
+                self.alerts.evaluate(time, launch_id, threats_of, {s: predictions[s] for s in threats_of})
+        self.alerts.review(time, lost)
+
+    def _remembered(self, time: float, lost: set[str]) -> list[Sighting]:
+        """The lost system tracks that still hold a launch's place: coasting, predicted along their arcs to
+        ``time``, and not yet down (a missile re-found after minutes out of every radar's view rejoins its
+        launch), for :data:`REMEMBER_S` at most."""
+        out = []
+        for system_id in sorted(lost):
+            system = self.fusion.systems[system_id]
+            if self.launches.of(system_id) is None or self.fusion.boosting(system):
+                continue
+            if time - system.last_time > REMEMBER_S:
+                continue
+            # Its last fused state flown ballistically: the unmodelled acceleration its members last
+            # showed is no guide over minutes (0.01 m/s² is 16 km in half an hour).
+            x, p = self.fusion.fused_state(system, system.last_time)
+            xs, ps = motion.predict(x[None], p[None], np.array([time - system.last_time]), q=motion.Q_VACUUM)
+            if wgs84.ellipsoidal_height(xs[0, :3]) > 0.0:
+                out.append(Sighting(system_id, time, xs[0], ps[0], False, live=False))
+        return out
+
+    def _threats(
+        self, time: float, fresh: list[SystemTrack], states: dict[str, tuple], boosting: dict[str, bool]
+    ) -> tuple[dict[str, dict[str, list]], dict[str, dict]]:
+        """Per launch, per settled coasting system track of it: its threats; and each one's prediction.
+
+        The impact samples carry the covariance, so an uncertain track gives a wide spread and low
+        (honest) probabilities: only a velocity so poor that samples escape or orbit (an
+        infrared-only track, km/s) is left out.  The first coasting state of a radar-held track is
+        well inside (tens of m/s).  A state predicted past its last report may lie underground (it
+        has landed): no prediction.  A boosting track's ballistic prediction falls short and sweeps
+        across areas it does not threaten: it is warned for once it coasts.
+        """
+        settled = [
+            s.id
+            for s in fresh
+            if not boosting[s.id]
+            and self.launches.of(s.id) is not None
+            and np.trace(states[s.id][1][3:, 3:]) < 3 * MAX_VELOCITY_SIGMA**2
+            and wgs84.ellipsoidal_height(states[s.id][0][:3]) > MIN_HEIGHT_M
+        ]
+        by_launch: dict[str, dict[str, list]] = {}
+        predictions: dict[str, dict] = {}
+        if not settled:
+            return by_launch, predictions
+        x = np.array([states[i][0] for i in settled])
+        p = np.array([states[i][1] for i in settled])
+        dist = distribution.predict(x, p, np.full(len(settled), time), self._warning_rng(), samples=WARN_SAMPLES)
+        found = rules.distribution_threats(self.alerts.areas, dist)
+        for k, system_id in enumerate(settled):
+            launch_id = self.launches.of(system_id)
+            if launch_id is not None and math.isfinite(dist.time[k]) and np.isfinite(dist.cov_en[k]).all():
+                by_launch.setdefault(launch_id, {})[system_id] = found[k]
+                predictions[system_id] = {"impact_time": float(dist.time[k]), "ellipse": rules.ellipse_of(dist, k)}
+        return by_launch, predictions
 
     def _warning_rng(self) -> np.random.Generator:
         """The impact samples' generator: the same draws at every assessment (common random numbers).
@@ -169,21 +221,16 @@ class PartnerNode:
         return np.random.default_rng(zlib.crc32(f"warn:{self.partner}".encode()))
 
 
-def _systems_by_state(fusion: FusionCenter, time: float) -> tuple[dict[str, str], set[str], list]:
-    """The fusion's system tracks at ``time``: merged (id → the id it went into), stale ids, live coasting ones.
-
-    A boosting track's ballistic impact prediction falls short and sweeps across areas it does
-    not threaten: it is warned for once it coasts (and is neither stale nor live-coasting meanwhile).
-    """
+def _systems_by_state(fusion: FusionCenter, time: float) -> tuple[dict[str, str], set[str], list[SystemTrack]]:
+    """The fusion's system tracks at ``time``: merged (id → the id it went into), stale ids, and the fresh ones."""
     merged: dict[str, str] = {}
     lost: set[str] = set()
-    live = []
+    fresh = []
     for system in fusion.systems.values():
-        into = getattr(system, "merged_into", None)
-        if into is not None:
-            merged[system.id] = into
+        if system.merged_into is not None:
+            merged[system.id] = system.merged_into
         elif time - system.last_time > fusion.stale_s:
             lost.add(system.id)
-        elif not fusion.boosting(system):
-            live.append(system)
-    return merged, lost, live
+        else:
+            fresh.append(system)
+    return merged, lost, fresh

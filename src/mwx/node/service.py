@@ -358,6 +358,7 @@ class NodeService:
             "log": self.log,
             "fusion": self.node.fusion,
             "alerts": self.node.alerts,
+            "launches": self.node.launches,
             "counters": self.endpoint.counters,
             "rejections": [RejectedMessage(*r) for r in self.journal.rejections()],
             "withheld": self.endpoint.withheld,

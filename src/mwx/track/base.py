@@ -62,6 +62,8 @@ class Scan:
     ``position``); ``feature_db`` is an optional per-report echo strength in dB
     (radar: the RCS the radar equation gives, dBsm) used
     to keep the warhead-bearing body's track when objects separate.
+    ``resolution`` (radar): the range [m] and angle [rad] within which the sensor
+    cannot tell two objects apart (it reports one echo for both).
     """
 
     time: float
@@ -72,6 +74,7 @@ class Scan:
     R: NDArray
     feature_db: NDArray | None = None
     received: float = field(default=np.nan)
+    resolution: tuple[float, float] | None = None
 
     def __len__(self) -> int:
         return int(self.z.shape[0])

@@ -59,7 +59,8 @@ class ScanBuilder:
                 + 10.0 * np.log10(spec.ref_rcs_m2)
             )  # fmt: skip
             r = _diag(m.sigma[a:b, : model.dim]) + np.diag(self._bias_var[sensor])
-            return Scan(time, sensor, "radar", model, z, r, feature, float(m.received[a]))
+            resolution = (spec.range_resolution_m, spec.beamwidth_mrad * 1e-3)
+            return Scan(time, sensor, "radar", model, z, r, feature, float(m.received[a]), resolution)
         model = Infrared(m.origin[a])
         return Scan(
             time, sensor, "infrared", model, m.z[a:b, 1:3], _diag(m.sigma[a:b, 1:3]), None, float(m.received[a])

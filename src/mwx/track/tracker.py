@@ -63,6 +63,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -74,6 +75,7 @@ from mwx.track.association import Gated, assign, candidate_pairs
 from mwx.track.base import Initiator, MotionModel, Scan
 from mwx.track.initiation import InfraredInitiator, RadarInitiator
 from mwx.track.motion import POS, VEL, Ballistic, Boost, propagate_modes
+from mwx.track.registration import BIASED, Registration
 
 
 @dataclass
@@ -115,8 +117,10 @@ class TrackerConfig:
 class TrackTable:
     """All tracks of one tracker, one row each (per-mode estimates and bookkeeping)."""
 
-    xm: NDArray  # (n, M, d)
-    Pm: NDArray  # (n, M, d, d)
+    xm: NDArray  # (n, M, d) bias-free estimates (see mwx.track.registration)
+    Pm: NDArray  # (n, M, d, d) their covariances
+    Qm: NDArray  # (n, M, d, d) the part of Pm the model's errors make (process noise; see Modes)
+    Vm: NDArray  # (n, M, d, n_b) their sensitivities to the partner's registration biases
     mu: NDArray  # (n, M)
     t: NDArray  # (n,) time of the estimate, Unix s
     number: NDArray  # (n,) int
@@ -127,12 +131,15 @@ class TrackTable:
     first_time: NDArray  # (n,) first measurement time
     last_update: NDArray  # (n,) last measurement time
     feature_db: NDArray  # (n,) smoothed echo strength of its measurements (NaN: none)
+    coasting_since: NDArray  # (n,) Unix s since when it has flown ballistic (boost mode under 1 %); NaN: not
 
     @classmethod
-    def empty(cls, modes: int, dim: int) -> TrackTable:
+    def empty(cls, modes: int, dim: int, biases: int = 0) -> TrackTable:
         return cls(
             np.empty((0, modes, dim)),
             np.empty((0, modes, dim, dim)),
+            np.empty((0, modes, dim, dim)),
+            np.empty((0, modes, dim, biases)),
             np.empty((0, modes)),
             np.empty(0),
             np.empty(0, np.int64),
@@ -140,6 +147,7 @@ class TrackTable:
             np.empty(0, np.int64),
             np.empty(0, np.int64),
             np.empty(0, bool),
+            np.empty(0),
             np.empty(0),
             np.empty(0),
             np.empty(0),
@@ -156,15 +164,91 @@ class TrackTable:
         for name in self.__dataclass_fields__:
             setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
 
-    @property
-    def x(self) -> NDArray:
-        """Combined (moment-matched) means (n, d)."""
-        return combine(self.xm, self.Pm, self.mu)[0]
+    def modes(self, rows: NDArray) -> Modes:
+        """The per-mode estimates of tracks ``rows``."""
+        return Modes(self.xm[rows], self.Pm[rows], self.Qm[rows], self.Vm[rows], self.mu[rows])
 
-    @property
-    def P(self) -> NDArray:
-        """Combined covariances (n, d, d)."""
-        return combine(self.xm, self.Pm, self.mu)[1]
+    def set_modes(self, rows: NDArray, modes: Modes) -> None:
+        self.xm[rows], self.Pm[rows], self.Qm[rows], self.Vm[rows] = modes.x, modes.P, modes.Q, modes.V
+        self.mu[rows] = modes.mu
+
+
+@dataclass
+class Modes:
+    """Per-mode estimates of some tracks: what a tracker predicts, gates and updates together.
+
+    ``x`` (n, M, d) the bias-free filter's means, ``P`` (n, M, d, d) their covariances, ``Q`` the part
+    of ``P`` that the motion model's errors make (its process noise, the IMM's spread between modes,
+    the allowances for echoes that may be another object's), ``V`` (n, M, d, n_b) the sensitivities to
+    the registration biases, ``mu`` (n, M) the mode probabilities.
+
+    The split of P matters to whoever fuses this track with another partner's: the model's errors are
+    the object's (a thrust profile, a drag, every tracker of it errs alike), so they may be correlated
+    with other partners' errors; the rest of P — this partner's sensors' noise — and what is unknown of
+    its registration are its own.  Q follows P's recursion without the measurement noise: Q⁻ = F Q Fᵀ +
+    Q_w, Q = (I − K H) Q⁻ (I − K H)ᵀ (Joseph form), so P − Q stays the noise-driven part.
+    """
+
+    x: NDArray
+    P: NDArray
+    Q: NDArray
+    V: NDArray
+    mu: NDArray
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def take(self, index: NDArray) -> Modes:
+        return Modes(self.x[index], self.P[index], self.Q[index], self.V[index], self.mu[index])
+
+    @staticmethod
+    def concat(parts: list[Modes]) -> Modes:
+        return Modes(*(np.concatenate([getattr(m, f) for m in parts]) for f in ("x", "P", "Q", "V", "mu")))
+
+    def copy(self) -> Modes:
+        return Modes(self.x.copy(), self.P.copy(), self.Q.copy(), self.V.copy(), self.mu.copy())
+
+
+class Split(NamedTuple):
+    """A track handed over to the weaker of two echoes at a separation (:meth:`Tracker._keep_weaker_echo`).
+
+    ``parent``: its row; ``stronger``, ``weaker``: the two echoes' measurement rows; ``prediction``:
+    its per-mode prediction at the scan (one row), before the hand-over widened it.
+    """
+
+    parent: int
+    stronger: int
+    weaker: int
+    prediction: Modes
+
+
+class Estimates(NamedTuple):
+    """A tracker's best estimates of some tracks: the bias-free states corrected by the registration.
+
+    ``x`` (n, d) and ``P`` (n, d, d), ECEF.  ``P_own`` (n, d, d) is the part of ``P`` made by this
+    partner's own errors, independent of other partners': its sensors' noise and what is still unknown
+    of its radars' registration biases (the rest is the motion model's, :class:`Modes`).
+    """
+
+    x: NDArray
+    P: NDArray
+    P_own: NDArray
+
+
+#: Tracks teach the registration only above this height [m]: below it drag acts (see Tracker._keep_for_registration).
+REGISTRATION_FLOOR_M = 120e3
+#: ... and only once they have flown ballistic this long [s] (ibid.).
+REGISTRATION_SETTLE_S = 30.0
+#: A track whose boost mode is less likely than this is coasting.
+COASTING_PROBABILITY = 0.01
+
+
+def _prior_part(p: NDArray) -> NDArray:
+    """The part of new tracks' covariances ``p`` (m, d, d) that no report measured: all but the position."""
+    q = p.copy()
+    q[:, POS, :] = 0.0
+    q[:, :, POS] = 0.0
+    return q
 
 
 def combine(xm: NDArray, pm: NDArray, mu: NDArray) -> tuple[NDArray, NDArray]:
@@ -216,6 +300,7 @@ class Tracker:
         initiators: dict[str, Initiator],
         config: TrackerConfig | None = None,
         dim: int = 8,
+        registration: Registration | None = None,
     ) -> None:
         self.name = name
         self.modes = list(modes)
@@ -224,17 +309,24 @@ class Tracker:
         rates = np.asarray(self.config.switch_rates, float)
         self.rates = rates[: len(modes), : len(modes)] if len(modes) > 1 else np.zeros((1, 1))
         self.dim = dim
-        self.tracks = TrackTable.empty(len(self.modes), dim)
+        #: The partner's radar biases, estimated from the tracks' innovations (:mod:`mwx.track.registration`);
+        #: empty (no biased sensor) when none is given.
+        self.registration = registration if registration is not None else Registration({})
+        self.tracks = TrackTable.empty(len(self.modes), dim, self.registration.size)
         self._next_number = 1
         self.too_late = 0
         self.late_updates = 0
         self.handovers = 0  # identities handed to a weaker echo at a separation
         self.merges = 0  # duplicate tracks folded into one
         self._positions_of: Scan | None = None
-        self._positions: tuple[NDArray, NDArray, NDArray] = (np.empty((0, 3)), np.empty((0, 3, 3)), np.empty(0))
+        self._positions: tuple[NDArray, NDArray, NDArray, NDArray] = (
+            np.empty((0, 3)), np.empty((0, 3, 3)), np.empty(0), np.empty((0, 3, self.registration.size))
+        )  # fmt: skip
         # Per sensor: the previous scan's unexplained reports awaiting a pair
-        # (time, positions, position covariances, traces).
-        self._pending: dict[int, tuple[float, NDArray, NDArray, NDArray]] = {}
+        # (time, positions, position covariances, traces, position sensitivities to the biases).
+        self._pending: dict[int, tuple[float, NDArray, NDArray, NDArray, NDArray]] = {}
+        # One scan's bias-free innovations of settled tracks for the registration: (S, ν, Σ) per update.
+        self._learn: list[tuple[NDArray, NDArray, NDArray]] = []
         # Pairs of track numbers (lower, higher) that one scan resolved: two reports of one scan
         # are two objects, so such tracks are never merged as duplicates.
         self._resolved: set[tuple[int, int]] = set()
@@ -243,52 +335,90 @@ class Tracker:
     def track_id(self, number: int) -> str:
         return f"{self.name}-T{number:04d}"
 
+    def estimates(self, rows: NDArray | None = None) -> Estimates:
+        """Best estimates of tracks ``rows`` (all by default): x̂ = x̃ + V b̂, P = P̃ + V P_b Vᵀ, combined over modes.
+
+        ``P_own`` is P less the model's part: Σ μ (P̃ − Q + V P_b Vᵀ) over the modes (the spread between
+        modes counts as the model's).
+        """
+        pick = np.arange(len(self.tracks)) if rows is None else np.asarray(rows)
+        m = self.tracks.modes(pick)
+        xm, pm, reg = self._corrected(m)
+        x, p = combine(xm, pm, m.mu)
+        own = np.einsum("nm,nmij->nij", m.mu, m.P - m.Q + reg)
+        return Estimates(x, p, 0.5 * (own + np.swapaxes(own, 1, 2)))
+
+    def _corrected(self, m: Modes) -> tuple[NDArray, NDArray, NDArray]:
+        """Per-mode bias-free states corrected by the registration: x̃ + V b̂, P̃ + V P_b Vᵀ, and V P_b Vᵀ."""
+        reg = self.registration
+        if reg.size == 0:
+            return m.x, m.P, np.zeros_like(m.P)
+        part = m.V @ reg.P @ np.swapaxes(m.V, -1, -2)
+        return m.x + m.V @ reg.b, m.P + part, part
+
     @property
     def boosting(self) -> NDArray:
         """Whether each track is more likely powered than not."""
+        return self.boost_probability() > 0.5
+
+    def boost_probability(self, rows: NDArray | None = None) -> NDArray:
+        """Probability of the powered-flight mode of tracks ``rows`` (all by default); 0 without one."""
         b = self.config.boost_mode
+        pick = slice(None) if rows is None else rows
         if b is None or len(self.modes) == 1:
-            return np.zeros(len(self.tracks), bool)
-        return self.tracks.mu[:, b] > 0.5
+            return np.zeros(len(self.tracks.t[pick]))
+        return self.tracks.mu[pick, b]
 
     # ----------------------------------------------------------------- prediction
-    def _predict_forward(self, rows: NDArray, time: float) -> tuple[NDArray, NDArray, NDArray]:
-        """IMM mixing then per-mode prediction of tracks ``rows`` to ``time``: xm, Pm, predicted mu."""
+    def _predict_forward(self, rows: NDArray, time: float) -> Modes:
+        """IMM mixing then per-mode prediction of tracks ``rows`` to ``time`` (``mu``: the predicted probabilities)."""
         tr = self.tracks
         dt = time - tr.t[rows]
-        xm, pm, mu = tr.xm[rows], tr.Pm[rows], tr.mu[rows]
+        now = tr.modes(rows)
         n_modes = len(self.modes)
         if n_modes > 1:
             pi = switch_matrix(self.rates, dt)  # (n, i, j)
-            c = np.einsum("nij,ni->nj", pi, mu)  # predicted mode probabilities
-            w = pi * mu[:, :, None] / np.maximum(c[:, None, :], 1e-300)  # μ_{i|j}
+            c = np.einsum("nij,ni->nj", pi, now.mu)  # predicted mode probabilities
+            w = pi * now.mu[:, :, None] / np.maximum(c[:, None, :], 1e-300)  # μ_{i|j}
             # A mode nobody can enter (c = 0) starts from the mixture, so it stays finite.
             dead = c <= 0.0
             if dead.any():
-                w[dead.nonzero()[0], :, dead.nonzero()[1]] = mu[dead.nonzero()[0]]
-            x0 = np.einsum("nij,nid->njd", w, xm)
-            dx = xm[:, :, None, :] - x0[:, None, :, :]  # (n, i, j, d)
-            p0 = np.einsum("nij,nijab->njab", w, pm[:, :, None] + dx[..., :, None] * dx[..., None, :])
+                w[dead.nonzero()[0], :, dead.nonzero()[1]] = now.mu[dead.nonzero()[0]]
+            x0 = np.einsum("nij,nid->njd", w, now.x)
+            dx = now.x[:, :, None, :] - x0[:, None, :, :]  # (n, i, j, d)
+            spread = dx[..., :, None] * dx[..., None, :]  # the modes' disagreement: the model's
+            p0 = np.einsum("nij,nijab->njab", w, now.P[:, :, None] + spread)
+            q0 = np.einsum("nij,nijab->njab", w, now.Q[:, :, None] + spread)
+            v0 = np.einsum("nij,nidb->njdb", w, now.V)  # the bias sensitivities mix as the states do
         else:
-            c, x0, p0 = mu, xm, pm
-        out_x = propagate_modes(self.modes, x0, dt)
-        out_p = np.empty_like(p0)
+            c, x0, p0, q0, v0 = now.mu, now.x, now.P, now.Q, now.V
+        out = Modes(propagate_modes(self.modes, x0, dt), np.empty_like(p0), np.empty_like(q0), np.empty_like(v0), c)
         for j, model in enumerate(self.modes):
             f = model.transition(x0[:, j], dt)
-            out_p[:, j] = f @ p0[:, j] @ np.swapaxes(f, 1, 2) + model.noise(x0[:, j], dt)
-        return out_x, out_p, c
+            noise = model.noise(x0[:, j], dt)
+            ft = np.swapaxes(f, 1, 2)
+            out.P[:, j] = f @ p0[:, j] @ ft + noise
+            out.Q[:, j] = f @ q0[:, j] @ ft + noise
+            out.V[:, j] = f @ v0[:, j]
+        return out
 
-    def _retrodict(self, rows: NDArray, time: float) -> tuple[NDArray, NDArray, NDArray]:
-        """Per-mode states carried back to ``time``, their covariances, and the backward transitions."""
+    def _retrodict(self, rows: NDArray, time: float) -> tuple[Modes, NDArray]:
+        """Per-mode estimates of tracks ``rows`` carried back to ``time``, and the backward transitions."""
         tr = self.tracks
         dt = time - tr.t[rows]  # negative
-        xm, pm = tr.xm[rows], tr.Pm[rows]
-        bx, bp, bf = propagate_modes(self.modes, xm, dt), np.empty_like(pm), np.empty_like(pm)
+        now = tr.modes(rows)
+        back = Modes(propagate_modes(self.modes, now.x, dt), np.empty_like(now.P), np.empty_like(now.Q),
+                     np.empty_like(now.V), now.mu)  # fmt: skip
+        bf = np.empty_like(now.P)
         for j, model in enumerate(self.modes):
-            f = model.transition(xm[:, j], dt)
-            bp[:, j] = f @ (pm[:, j] + model.noise(xm[:, j], dt)) @ np.swapaxes(f, 1, 2)
+            f = model.transition(now.x[:, j], dt)
+            noise = model.noise(now.x[:, j], dt)
+            ft = np.swapaxes(f, 1, 2)
+            back.P[:, j] = f @ (now.P[:, j] + noise) @ ft
+            back.Q[:, j] = f @ (now.Q[:, j] + noise) @ ft
+            back.V[:, j] = f @ now.V[:, j]
             bf[:, j] = f
-        return bx, bp, bf
+        return back, bf
 
     # ----------------------------------------------------------------- the scan
     def process(self, scan: Scan) -> NDArray:
@@ -308,36 +438,31 @@ class Tracker:
         updated = np.empty(0, np.int64)
         assigned_meas = np.zeros(m, bool)
         if rows.size and m:
-            fx, fp, fmu = self._predict_forward(fwd_rows, scan.time)
-            if late_rows.size:
-                bx, bp, bf = self._retrodict(late_rows, scan.time)
-            else:
-                d = self.dim
-                bx, bp, bf = (np.empty((0, len(self.modes), d)), np.empty((0, len(self.modes), d, d)),
-                              np.empty((0, len(self.modes), d, d)))  # fmt: skip
-            px = np.concatenate([fx, bx])
-            pp = np.concatenate([fp, bp])
-            pmu = np.concatenate([fmu, tr.mu[late_rows]])
-            gated = self._gate(scan, px, pp, pmu, rows)
+            fwd_pred = self._predict_forward(fwd_rows, scan.time)
+            back, bf = self._retrodict(late_rows, scan.time)
+            pred = Modes.concat([fwd_pred, back])
+            merged = self._unresolved(scan, pred)
+            gated = self._gate(scan, pred, merged, rows)
             mi, ti = assign(gated, m, rows.size)
-            mi = self._keep_weaker_echo(scan, mi, ti, rows, px, pp, n_fwd)
+            mi, splits = self._keep_weaker_echo(scan, mi, ti, rows, pred, n_fwd)
             assigned_meas[mi] = True
             fwd = ti < n_fwd
-            self._update_forward(scan, rows[ti[fwd]], mi[fwd], px[ti[fwd]], pp[ti[fwd]], pmu[ti[fwd]])
+            self._update_forward(scan, rows[ti[fwd]], mi[fwd], pred.take(ti[fwd]), merged[ti[fwd]])
             late = ~fwd
-            self._update_late(
-                scan, rows[ti[late]], mi[late], bx[ti[late] - n_fwd], bp[ti[late] - n_fwd], bf[ti[late] - n_fwd]
-            )
+            back_k = ti[late]
+            self._update_late(scan, rows[back_k], mi[late], pred.take(back_k), bf[back_k - n_fwd], merged[back_k])
             self.late_updates += int(late.sum())
-            updated = rows[ti]
+            updated = np.concatenate([rows[ti], self._split(scan, splits)])
+            assigned_meas[[split.stronger for split in splits]] = True
+            self._learn_registration()
             # Tracks predicted to this scan but given nothing keep the prediction
             # (a missed detection), so a track coasting through a gap in coverage
             # is carried forward scan by scan instead of from its last update each time.
             missed = np.ones(n_fwd, bool)
             missed[ti[fwd]] = False
             if missed.any():
-                keep_rows = fwd_rows[missed]
-                tr.xm[keep_rows], tr.Pm[keep_rows], tr.mu[keep_rows] = fx[missed], fp[missed], fmu[missed]
+                keep_rows = fwd_rows[missed]  # the split-off tracks were appended after these rows
+                tr.set_modes(keep_rows, fwd_pred.take(np.flatnonzero(missed)))
                 tr.t[keep_rows] = scan.time
         # M-of-N bookkeeping for tentative tracks started by this sensor (before this scan).
         looked = ~tr.confirmed & (tr.init_sensor == scan.sensor) & (tr.first_time < scan.time)
@@ -391,7 +516,7 @@ class Tracker:
         confirmed = np.flatnonzero(tr.confirmed)
         if confirmed.size < 2:
             return updated
-        x, p = combine(tr.xm[confirmed], tr.Pm[confirmed], tr.mu[confirmed])
+        x, p, _ = self.estimates(confirmed)
         lag = time - tr.t[confirmed]
         pos = x[:, POS] + lag[:, None] * x[:, VEL]
         pairs = cKDTree(pos).query_pairs(self.config.merge_radius, output_type="ndarray")
@@ -441,7 +566,7 @@ class Tracker:
             return fwd_rows, late_rows
         rows = np.concatenate([fwd_rows, late_rows])
         tr = self.tracks
-        x, p = combine(tr.xm[rows], tr.Pm[rows], tr.mu[rows])
+        x, p, _ = self.estimates(rows)
         dt = scan.time - tr.t[rows]
         pos = x[:, POS] + dt[:, None] * x[:, VEL]
         var = (
@@ -460,46 +585,99 @@ class Tracker:
 
     def _measured_positions(self, scan: Scan) -> tuple[NDArray, NDArray]:
         """Positions (m, 3) of a radar or position scan's reports and traces of their covariances."""
-        pos, _, var = self._positions_and_covariances(scan)
+        pos, _, var, _ = self._positions_and_covariances(scan)
         return pos, var
 
-    def _positions_and_covariances(self, scan: Scan) -> tuple[NDArray, NDArray, NDArray]:
-        """Report positions (m, 3), their covariances (m, 3, 3) and traces (m,), computed once per scan."""
+    def _positions_and_covariances(self, scan: Scan) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+        """Report positions (m, 3), their covariances (m, 3, 3), traces (m,) and bias sensitivities (m, 3, n_b).
+
+        Computed once per scan.  A radar report's position g(z) errs by −G C b through the radar's
+        registration biases b (G = ∂position/∂(range, az, el)): its sensitivity is −G C.
+        """
         if self._positions_of is not scan:
+            nb = self.registration.size
             if scan.kind == "radar":
                 model = scan.model
                 j = model.position_jacobian(scan.z)  # type: ignore[attr-defined]
                 cov = j @ scan.R[:, :3, :3] @ np.swapaxes(j, 1, 2)
                 pos = model.position(scan.z)  # type: ignore[attr-defined]
+                sens = -j @ self.registration.selector(scan.sensor, BIASED)
             else:
                 pos, cov = scan.z[:, :3], scan.R[:, :3, :3]
+                sens = np.zeros((len(scan), 3, nb))
             self._positions_of = scan
-            self._positions = (pos, cov, np.trace(cov, axis1=1, axis2=2))
+            self._positions = (pos, cov, np.trace(cov, axis1=1, axis2=2), sens)
         return self._positions
 
-    def _gate(self, scan: Scan, px: NDArray, pp: NDArray, pmu: NDArray, rows: NDArray | None = None) -> Gated:
-        """Gate every close (measurement, track) pair on each mode's prediction (px (n, M, d), pp, pmu)."""
+    def _unresolved(self, scan: Scan, pred: Modes) -> NDArray:
+        """Per track (n, k, k): the noise its echo may carry because a neighbour shares its resolution cell.
+
+        A radar that cannot resolve two objects (range closer than its range resolution, direction
+        within its beamwidth) reports one echo, the stronger one's (:mod:`mwx.sim.sensors`); a track
+        given it may be given its neighbour's position.  Moment-matched, that is an extra error Δz Δzᵀ
+        in measurement space, Δz the difference of the two tracks' predicted measurements (Chang &
+        Bar-Shalom, "Joint probabilistic data association for multitarget tracking with possibly
+        unresolved measurements", IEEE TAC 29(7), 1984; Daum & Fitzgerald, SPIE 2235, 1994): the
+        track neither jumps to the other object nor claims to know which it saw.  Two tracks count as
+        sharing a cell when their predicted ranges differ by less than the resolution plus 2σ of that
+        difference and their directions by less than the beamwidth.
+        """
+        n, k = len(pred), scan.model.dim
+        out = np.zeros((n, k, k))
+        if scan.resolution is None or n < 2:
+            return out
+        res_range, beam = scan.resolution
+        cx, cp, _ = self._corrected(pred)
+        x, p = combine(cx, cp, pred.mu)
+        z, h = scan.model.predict(x)
+        var_range = np.einsum("ni,nij,nj->n", h[:, 0], p, h[:, 0])
+        dz = scan.model.residual(z[None, :, :], z[:, None, :])  # (i, j, k): j's prediction less i's
+        across = np.hypot(dz[..., 1] * np.cos(z[:, None, 2]), dz[..., 2])
+        shared = (np.abs(dz[..., 0]) < res_range + 2.0 * np.sqrt(var_range[:, None] + var_range[None, :])) & (
+            across < beam
+        )
+        np.fill_diagonal(shared, False)
+        if shared.any():
+            out = np.einsum("ij,ijk,ijl->ikl", shared.astype(float), dz, dz)
+        return out
+
+    def _gate(self, scan: Scan, pred: Modes, merged: NDArray, rows: NDArray | None = None) -> Gated:
+        """Gate every close (measurement, track) pair on each mode's prediction ``pred``.
+
+        The predictions are the bias-free ones corrected by the registration (x̃ + V b̂), and the
+        innovation's covariance carries what is still unknown of the biases, (H V + C) P_b (H V + C)ᵀ,
+        and each track's allowance for an echo merged with a neighbour's (``merged`` (n, k, k),
+        :meth:`_unresolved`).
+        """
         k = scan.model.dim
         gamma = gate_threshold(self.config.gate_probability, k)
         meas_pos = meas_var = None
         if scan.kind in ("radar", "position"):
             meas_pos, meas_var = self._measured_positions(scan)
-        xc, pc = combine(px, pp, pmu)
+        cx, cp, _ = self._corrected(pred)
+        pmu, pp, pv = pred.mu, pred.P, pred.V
+        xc, pc = combine(cx, cp, pmu)
         track_var = np.trace(pc[:, POS, POS], axis1=1, axis2=2)
         mi, ti = candidate_pairs(len(scan), meas_pos, meas_var, xc[:, POS], track_var, gamma)
         if mi.size == 0:
             return Gated(mi, ti, np.empty(0))
-        n_modes = px.shape[1]
+        n_modes = pred.x.shape[1]
         d2 = np.empty((mi.size, n_modes))
         log_like = np.empty((mi.size, n_modes))
         floor = self.config.gate_floor_sigma**2
+        reg = self.registration
+        c_scan = reg.selector(scan.sensor, k)
         for j in range(n_modes):
-            z_pred, h = scan.model.predict(px[:, j])
+            z_pred, h = scan.model.predict(cx[:, j])
             hp = h[ti][:, :, :3]
-            # A floor on the position spread the gate allows: radars' registration biases, which
-            # no track estimates, put one object's reports from two radars that far apart.
-            s = h[ti] @ pp[ti, j] @ np.swapaxes(h[ti], 1, 2) + scan.R[mi] + floor * hp @ np.swapaxes(hp, 1, 2)
-            nu = scan.model.residual(scan.z[mi], z_pred[ti])
+            sb = h[ti] @ pv[ti, j] + c_scan  # the innovation's sensitivity to the biases
+            # A floor on the position spread the gate allows, for what neither the filter nor the
+            # registration describes (the prediction's linearisation, unresolved echoes).
+            s = (
+                h[ti] @ pp[ti, j] @ np.swapaxes(h[ti], 1, 2) + scan.R[mi] + merged[ti]
+                + floor * hp @ np.swapaxes(hp, 1, 2) + sb @ reg.P @ np.swapaxes(sb, 1, 2)
+            )  # fmt: skip
+            nu = scan.model.residual(scan.z[mi], z_pred[ti] + c_scan @ reg.b)
             sign, log_det = np.linalg.slogdet(s)
             d2[:, j] = np.einsum("pi,pi->p", nu, np.linalg.solve(s, nu[..., None])[..., 0])
             d2[sign <= 0, j] = np.inf
@@ -519,26 +697,36 @@ class Tracker:
         return Gated(mi[ok], ti[ok], cost[ok])
 
     def _keep_weaker_echo(
-        self, scan: Scan, mi: NDArray, ti: NDArray, rows: NDArray, px: NDArray, pp: NDArray, n_fwd: int
-    ) -> NDArray:
+        self,
+        scan: Scan,
+        mi: NDArray,
+        ti: NDArray,
+        rows: NDArray,
+        pred: Modes,
+        n_fwd: int,
+    ) -> tuple[NDArray, list[Split]]:
         """At a separation, a confirmed track moves to a much weaker unassigned echo close to its own.
 
         "Close" is within ``split_radius`` of the echo the track was given: when
         a re-entry body and its spent stage resolve they are a range cell apart,
         usually outside a settled track's gate.  The track's predicted
-        covariance (``pp``, modified in place) is widened by the offset between
-        the two echoes (and their noise), so the update that follows hands the
-        identity over instead of pulling the track between the two objects; the
-        stronger echo is left to start a track of its own.
-        Returns the new measurement rows ``mi``.
+        covariance (``pred.P``, and its model part ``pred.Q``: which object is
+        which is no measurement noise; modified in place) is widened by the
+        offset between the two echoes (and their noise), so the update that
+        follows hands the identity over instead of pulling the track between
+        the two objects.
+        The stronger echo is the object the track has followed so far: it
+        continues as a track of its own from the track's prediction (:meth:`_split`).
+        Returns the new measurement rows ``mi`` and the splits.
         """
+        splits: list[Split] = []
         if scan.feature_db is None or mi.size == 0 or scan.kind != "radar":
-            return mi
+            return mi, splits
         free = np.ones(len(scan), bool)
         free[mi] = False
         if not free.any():
-            return mi
-        pos, cov, _ = self._positions_and_covariances(scan)
+            return mi, splits
+        pos, cov, _, _ = self._positions_and_covariances(scan)
         confirmed = self.tracks.confirmed[rows]
         mi = mi.copy()
         for k in np.flatnonzero(confirmed[ti] & (ti < n_fwd)):
@@ -550,30 +738,77 @@ class Tracker:
                 continue
             weakest = near[np.argmin(scan.feature_db[near])]
             # Not when another track is already there: that echo has an owner who missed it.
-            others = np.delete(np.arange(px.shape[0]), ti[k])
+            others = np.delete(np.arange(len(pred)), ti[k])
             owner_near = others.size and np.any(
-                np.linalg.norm(px[others, :, POS] - pos[weakest], axis=2).min(axis=1) < self.config.split_radius
+                np.linalg.norm(pred.x[others, :, POS] - pos[weakest], axis=2).min(axis=1) < self.config.split_radius
             )
             if not owner_near and scan.feature_db[weakest] < scan.feature_db[mi[k]] - self.config.split_feature_db:
+                splits.append(Split(int(rows[ti[k]]), int(mi[k]), int(weakest), pred.take(ti[k : k + 1]).copy()))
                 # Widen the prediction along the measured offset (and by both echoes' noise),
                 # so the update moves the track onto the weaker echo as far as the data say.
                 offset = pos[weakest] - pos[mi[k]]
-                pp[ti[k], :, POS, POS] += np.outer(offset, offset) + cov[weakest] + cov[mi[k]]
+                widen = np.zeros((self.dim, self.dim))
+                widen[POS, POS] = np.outer(offset, offset) + cov[weakest] + cov[mi[k]]
                 # ... and the velocity by the speed at which objects separate (range rate sees it).
-                pp[ti[k], :, VEL, VEL] += self.config.separation_speed**2 * np.eye(3)
-                free[mi[k]], free[weakest] = True, False
+                widen[VEL, VEL] = self.config.separation_speed**2 * np.eye(3)
+                pred.P[ti[k]] += widen
+                pred.Q[ti[k]] += widen
+                free[weakest] = False  # the stronger echo stays taken: its object continues in the split-off track
                 mi[k] = weakest
                 self.handovers += 1
-        return mi
+        return mi, splits
 
-    def _update_forward(self, scan: Scan, rows: NDArray, meas: NDArray, xm: NDArray, pm: NDArray, c: NDArray) -> None:
+    def _split(self, scan: Scan, splits: list[Split]) -> NDArray:
+        """The objects that handed-over tracks followed until now, each continued as a new confirmed track.
+
+        Each starts from its parent's prediction at this scan (the parent has followed it, the
+        stronger echo, so far) and is updated with that echo; the parent's echo strength becomes the
+        weaker echo's, so the next scans give each echo to its own track.  Returns the new rows.
+        """
+        if not splits:
+            return np.empty(0, np.int64)
+        tr = self.tracks
+        start = len(tr)
+        n = len(splits)
+        parents = np.array([split.parent for split in splits])
+        meas = np.array([split.stronger for split in splits])
+        pred = Modes.concat([split.prediction for split in splits])
+        numbers = np.arange(self._next_number, self._next_number + n)
+        self._next_number += n
+        tr.append(
+            TrackTable(
+                pred.x, pred.P, pred.Q, pred.V, pred.mu, np.full(n, scan.time), numbers,
+                np.full(n, self.config.confirm_hits, np.int64), np.ones(n, np.int64), np.full(n, scan.sensor, np.int64),
+                np.ones(n, bool), np.full(n, scan.time), np.full(n, scan.time), np.full(n, np.nan),
+                self.tracks.coasting_since[parents],
+            )
+        )  # fmt: skip
+        new = np.arange(start, start + n)
+        self._update_forward(scan, new, meas, pred, np.zeros((n, scan.model.dim, scan.model.dim)))
+        tr.hits[new] -= 1  # the update counted one; the split-off track starts with its parent's confirmation
+        # Echo strengths: each track's own from now on (smoothing would keep the parent's at the stronger's).
+        assert scan.feature_db is not None
+        tr.feature_db[parents] = scan.feature_db[[split.weaker for split in splits]]
+        return new
+
+    def _update_forward(self, scan: Scan, rows: NDArray, meas: NDArray, pred: Modes, merged: NDArray) -> None:
+        """The bias-free EKF update of each mode of the predictions ``pred`` of tracks ``rows``, and the IMM weights.
+
+        Per mode (Joseph form): P = (I − K̃H) P⁻ (I − K̃H)ᵀ + K̃ R Kᵀ̃; its model part Q the same without
+        the noise; the bias sensitivity V = (I − K̃H) V⁻ − K̃C.  The mode likelihoods are those of the
+        innovation corrected by the registration (ν̃ − S b̂, covariance S̃ + S P_b Sᵀ with S = H V⁻ + C):
+        what the best estimate predicts.  ``merged`` (n, k, k): the allowance for an echo that may be a
+        neighbour's, added to the noise (and, as it is no noise of the sensor's, to Q through K).
+        """
         if rows.size == 0:
             return
         tr = self.tracks
-        n, n_modes, d = xm.shape
-        z, r = scan.z[meas], scan.R[meas]
-        flat_x = xm.reshape(n * n_modes, d)
-        flat_p = pm.reshape(n * n_modes, d, d)
+        n, n_modes, d = pred.x.shape
+        z, r = scan.z[meas], scan.R[meas] + merged
+        flat_x = pred.x.reshape(n * n_modes, d)
+        flat_p = pred.P.reshape(n * n_modes, d, d)
+        flat_q = pred.Q.reshape(n * n_modes, d, d)
+        flat_v = pred.V.reshape(n * n_modes, d, -1)
         z_rep = np.repeat(z, n_modes, axis=0)
         r_rep = np.repeat(r, n_modes, axis=0)
         z_pred, h = scan.model.predict(flat_x)
@@ -581,38 +816,112 @@ class Tracker:
         ht = np.swapaxes(h, 1, 2)
         s = h @ flat_p @ ht + r_rep
         k = flat_p @ ht @ np.linalg.inv(s)
+        kt = np.swapaxes(k, 1, 2)
         new_x = flat_x + np.einsum("nij,nj->ni", k, nu)
         i_kh = np.eye(d) - k @ h
-        new_p = i_kh @ flat_p @ np.swapaxes(i_kh, 1, 2) + k @ r_rep @ np.swapaxes(k, 1, 2)
-        log_l = _gaussian_log_likelihood(nu, s).reshape(n, n_modes)
-        log_w = log_l + np.log(np.maximum(c, 1e-300))
+        i_kh_t = np.swapaxes(i_kh, 1, 2)
+        new_p = i_kh @ flat_p @ i_kh_t + k @ r_rep @ kt
+        new_q = i_kh @ flat_q @ i_kh_t + k @ np.repeat(merged, n_modes, axis=0) @ kt
+        reg = self.registration
+        c_scan = reg.selector(scan.sensor, scan.model.dim)
+        sb = h @ flat_v + c_scan  # the bias-free innovation's sensitivity to the biases
+        new_v = i_kh @ flat_v - k @ c_scan
+        nu_best = nu - sb @ reg.b
+        s_best = s + sb @ reg.P @ np.swapaxes(sb, 1, 2)
+        log_l = _gaussian_log_likelihood(nu_best, s_best).reshape(n, n_modes)
+        log_w = log_l + np.log(np.maximum(pred.mu, 1e-300))
         w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
-        tr.xm[rows] = new_x.reshape(n, n_modes, d)
-        tr.Pm[rows] = new_p.reshape(n, n_modes, d, d)
         mu = w / w.sum(axis=1, keepdims=True)
         mu[mu < self.config.mode_floor] = 0.0
-        tr.mu[rows] = mu / mu.sum(axis=1, keepdims=True)
+        tr.set_modes(
+            rows,
+            Modes(
+                new_x.reshape(pred.x.shape), new_p.reshape(pred.P.shape), new_q.reshape(pred.Q.shape),
+                new_v.reshape(pred.V.shape), mu / mu.sum(axis=1, keepdims=True),
+            ),
+        )  # fmt: skip
         tr.t[rows] = scan.time
+        coasting = self.boost_probability(rows) < COASTING_PROBABILITY
+        since = tr.coasting_since[rows]
+        tr.coasting_since[rows] = np.where(coasting, np.where(np.isnan(since), scan.time, since), np.nan)
         self._count_hit(scan, rows, meas)
+        self._keep_for_registration(rows, sb, nu, s, merged)
 
-    def _update_late(self, scan: Scan, rows: NDArray, meas: NDArray, bx: NDArray, bp: NDArray, bf: NDArray) -> None:
+    def _update_late(self, scan: Scan, rows: NDArray, meas: NDArray, back: Modes, bf: NDArray, merged: NDArray) -> None:
+        """Retrodicted update (B1) of the present state from the states carried ``back`` to the scan.
+
+        With the gain K = P Fᵦᵀ Hᵀ S⁻¹ (Fᵦ the backward transitions ``bf``): x += K ν, P −= K S Kᵀ; the
+        model part Q ← A Q Aᵀ with A = I − K H Fᵦ (plus the merged-echo allowance through K); the bias
+        sensitivity V ← V − K (H V_back + C).
+        """
         if rows.size == 0:
             return
         tr = self.tracks
-        n, n_modes, d = bx.shape
-        z, r = np.repeat(scan.z[meas], n_modes, axis=0), np.repeat(scan.R[meas], n_modes, axis=0)
-        z_pred, h = scan.model.predict(bx.reshape(n * n_modes, d))
+        n, n_modes, d = back.x.shape
+        now = tr.modes(rows)
+        z = np.repeat(scan.z[meas], n_modes, axis=0)
+        r = np.repeat(scan.R[meas] + merged, n_modes, axis=0)
+        z_pred, h = scan.model.predict(back.x.reshape(n * n_modes, d))
         nu = scan.model.residual(z, z_pred)
         ht = np.swapaxes(h, 1, 2)
-        s = h @ bp.reshape(-1, d, d) @ ht + r
-        p_now = tr.Pm[rows].reshape(-1, d, d)
-        p_xz = p_now @ np.swapaxes(bf.reshape(-1, d, d), 1, 2) @ ht
+        s = h @ back.P.reshape(-1, d, d) @ ht + r
+        p_now = now.P.reshape(-1, d, d)
+        f_back = bf.reshape(-1, d, d)
+        p_xz = p_now @ np.swapaxes(f_back, 1, 2) @ ht
         k = p_xz @ np.linalg.inv(s)
-        new_x = tr.xm[rows].reshape(-1, d) + np.einsum("nij,nj->ni", k, nu)
-        new_p = p_now - k @ s @ np.swapaxes(k, 1, 2)
-        tr.xm[rows] = new_x.reshape(n, n_modes, d)
-        tr.Pm[rows] = (0.5 * (new_p + np.swapaxes(new_p, 1, 2))).reshape(n, n_modes, d, d)
+        kt = np.swapaxes(k, 1, 2)
+        new_x = now.x.reshape(-1, d) + np.einsum("nij,nj->ni", k, nu)
+        new_p = p_now - k @ s @ kt
+        a = np.eye(d) - k @ h @ f_back
+        new_q = a @ now.Q.reshape(-1, d, d) @ np.swapaxes(a, 1, 2) + k @ np.repeat(merged, n_modes, axis=0) @ kt
+        sb = h @ back.V.reshape(n * n_modes, d, -1) + self.registration.selector(scan.sensor, scan.model.dim)
+        new_v = now.V.reshape(n * n_modes, d, -1) - k @ sb
+        tr.set_modes(
+            rows,
+            Modes(
+                new_x.reshape(now.x.shape), (0.5 * (new_p + np.swapaxes(new_p, 1, 2))).reshape(now.P.shape),
+                (0.5 * (new_q + np.swapaxes(new_q, 1, 2))).reshape(now.Q.shape), new_v.reshape(now.V.shape), now.mu,
+            ),
+        )  # fmt: skip
         self._count_hit(scan, rows, meas)
+        self._keep_for_registration(rows, sb, nu, s, merged)
+
+    def _keep_for_registration(self, rows: NDArray, sb: NDArray, nu: NDArray, s: NDArray, merged: NDArray) -> None:
+        """Keep the innovations (per mode: S (n·M, k, n_b), ν̃, S̃) of settled tracks for :meth:`_learn_registration`.
+
+        Settled: confirmed; in ballistic flight for :data:`REGISTRATION_SETTLE_S` at least (just after
+        burnout the estimate still carries what the boost model got wrong, errors the innovations then
+        repeat scan after scan, which the registration would take for a bias: measured, the biases came
+        out twice as far off as their covariance said without this wait); above the air
+        (:data:`REGISTRATION_FLOOR_M`: there the drag the filter is still learning makes its
+        innovations err together over time); and with an echo of its own (no neighbour in the
+        resolution cell, nor another track within ``split_radius``).  Each track gives its likeliest
+        mode's innovation.
+        """
+        if self.registration.size == 0 or rows.size == 0:
+            return
+        tr = self.tracks
+        n_modes = len(self.modes)
+        settled = tr.confirmed[rows] & ~np.any(merged != 0.0, axis=(1, 2))
+        settled &= tr.t[rows] - tr.coasting_since[rows] >= REGISTRATION_SETTLE_S  # False while NaN
+        settled &= wgs84.ellipsoidal_height(tr.xm[rows, 0, POS]) > REGISTRATION_FLOOR_M
+        if settled.any() and len(tr) > 1:
+            # Not beside another track: where two objects are close, echoes go to the wrong track now
+            # and then, and such innovations, inside the gate, are no white noise.
+            here = tr.xm[rows, 0, POS]
+            others = cKDTree(tr.xm[:, 0, POS]).query_ball_point(here, r=self.config.split_radius)
+            settled &= np.array([len(found) <= 1 for found in others])
+        if not settled.any():
+            return
+        pick = np.flatnonzero(settled) * n_modes + np.argmax(tr.mu[rows[settled]], axis=1)
+        self._learn.append((sb[pick], nu[pick], s[pick]))
+
+    def _learn_registration(self) -> None:
+        """One registration update from the innovations this scan's settled tracks gave (see the module doc)."""
+        if self._learn:
+            sb, nu, s = (np.concatenate(part) for part in zip(*self._learn, strict=True))
+            self._learn.clear()
+            self.registration.update(sb, nu, s)
 
     def _count_hit(self, scan: Scan, rows: NDArray, meas: NDArray) -> None:
         tr = self.tracks
@@ -635,12 +944,12 @@ class Tracker:
         it costs a k-d-tree query instead of a track each.
         """
         cfg = self.config
-        pos, cov, var = self._positions_and_covariances(scan)
+        pos, cov, var, sens = self._positions_and_covariances(scan)
         prev = self._pending.get(scan.sensor)
         started = 0
         used = np.zeros(meas.size, bool)
         if prev is not None and 0.0 < scan.time - prev[0] <= cfg.pending_max_age_s:
-            t_prev, p_prev, cov_prev, var_prev = prev
+            t_prev, p_prev, cov_prev, var_prev, sens_prev = prev
             dt = scan.time - t_prev
             radius = cfg.max_speed * dt + 4.0 * np.sqrt(var[meas] + var_prev.max())
             tree = cKDTree(p_prev)
@@ -664,21 +973,48 @@ class Tracker:
                 p[:, VEL, VEL] = (cov_new + cov_prev[js]) / dt**2 + (cfg.max_acceleration * dt / 2.0) ** 2 * np.eye(3)
                 p[:, POS, VEL] = cov_new / dt
                 p[:, VEL, POS] = cov_new / dt
-                started = self._add(scan, meas[ks], x, p, hits=2)
+                # Both positions carry the radar's biases: the velocity their difference gives only
+                # feels how the offsets turn with the line of sight.
+                v = np.zeros((ks.size, self.dim, self.registration.size))
+                v[:, POS] = sens[meas[ks]]
+                v[:, VEL] = (sens[meas[ks]] - sens_prev[js]) / dt
+                # The model's part: the unknown acceleration, and the priors the reports do not touch.
+                q = _prior_part(p)
+                q[:, VEL, VEL] = (cfg.max_acceleration * dt / 2.0) ** 2 * np.eye(3)
+                started = self._add(scan, meas[ks], x, p, hits=2, v=v, q=q)
                 used[ks] = True
         rest = meas[~used]
         if scan.time >= (prev[0] if prev is not None else -math.inf):
-            self._pending[scan.sensor] = (scan.time, pos[rest], cov[rest], var[rest] if rest.size else np.zeros(1))
+            self._pending[scan.sensor] = (
+                scan.time, pos[rest], cov[rest], var[rest] if rest.size else np.zeros(1), sens[rest]
+            )  # fmt: skip
         return started
 
     def _initiate(self, scan: Scan, meas: NDArray) -> int:
         x, p = self.initiators[scan.kind].initiate(scan, meas)
-        return self._add(scan, meas, x, p)
+        v = np.zeros((meas.size, self.dim, self.registration.size))
+        if scan.kind == "radar":
+            v[:, POS] = self._positions_and_covariances(scan)[3][meas]
+            return self._add(scan, meas, x, p, v=v, q=_prior_part(p))
+        # An infrared line of sight fixes two angles; where along it (the 30 km shell) is the model's.
+        return self._add(scan, meas, x, p, v=v, q=p.copy())
 
-    def _add(self, scan: Scan, meas: NDArray, x: NDArray, p: NDArray, hits: int = 1) -> int:
-        """Append tentative tracks with means ``x`` and covariances ``p`` started by ``scan.z[meas]``."""
+    def _add(
+        self,
+        scan: Scan,
+        meas: NDArray,
+        x: NDArray,
+        p: NDArray,
+        hits: int = 1,
+        v: NDArray | None = None,
+        q: NDArray | None = None,
+    ) -> int:
+        """Append tentative tracks from ``scan.z[meas]``: means ``x``, covariances ``p``, their model part ``q``
+        (all of ``p`` by default) and bias sensitivities ``v`` (zero by default)."""
         ok = np.all(np.isfinite(x), axis=1)
-        x, p, meas = x[ok], p[ok], meas[ok]
+        v = np.zeros((len(meas), self.dim, self.registration.size)) if v is None else v
+        q = p.copy() if q is None else q
+        x, p, q, v, meas = x[ok], p[ok], q[ok], v[ok], meas[ok]
         n = len(meas)
         if n == 0:
             return 0
@@ -692,6 +1028,8 @@ class Tracker:
             TrackTable(
                 np.repeat(x[:, None, :], n_modes, axis=1),
                 np.repeat(p[:, None, :, :], n_modes, axis=1),
+                np.repeat(q[:, None, :, :], n_modes, axis=1),
+                np.repeat(v[:, None, :, :], n_modes, axis=1),
                 np.tile(mu0, (n, 1)),
                 np.full(n, scan.time),
                 numbers,
@@ -702,6 +1040,7 @@ class Tracker:
                 np.full(n, scan.time),
                 np.full(n, scan.time),
                 feature,
+                np.full(n, np.nan),
             )
         )
         return n
@@ -733,6 +1072,18 @@ class Tracker:
             tr.keep(keep)
 
 
-def missile_tracker(name: str, config: TrackerConfig | None = None) -> Tracker:
-    """The tracker a partner node runs: IMM over boost and ballistic modes, radar and infrared initiation."""
-    return Tracker(name, [Boost(), Ballistic()], {"radar": RadarInitiator(), "infrared": InfraredInitiator()}, config)
+def missile_tracker(
+    name: str, config: TrackerConfig | None = None, registration: Registration | None = None
+) -> Tracker:
+    """The tracker a partner node runs: IMM over boost and ballistic modes, radar and infrared initiation.
+
+    ``registration``: the partner's radar biases to estimate (:meth:`Registration.of` its sensors);
+    without one the tracker takes its radars as unbiased.
+    """
+    return Tracker(
+        name,
+        [Boost(), Ballistic()],
+        {"radar": RadarInitiator(), "infrared": InfraredInitiator()},
+        config,
+        registration=registration,
+    )

@@ -1,4 +1,4 @@
-"""Alerts for a partner's protected areas, with their lifecycle.
+"""Alerts for a partner's protected areas: one per threat and area, with their lifecycle.
 
 Rules (:mod:`mwx.warn.rules`): from each settled coasting system track's impact distribution, the
 probability of impact in each of the partner's areas (territory, EEZ) and of overflight of its
@@ -6,39 +6,55 @@ territory, each with a threshold per level.  A :class:`Threat` carries that prob
 predicted times and the alert area (:mod:`mwx.warn.areas`).  :func:`threats` is the older,
 deterministic rule on one path (the truth's, in :mod:`mwx.exercise.outputs`): certain threats.
 
-Lifecycle of one alert (one area, one reason, one system track), every change one entry of its
-``history``, in order, numbered from 1 (``change``), and handed to the ``on_change`` hook:
+One alert per threat and area.  A threat is a launch (:class:`mwx.assess.lineage.LaunchBook`): the
+warhead-bearing body and the stages it dropped, however the fused picture holds them — several
+system tracks, split and merged by fusion, renumbered after a gap.  Every object of the launch
+*contributes* to the alerts of the areas it threatens (:class:`Contribution`, per object and reason);
+the alert stands at the level of its strongest contribution, for that contribution's reason (impact
+before overflight at one level).  A spent stage that falls on an area warns for it within the
+launch's alert.
 
-* ``issued`` — the probability reached the rule's warning threshold (level ``warning``);
-* ``updated`` — a material change: the level (``warning`` ↔ ``advisory``, below the warning
-  threshold but above the advisory one), the probability by ``update_probability``, the impact
-  point by ``update_km`` (impact alerts), the crossing time by ``update_s`` (overflight), the alert
-  area by ``update_area_km`` (Hausdorff distance), the track regained after ``track-lost``, or the
-  track taken over by another system track (fusion merged them);
-* ``cancelled`` — the threat fell below the advisory threshold before its time (the warning is
-  withdrawn), or a duplicate alert of a merged system track (``superseded_by``);
-* ``ended`` — the all-clear: the threat's time has passed (the impact time plus 2σ, the exit from
-  the airspace), or for an overflight the object was due over the area and no longer threatens it;
-* ``track-lost`` — the system track went stale (no fresh member for the fusion's ``stale_s``)
-  before the threat's time.  Said once; the alert then stands (no news is no all-clear: CAP
-  Monitor) and ends at its predicted end time, or is updated if the track comes back.
+Lifecycle, every change one entry of its ``history``, in order, numbered from 1 (``change``), with the
+reasons it was made (``why``), and handed to the ``on_change`` hook:
 
-Entries hold ``time``, ``status``, ``change``, ``track_id`` and, for issued/updated, the
-prediction: ``impact_point`` {lat, lon} deg, ``impact_time``, ``crossing_time``, ``end_time`` (Unix
-s), ``level``, ``probability`` (when known), ``impact_time_sigma`` [s], ``ellipse`` (95 %: centre
-lat/lon deg, semi-axes km, orientation deg) and ``area_geometry`` (shapely, lon/lat deg).
+* ``issued`` — a contribution reached its rule's warning threshold (level ``warning``);
+* ``updated`` — only when it matters to the people in the area: the level (``warning`` ↔
+  ``advisory``), the reason (impact ↔ overflight), the alert area (grown to reach places more than
+  ``update_area_km`` from any place warned, or shrunk to a third, so that most warned places no longer
+  are: an ellipse that tightens as the track settles is announced a few times, not every 5 s), the time of
+  the event (the crossing or the impact moved by more than ``update_s`` or a tenth of the time still
+  to go), or the threat regained after ``track-lost`` (``why``: ``level``, ``reason``, ``area``,
+  ``time``, ``regained``);
+* ``cancelled`` — no contribution left above the advisory threshold before its time (the warning
+  is withdrawn), or the alert of a launch found to be another launch's objects (``superseded_by``);
+* ``ended`` — the all-clear: the time of the last contribution's event has passed;
+* ``track-lost`` — every contributing object went stale (no fresh member for the fusion's
+  ``stale_s``) before the event.  Said once; the alert then stands (no news is no all-clear: CAP
+  Monitor) and ends at its predicted end time, or is updated if the threat comes back.
+
+Hysteresis.  The thresholds have a band between warning and advisory (:mod:`mwx.warn.rules`); and
+a lower level (warning → advisory, or withdrawing the alert) is taken only once
+``downgrade_assessments`` assessments in a row have said so, so a probability hovering at a
+threshold, or one object of the launch missing from one assessment, does not flip the public message.
+A higher level goes out at once.
+
+Entries hold ``time``, ``status``, ``change``, ``why``, ``track_id`` (the strongest contribution's
+system track), ``launch_id`` and, for issued/updated, the prediction: ``impact_point`` {lat, lon}
+deg, ``impact_time``, ``crossing_time``, ``end_time`` (Unix s), ``level``, ``probability`` (when
+known), ``impact_time_sigma`` [s], ``ellipse`` (95 %: centre lat/lon deg, semi-axes km, orientation
+deg) and ``area_geometry`` (shapely, lon/lat deg).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 from mwx.exchange import messages
@@ -46,42 +62,69 @@ from mwx.geo import regions
 from mwx.geo.regions import ProtectedArea
 from mwx.warn import areas as alert_areas
 from mwx.warn import cap
-from mwx.warn.rules import WARNING, Threat, level_for
+from mwx.warn.rules import ADVISORY, WARNING, Threat, level_for
 
-__all__ = ["Alert", "AlertManager", "Threat", "alert_message", "cap_changes", "threats"]
+__all__ = ["Alert", "AlertManager", "Contribution", "Threat", "alert_message", "cap_changes", "threats"]
 
-_GEOD = Geod(ellps="WGS84")
-#: An alert area whose boundary moved by more than this [km] (Hausdorff) is news: towns enter or leave it.
+#: An alert area that reaches this far [km] beyond the last one sent (places newly warned) is news ...
 UPDATE_AREA_KM = 20.0
-#: A probability that moved by this much (absolute) is news (CAP certainty changes at 0.05 and 0.5).
-UPDATE_PROBABILITY = 0.2
+#: ... and one that shrank to this share of it (most places no longer warned).
+UPDATE_AREA_SHRINK = 1.0 / 3.0
+#: An event time that moved by more than this [s], and by a tenth of the time still to go, is news.
+UPDATE_S = 15.0
+UPDATE_TIME_SHARE = 0.1
+#: Assessments in a row that must propose a lower level (or none) before it is taken.
+DOWNGRADE_ASSESSMENTS = 2
+_RANK = {None: 0, ADVISORY: 1, WARNING: 2}
+
+
+@dataclass
+class Contribution:
+    """What one object of a threat says about one area, for one reason: its latest :class:`Threat`.
+
+    ``system_id``: the object's system track; ``time``: when it said so; ``lost``: the system went
+    stale since (its word stands until its event's time, as no news is no all-clear).
+    """
+
+    system_id: str
+    threat: Threat
+    time: float
+    lost: bool = False
 
 
 @dataclass
 class Alert:
+    """One partner's alert for one threat (launch) and one of its areas (see the module docstring)."""
+
     alert_id: str
     partner: str
     area: ProtectedArea
-    reason: str  # "impact" or "overflight"
-    track_id: str
+    launch_id: str
+    reason: str  # the strongest contribution's: "impact" or "overflight"
+    track_id: str  # the strongest contribution's system track
     history: list[dict] = field(default_factory=list)
     active: bool = True
-    last_impact: tuple[float, float] = (math.nan, math.nan)  # lat, lon deg
-    last_crossing: float | None = None
-    end_time: float = math.nan  # Unix s when the threat is over
+    contributions: dict[tuple[str, str], Contribution] = field(default_factory=dict)  # (system, reason)
+    last_onset: float = math.nan  # Unix s: the crossing (overflight) or impact (impact) time last sent
+    end_time: float = math.nan  # Unix s when the threat is over (the latest contribution's end)
     level: str = WARNING
     probability: float | None = None
-    geometry: BaseGeometry | None = None  # the latest alert area, lon/lat deg
-    lost: bool = False  # the track went stale and has not come back
-    retracked: bool = False  # another system track took it over; the next prediction is news
+    geometry: BaseGeometry | None = None  # the latest alert area sent, lon/lat deg
+    lost: bool = False  # every contributing object went stale and none has come back
+    pending: tuple[str | None, int] = (None, 0)  # a lower level proposed, and how many assessments in a row
 
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.track_id, self.area.kind, self.area.name, self.reason)
+    def key(self) -> tuple[str, str, str]:
+        return (self.launch_id, self.area.kind, self.area.name)
 
     @property
     def status(self) -> str:
         """The latest lifecycle state."""
         return self.history[-1]["status"] if self.history else "new"
+
+    def level_changes(self) -> int:
+        """How many times the level changed after the issue (a flip-flop counts twice)."""
+        levels = [e["level"] for e in self.history if e.get("level") is not None]
+        return sum(a != b for a, b in itertools.pairwise(levels))
 
 
 def threats(areas: tuple[ProtectedArea, ...], path_t, path_lat_deg, path_lon_deg, impact_time: float) -> list[Threat]:
@@ -104,12 +147,19 @@ def threats(areas: tuple[ProtectedArea, ...], path_t, path_lat_deg, path_lon_deg
     return out
 
 
-Key = tuple[str, str, str, str]
+Key = tuple[str, str, str]
 OnChange = Callable[[Alert, dict], None]
 
 
+def _onset(threat: Threat) -> float:
+    """When the threat's event begins [Unix s]: the crossing (overflight) or the impact."""
+    if threat.reason == "overflight" and threat.crossing_time is not None:
+        return threat.crossing_time
+    return threat.impact_time
+
+
 class AlertManager:
-    """The alerts one partner raises for its own areas.
+    """The alerts one partner raises for its own areas, one per threat (launch) and area.
 
     ``alerts`` holds every alert by id, in issue order (cancelled and ended ones stay).
     ``on_change(alert, entry)`` is called after each new history entry (the node sends it as an
@@ -121,21 +171,19 @@ class AlertManager:
         partner: str,
         areas: tuple[ProtectedArea, ...],
         *,
-        update_km: float = 10.0,
-        update_s: float = 10.0,
+        update_s: float = UPDATE_S,
         update_area_km: float = UPDATE_AREA_KM,
-        update_probability: float = UPDATE_PROBABILITY,
+        downgrade_assessments: int = DOWNGRADE_ASSESSMENTS,
         on_change: OnChange | None = None,
     ):
         self.partner = partner
         self.areas = tuple(a for a in areas if a.partner == partner)
-        self.update_km = update_km
         self.update_s = update_s
         self.update_area_km = update_area_km
-        self.update_probability = update_probability
+        self.downgrade_assessments = downgrade_assessments
         self.on_change = on_change
         self.alerts: dict[str, Alert] = {}
-        #: The latest prediction of each evaluated track: ``time``, ``impact_time`` and the 95 % ``ellipse``.
+        #: The latest prediction of each evaluated system track: ``time``, ``impact_time`` and the 95 % ``ellipse``.
         self.predictions: dict[str, dict] = {}
         self._standing: dict[Key, Alert] = {}
         self._next = 1
@@ -144,131 +192,171 @@ class AlertManager:
         """The alerts not yet cancelled or ended, in issue order."""
         return list(self._standing.values())
 
-    def evaluate(self, time: float, track_id: str, found: list[Threat], prediction: dict | None = None) -> None:
-        """Bring the alerts of ``track_id`` up to date with its current threats at ``time``.
+    def evaluate(
+        self,
+        time: float,
+        launch_id: str,
+        found: Mapping[str, list[Threat]],
+        predictions: Mapping[str, dict] | None = None,
+    ) -> None:
+        """Bring the alerts of launch ``launch_id`` up to date at ``time``.
 
-        ``prediction`` (the track's impact time and 95 % ellipse, kept in :attr:`predictions`) is
-        what the threats were judged on, whether or not any was found.
+        ``found``: per system track of the launch evaluated now, its threats (any area; a partner
+        warns for its own areas only, whatever the caller hands in).  Systems of the launch not in
+        ``found`` (stale, or boosting again for a moment) keep their contributions.  ``predictions``
+        (per system: impact time and 95 % ellipse, kept in :attr:`predictions`) is what the threats
+        were judged on, whether or not any was found.
         """
-        if prediction is not None:
-            self.predictions[track_id] = {"time": time, **prediction}
-        # A partner warns for its own areas only, whatever the caller hands in.
-        current = {(track_id, t.area.kind, t.area.name, t.reason): t for t in found if t.area.partner == self.partner}
-        kept = set()
-        for key, threat in current.items():
+        for system_id, prediction in (predictions or {}).items():
+            self.predictions[system_id] = {"time": time, **prediction}
+        for area in self.areas:
+            key = (launch_id, area.kind, area.name)
             alert = self._standing.get(key)
-            level = level_for(threat.reason, threat.area.kind, threat.probability, alert is not None)
-            if level is None:
-                continue  # below every threshold: as if not found
-            kept.add(key)
+            current = {
+                (system_id, t.reason): Contribution(system_id, t, time)
+                for system_id, found_threats in found.items()
+                for t in found_threats
+                if t.area.partner == self.partner and (t.area.kind, t.area.name) == (area.kind, area.name)
+                and level_for(t.reason, area.kind, t.probability, alert is not None) is not None
+            }  # fmt: skip
             if alert is None:
-                alert = Alert(f"{self.partner}-A{self._next:04d}", self.partner, threat.area, threat.reason, track_id)
-                self._next += 1
-                self.alerts[alert.alert_id] = alert
-                self._standing[key] = alert
-                self._change(alert, time, "issued", threat, level)
-            elif self._material(alert, threat, level):
-                self._change(alert, time, "updated", threat, level)
-        for key, alert in list(self._standing.items()):
-            if key[0] == track_id and key not in kept:
-                self._change(alert, time, "ended" if self._passed(alert, time) else "cancelled")
+                if any(level_for(c.threat.reason, area.kind, c.threat.probability, False) for c in current.values()):
+                    self._issue(time, launch_id, area, current)
+                continue
+            for k in [k for k in alert.contributions if k[0] in found]:
+                del alert.contributions[k]  # re-evaluated: what it says now replaces what it said
+            regained = alert.lost and bool(current)
+            alert.contributions.update(current)
+            self._revise(alert, time, regained=regained)
 
     def transfer(self, time: float, merged: Mapping[str, str]) -> None:
-        """Hand the standing alerts of system tracks merged into others (``merged``: old id → new id) over.
+        """Launches found to be another's objects (``merged``: launch id → the launch it went into).
 
-        The alert keeps its id and history under the surviving track; its next prediction is an
-        update.  Where the survivor already has a standing alert for the same area and reason, the
-        merged track's one is a duplicate: cancelled, naming the one that supersedes it.
+        An alert of a merged launch moves to the surviving launch with its id and history, or, where
+        the survivor already has an alert for the area, is cancelled naming the one that supersedes it.
         """
         for key, alert in list(self._standing.items()):
-            target = key[0]
-            seen = {target}
-            while target in merged and merged[target] not in seen:  # a chain of merges ends at the survivor
-                target = merged[target]
-                seen.add(target)
-            if target == key[0]:
+            target = merged.get(key[0])
+            if target is None or target == key[0]:
                 continue
             new_key = (target, *key[1:])
             other = self._standing.get(new_key)
             if other is not None:
-                self._change(alert, time, "cancelled", superseded_by=other.alert_id)
+                other.contributions.update(alert.contributions)
+                self._change(alert, time, "cancelled", why=["merged"], superseded_by=other.alert_id)
                 continue
             del self._standing[key]
-            alert.track_id = target
-            alert.retracked = True
+            alert.launch_id = target
             self._standing[new_key] = alert
 
-    def review(self, time: float, evaluated: Collection[str], lost: Collection[str]) -> None:
-        """End or mark the standing alerts of tracks not evaluated at ``time``.
+    def review(self, time: float, lost: Collection[str]) -> None:
+        """Mark the contributions of stale system tracks (``lost``), end what is over.
 
-        ``evaluated``: track ids whose threats were just evaluated (left alone); ``lost``: stale
-        track ids.  An alert past its end time ends (all-clear); one of a lost track not yet past
-        it says ``track-lost``, once.  A track neither evaluated nor lost (boosting again for a
-        moment, or not settled) keeps its alerts as they are.
+        A contribution whose event has passed leaves; an alert left with none ends (all-clear).  An
+        alert whose every contribution is lost says ``track-lost``, once.
         """
         for alert in list(self._standing.values()):
-            if alert.track_id in evaluated:
+            for contribution in alert.contributions.values():
+                if contribution.system_id in lost:
+                    contribution.lost = True
+            for k, c in list(alert.contributions.items()):
+                if time >= c.threat.end_time:
+                    del alert.contributions[k]
+            if not alert.contributions:  # every contribution's event has passed
+                self._change(alert, time, "ended", why=["time"])
                 continue
-            if time >= alert.end_time:
-                self._change(alert, time, "ended")
-            elif alert.track_id in lost and not alert.lost:
-                self._change(alert, time, "track-lost")
+            if not alert.lost and all(c.lost for c in alert.contributions.values()):
+                self._change(alert, time, "track-lost", why=["lost"])
 
     def close(self, time: float) -> None:
         """End every alert still standing at the end of the run (no earlier than its end time)."""
         for alert in list(self._standing.values()):
-            self._change(alert, max(time, alert.end_time) if np.isfinite(alert.end_time) else time, "ended")
+            end = max(time, alert.end_time) if np.isfinite(alert.end_time) else time
+            self._change(alert, end, "ended", why=["time"])
 
     # ----------------------------------------------------------------- rules of change
-    @staticmethod
-    def _passed(alert: Alert, time: float) -> bool:
-        """Whether the threat's time has come: its end, or for an overflight its entry (it has passed over)."""
-        if time >= alert.end_time:
-            return True
-        return alert.reason == "overflight" and alert.last_crossing is not None and time >= alert.last_crossing
+    def _issue(self, time: float, launch_id: str, area: ProtectedArea, current: dict) -> None:
+        top = _strongest(current.values(), area.kind, standing=False)
+        alert = Alert(f"{self.partner}-A{self._next:04d}", self.partner, area, launch_id, top.threat.reason,
+                      top.system_id)  # fmt: skip
+        self._next += 1
+        alert.contributions = dict(current)
+        self.alerts[alert.alert_id] = alert
+        self._standing[alert.key()] = alert
+        self._change(alert, time, "issued", top, WARNING, why=["level"])
 
-    def _material(self, alert: Alert, threat: Threat, level: str) -> bool:
-        """Whether a new prediction for a standing alert is news (see the module docstring)."""
-        if level != alert.level or alert.lost or alert.retracked:
-            return True
-        if (
-            threat.probability is not None
-            and alert.probability is not None
-            and abs(threat.probability - alert.probability) >= self.update_probability
+    def _revise(self, alert: Alert, time: float, *, regained: bool) -> None:
+        """After new contributions: the level (with the downgrade's patience), and an update if it is news."""
+        live = [c for c in alert.contributions.values() if not c.lost]
+        top = _strongest(alert.contributions.values(), alert.area.kind, standing=True) if alert.contributions else None
+        level = None if top is None else level_for(top.threat.reason, alert.area.kind, top.threat.probability, True)
+        if _RANK[level] < _RANK[alert.level] and not regained:
+            proposed, count = alert.pending
+            count = count + 1 if proposed == level else 1
+            alert.pending = (level, count)
+            if count < self.downgrade_assessments:
+                level = alert.level  # not yet: keep the public message as it is
+        else:
+            alert.pending = (None, 0)
+        if level is None:
+            # Withdrawn before its time, or over: an overflight no longer threatens once the object is over it.
+            passed = time >= alert.last_onset or time >= alert.end_time
+            self._change(alert, time, "ended" if passed else "cancelled", why=["level"])
+            return
+        if top is None:
+            return
+        why = self._news(alert, top, level, time)
+        if regained:
+            why.append("regained")
+        if live and why:
+            self._change(alert, time, "updated", top, level, why=why)
+        else:
+            alert.end_time = max(c.threat.end_time for c in alert.contributions.values())
+
+    def _news(self, alert: Alert, top: Contribution, level: str, time: float) -> list[str]:
+        """Why a new prediction for a standing alert matters to the people in its area (empty: it does not)."""
+        why = []
+        if level != alert.level:
+            why.append("level")
+        if top.threat.reason != alert.reason:
+            why.append("reason")
+        if _area_changed(alert.geometry, top.threat.geometry, self.update_area_km):
+            why.append("area")
+        onset = _onset(top.threat)
+        if math.isfinite(alert.last_onset) and abs(onset - alert.last_onset) > max(
+            self.update_s, UPDATE_TIME_SHARE * max(alert.last_onset - time, 0.0)
         ):
-            return True
-        if threat.reason == "impact" or threat.geometry is None:
-            # An overflight alert's area and crossing time say what matters; its far impact point does not.
-            moved = _GEOD.inv(alert.last_impact[1], alert.last_impact[0], threat.impact_lon, threat.impact_lat)[2]
-            if moved / 1e3 > self.update_km:
-                return True
-        if (
-            threat.crossing_time is not None
-            and alert.last_crossing is not None
-            and abs(threat.crossing_time - alert.last_crossing) > self.update_s
-        ):
-            return True
-        if threat.geometry is not None and alert.geometry is not None:
-            return alert_areas.hausdorff_km(threat.geometry, alert.geometry) > self.update_area_km
-        return False
+            why.append("time")
+        return why
 
     def _change(
         self,
         alert: Alert,
         time: float,
         status: str,
-        threat: Threat | None = None,
+        top: Contribution | None = None,
         level: str | None = None,
+        *,
+        why: list[str],
         **extra: object,
     ) -> None:
-        entry: dict = {"time": time, "status": status, "change": len(alert.history) + 1, "track_id": alert.track_id}
-        if threat is not None:
+        entry: dict = {
+            "time": time,
+            "status": status,
+            "change": len(alert.history) + 1,
+            "why": list(why),
+            "track_id": top.system_id if top is not None else alert.track_id,
+            "launch_id": alert.launch_id,
+        }
+        if top is not None:
+            threat = top.threat
             entry.update(
                 impact_point={"lat": threat.impact_lat, "lon": threat.impact_lon},
                 impact_time=threat.impact_time,
                 crossing_time=threat.crossing_time,
                 end_time=threat.end_time,
                 level=level or WARNING,
+                reason=threat.reason,
             )
             if threat.probability is not None:
                 entry["probability"] = threat.probability
@@ -279,12 +367,13 @@ class AlertManager:
             if threat.geometry is not None:
                 entry["area_geometry"] = threat.geometry
                 alert.geometry = threat.geometry
-            alert.last_impact = (threat.impact_lat, threat.impact_lon)
-            alert.last_crossing = threat.crossing_time
-            alert.end_time = threat.end_time
+            alert.reason, alert.track_id = threat.reason, top.system_id
+            alert.last_onset = _onset(threat)
+            alert.end_time = max(c.threat.end_time for c in alert.contributions.values())
             alert.level = level or WARNING
             alert.probability = threat.probability
-            alert.lost = alert.retracked = False
+            alert.lost = False
+            alert.pending = (None, 0)
         entry.update(extra)
         if status == "track-lost":
             alert.lost = True
@@ -294,6 +383,24 @@ class AlertManager:
             self._standing.pop(alert.key(), None)
         if self.on_change is not None:
             self.on_change(alert, entry)
+
+
+def _area_changed(old: BaseGeometry | None, new: BaseGeometry | None, reach_km: float) -> bool:
+    """Whether an alert area reaches ``reach_km`` beyond the last one sent, or shrank to a third of it."""
+    if old is None or new is None or old.is_empty or new.is_empty:
+        return False
+    return alert_areas.distance_beyond_km(new, old) > reach_km or new.area < UPDATE_AREA_SHRINK * old.area
+
+
+def _strongest(contributions: Collection[Contribution], kind: str, *, standing: bool) -> Contribution:
+    """The contribution that sets the alert: the highest level, then impact before overflight, then likeliest."""
+
+    def rank(c: Contribution) -> tuple[int, int, float, str]:
+        level = level_for(c.threat.reason, kind, c.threat.probability, standing)
+        p = 1.0 if c.threat.probability is None else c.threat.probability
+        return (_RANK[level], c.threat.reason == "impact", p, c.system_id)
+
+    return max(contributions, key=rank)
 
 
 # ----------------------------------------------------------------- outputs of one change
@@ -325,7 +432,7 @@ def alert_message(alert: Alert, entry: dict) -> messages.Alert:
         time=float(entry["time"]),
         status=entry["status"],
         area=messages.Area(partner=alert.area.partner, kind=alert.area.kind, name=alert.area.name),
-        reason=alert.reason,
+        reason=_latest(alert, entry).get("reason", alert.reason),
         track_id=entry.get("track_id", alert.track_id),
         impact_point=(
             messages.GeoPoint(lat=float(point["lat"]), lon=float(alert_areas.wrap_lon(point["lon"])))
@@ -337,6 +444,8 @@ def alert_message(alert: Alert, entry: dict) -> messages.Alert:
         probability=None if probability is None else min(max(float(probability), 0.0), 1.0),
         change=int(entry["change"]) if entry.get("change") else None,
         level=prediction.get("level"),
+        launch_id=alert.launch_id,
+        why=list(entry.get("why", [])),
     )
 
 
@@ -354,7 +463,7 @@ def cap_changes(alert: Alert, **kwargs: Any) -> list[cap.CapAlert]:
             geometry = entry["area_geometry"]
         if geometry is not None and not geometry.is_empty:
             polygons = tuple(cap.cap_polygons(geometry))
-            what = "impact" if alert.reason == "impact" else "overflight"
+            what = "impact" if change.reason == "impact" else "overflight"
             area = cap.CapArea(f"{alert.area.name}: {what} warning area", polygons)
             change = dataclasses.replace(change, areas=(area,))
         out.append(change)

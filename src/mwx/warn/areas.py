@@ -10,7 +10,7 @@ A warning names where people should act, so its area is the piece of the protect
 
 Geometries are shapely (multi)polygons in lon/lat **degrees** (x = longitude), as in
 :mod:`mwx.geo.regions`, so they can be written as CAP polygons (:func:`mwx.warn.cap.cap_polygons`).
-Distances between geometries (:func:`distance_beyond_km`, :func:`hausdorff_km`) are measured in
+Distances between geometries (:func:`distance_beyond_km`) are measured in
 a local equirectangular plane (km), good to about 1 % over the few hundred km an alert spans.
 """
 
@@ -145,16 +145,6 @@ def _reference(*geometries: BaseGeometry) -> tuple[float, float]:
             c = g.centroid
             return float(c.y), float(c.x)
     return 0.0, 0.0
-
-
-def hausdorff_km(a: BaseGeometry, b: BaseGeometry) -> float:
-    """Hausdorff distance [km] between two geometries (lon/lat deg); inf when exactly one is empty."""
-    if a.is_empty and b.is_empty:
-        return 0.0
-    if a.is_empty or b.is_empty:
-        return math.inf
-    lat0, lon0 = _reference(a, b)
-    return float(shapely.hausdorff_distance(_to_km(a, lat0, lon0), _to_km(b, lat0, lon0), densify=0.25))
 
 
 def distance_beyond_km(geometry: BaseGeometry, region: BaseGeometry) -> float:

@@ -752,20 +752,21 @@ def cap_alerts_from_history(
     for number, entry in enumerate(alert.history, start=1):
         if entry.get("impact_time") is not None:
             last.pop("end_time", None)  # an end time belongs to its prediction
-        for key in ("impact_point", "impact_time", "crossing_time", "probability", "end_time"):
+        for key in ("impact_point", "impact_time", "crossing_time", "probability", "end_time", "reason"):
             if entry.get(key) is not None:
                 last[key] = entry[key]
         if number == latest_prediction and entry.get("end_time") is None and latest_end is not None:
             last["end_time"] = latest_end
         impact_time = last.get("impact_time")
-        onset = impact_time if alert.reason == "impact" else last.get("crossing_time", impact_time)
+        reason = last.get("reason", alert.reason)
+        onset = impact_time if reason == "impact" else last.get("crossing_time", impact_time)
         point = last.get("impact_point") or {}
         change = CapAlert(
             partner=alert.partner,
             alert_id=alert.alert_id,
             change_number=number,
             lifecycle=entry["status"],
-            reason=alert.reason,  # type: ignore[arg-type]
+            reason=reason,
             area_kind=alert.area.kind,
             sent_s=float(entry["time"]),
             track_id=alert.track_id,
