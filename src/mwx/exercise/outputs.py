@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 from pyproj import Geod
 
-from mwx.assess.events import GROUPED_ONE_MISSILE, classify, equivalent_range_km
+from mwx.assess.events import GROUPED_ONE_MISSILE, History, classify, equivalent_range_km
 from mwx.exercise import metrics
 from mwx.exercise.replay import ReplayRecord, frames
 from mwx.exercise.run import FUSED, RunResult
 from mwx.geo import regions, wgs84
-from mwx.sim.truth import TruthLaunch
+from mwx.sim.truth import TruthLaunch, TruthObject
 from mwx.warn.alerts import cap_changes, threats
 from mwx.warn.cap import write_cap
 
@@ -109,8 +109,8 @@ def truth_json(result: RunResult) -> dict:
     }
 
 
-def _truth_of(result: RunResult, t: float, x: np.ndarray) -> str | None:
-    """The truth launch whose object is nearest to state ``x`` at ``t``, within MATCH_KM."""
+def _object_of(result: RunResult, t: float, x: np.ndarray) -> tuple[str, TruthObject] | None:
+    """The truth object nearest to state ``x`` at ``t`` within MATCH_KM, with its launch's id."""
     best, best_d = None, MATCH_KM * 1e3
     for launch in result.truth:
         for obj in launch.objects:
@@ -119,8 +119,27 @@ def _truth_of(result: RunResult, t: float, x: np.ndarray) -> str | None:
                 continue
             d = float(np.linalg.norm(s[:3] - x[:3]))
             if d < best_d:
-                best, best_d = launch.missile.id, d
+                best, best_d = (launch.missile.id, obj), d
     return best
+
+
+def _truth_of(result: RunResult, t: float, x: np.ndarray) -> str | None:
+    """The truth launch whose object is nearest to state ``x`` at ``t``, within MATCH_KM."""
+    found = _object_of(result, t, x)
+    return found[0] if found else None
+
+
+def _object_at(result: RunResult, h: History, time: float) -> str | None:
+    """The truth object a track history followed at its last state by ``time`` (None: no object near)."""
+    k = max(int(np.searchsorted(h.t, time, side="right")) - 1, 0)
+    found = _object_of(result, float(h.t[k]), h.x[k])
+    return found[1].id if found else None
+
+
+def ground_point(obj: TruthObject) -> tuple[float, float]:
+    """Where an object's flight ends: (lat, lon) [deg] of its last sample, on the ground."""
+    lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[-1, :3])
+    return math.degrees(float(lat)), math.degrees(float(lon))
 
 
 def _alert_truth(result: RunResult, histories, partner: str, launch_id: str) -> str | None:
@@ -158,8 +177,8 @@ def _first_warning(result: RunResult, partner: str, track_id: str) -> float | No
 
 
 EVENT_FIELDS = (
-    "partner", "event_id", "truth_id", "track_ids", "grouped", "track_truth_ids", "final", "first_detection",
-    "first_warning",
+    "partner", "event_id", "truth_id", "truth_object", "track_ids", "grouped", "track_truth_ids", "final",
+    "first_detection", "first_warning",
     "launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_ellipse_95", "launch_method",
     "apogee_km", "range_km", "flight_time_s", "max_speed_mps",
     "impact_time", "impact_time_sigma_s", "impact_point", "impact_ellipse_95", "impact_area", "impact_probability",
@@ -206,6 +225,11 @@ def events_json(result: RunResult) -> dict:
         h = histories[(event["partner"], event["event_id"])]
         e = _event_fields(event)
         e["truth_id"] = _truth_of(result, float(h.t[0]), h.x[0])
+        # The object its estimates are of: the one its reported track follows at its end (the re-entry body,
+        # or a stage where that is all the partner held).  Not the one nearest at each update: before a
+        # radar resolves the pieces the track follows their centroid, near the bright stage, and keeps the
+        # weaker echo (the body) when they part (mwx.track.tracker: identity at separation).
+        e["truth_object"] = _object_at(result, h, float(h.t[-1]))
         # Evaluation: the truth launch each of its tracks began on (a launch grouped into another's event).
         e["track_truth_ids"] = {
             k: _truth_of(result, float(histories[(event["partner"], k)].t[0]), histories[(event["partner"], k)].x[0])
@@ -364,15 +388,21 @@ def warning_timeliness(launch: TruthLaunch, areas, alerts: list[dict]) -> list[d
     return out
 
 
-def _inside_ellipse(report: dict, truth: tuple[float, float], which: str = "impact") -> bool:
-    """Whether the truth point (lat, lon degrees) lies inside a report's 95 % ``which`` (impact, launch) ellipse."""
+def ellipse_miss(report: dict, truth: tuple[float, float], which: str = "impact") -> float:
+    """How far the truth point (lat, lon degrees) lies from a report's ``which`` (impact, launch) point, in
+    units of its 95 % ellipse: (along / a)² + (across / b)², at most 1 inside (χ²(2) / 5.99 if calibrated)."""
     point, ellipse = report[f"{which}_point"], report[f"{which}_ellipse_95"]
     azimuth, _, dist = _GEOD.inv(point["lon"], point["lat"], truth[1], truth[0])
     # Offset along and across the major axis (azimuth in degrees from north).
     angle = math.radians(azimuth - ellipse["orientation_deg"])
     along, across = dist * math.cos(angle), dist * math.sin(angle)
     a, b = max(ellipse["semi_major_km"] * 1e3, 1e-3), max(ellipse["semi_minor_km"] * 1e3, 1e-3)
-    return bool((along / a) ** 2 + (across / b) ** 2 <= 1.0)
+    return float((along / a) ** 2 + (across / b) ** 2)
+
+
+def _inside_ellipse(report: dict, truth: tuple[float, float], which: str = "impact") -> bool:
+    """Whether the truth point (lat, lon degrees) lies inside a report's 95 % ``which`` (impact, launch) ellipse."""
+    return ellipse_miss(report, truth, which) <= 1.0
 
 
 def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
@@ -402,6 +432,9 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
                 datetime.fromisoformat(e["first_warning"]).timestamp() - m.launch_time if e["first_warning"] else None
             )
             true_eq = _true_class(launch)
+            # A region is judged against the truth of what it estimates: the impact point of the object
+            # the report's track followed (a stage's, where the partner held only the stage).
+            ends = {o.id: ground_point(o) for o in launch.objects}
             per_partner[e["partner"]] = {
                 "first_detection_s": _r(first_detection),
                 "first_warning_s": _r(first_warning) if first_warning is not None else None,
@@ -414,7 +447,8 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
                 "lofted": e["lofted"],
                 "number_of_objects": e["number_of_objects"],
                 "true_number_of_objects": len(launch.objects),
-                "inside_ellipse_95": _inside_ellipse(e, true_impact),
+                "reported_object": e["truth_object"],
+                "inside_ellipse_95": _inside_ellipse(e, ends.get(e["truth_object"], true_impact)),
                 "inside_launch_ellipse_95": _inside_ellipse(e, true_launch, "launch"),
                 "over_time": [
                     {
@@ -425,7 +459,7 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
                         "apogee_error_km": _r(u["apogee_km"] - traj.apogee_alt / 1e3),
                         "range_error_km": _r(u["range_km"] - traj.range_m / 1e3),
                         "class_correct": u["class"] == true_eq,
-                        "inside_ellipse_95": _inside_ellipse(u, true_impact),
+                        "inside_ellipse_95": _inside_ellipse(u, ends.get(e["truth_object"], true_impact)),
                         "inside_launch_ellipse_95": _inside_ellipse(u, true_launch, "launch"),
                     }
                     for u in e["updates"]
@@ -571,7 +605,9 @@ def tracking_metrics(result: RunResult, step_s: float = 5.0) -> dict:
     Frames every ``step_s`` seconds from the first launch to the last impact
     (see :func:`mwx.exercise.replay.frames`); GOSPA with c = 10 km, p = α = 2;
     NEES over position and velocity of each published state against the truth
-    object its track is associated with (persistence association, 10 km).
+    object it is statistically nearest to (:func:`mwx.exercise.metrics.nearest_nees`: a track may
+    hold several pieces of a missile as one, so its identity is not judged here), and the share of
+    states whose 95 % region holds that object.
     """
     objects = [o for launch in result.truth for o in launch.objects]
     t0 = min(launch.launch_time for launch in result.truth)

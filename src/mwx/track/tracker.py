@@ -96,6 +96,21 @@ class TrackerConfig:
     split_radius: float = 2e3  # m
     merge_radius: float = 2e3  # m: duplicates closer than this are tested for merging
     separation_speed: float = 10.0  # m/s: relative speed of separated objects (velocity widening at hand-over)
+    #: A missile's pieces (re-entry body, spent stage) part at burnout at a few m/s (σ, along the velocity)
+    #: and stay one echo until a radar resolves them: the published covariance covers any piece of the group
+    #: (see :meth:`Tracker.estimates`) until the track splits or ``group_allowance_s`` after burnout.
+    group_separation_speed: float = 3.0
+    #: ... and across it (the push is not exactly along the velocity, nor is the ECEF velocity the inertial one).
+    group_cross_speed: float = 1.0
+    group_allowance_s: float = 300.0
+    #: σ of the time the pieces have been parting at a track's burnout call: the IMM calls burnout some
+    #: seconds after it happens (the pieces' offset is Δv (τ + ε), ε ~ N(0, slack²)).
+    group_time_slack_s: float = 15.0
+    #: ... for missiles that burn out faster than this [m/s, inertial] only.  Slower ones are taken to stay
+    #: whole: single-stage short-range missiles that keep their warhead on (the generic vehicle of
+    #: :mod:`mwx.sim.flight` burns under 100 s below 3.11 km/s, and :func:`mwx.sim.truth.default_stages`
+    #: separates nothing then).  Judged from the state's energy (see :func:`burnout_speed`).
+    group_min_burnout_speed: float = 3111.0
     # Per second, mode i → j.  Boost → ballistic only: a motor that has burnt out does not relight.
     switch_rates: tuple[tuple[float, ...], ...] = ((0.0, 1.0 / 60.0), (0.0, 0.0))
     #: A mode whose probability falls below this is dropped (probability 0): with no way back
@@ -132,6 +147,7 @@ class TrackTable:
     last_update: NDArray  # (n,) last measurement time
     feature_db: NDArray  # (n,) smoothed echo strength of its measurements (NaN: none)
     coasting_since: NDArray  # (n,) Unix s since when it has flown ballistic (boost mode under 1 %); NaN: not
+    resolved: NDArray  # (n,) bool: it split from, or off, another piece of its missile (Tracker._split)
 
     @classmethod
     def empty(cls, modes: int, dim: int, biases: int = 0) -> TrackTable:
@@ -151,6 +167,7 @@ class TrackTable:
             np.empty(0),
             np.empty(0),
             np.empty(0),
+            np.empty(0, bool),
         )
 
     def __len__(self) -> int:
@@ -340,13 +357,50 @@ class Tracker:
 
         ``P_own`` is P less the model's part: Σ μ (P̃ − Q + V P_b Vᵀ) over the modes (the spread between
         modes counts as the model's).
+
+        A missile track that has not split since burnout may hold its missile's pieces as one echo, and its
+        state then follows their echo-weighted centroid (the bright spent stage's, mostly), not the piece
+        it will keep (the re-entry body, :meth:`_keep_weaker_echo`).  Its P adds, to the model's part, the
+        pieces' parting since burnout — velocity σ ``group_separation_speed`` along the velocity v̂, the
+        position offset it makes over τ = t − burnout — [τ² + s² τ; τ 1] ⊗ (σ² v̂v̂ᵀ + σ⊥² (I − v̂v̂ᵀ)), σ⊥
+        ``group_cross_speed`` across it, s ``group_time_slack_s`` — for ``group_allowance_s``
+        after burnout unless the track splits first.  The filter itself is left alone: it estimates what
+        it is given, the centroid; the allowance says which object that is is not known.
         """
         pick = np.arange(len(self.tracks)) if rows is None else np.asarray(rows)
         m = self.tracks.modes(pick)
         xm, pm, reg = self._corrected(m)
         x, p = combine(xm, pm, m.mu)
         own = np.einsum("nm,nmij->nij", m.mu, m.P - m.Q + reg)
+        p = p + self._group_allowance(pick, x)
         return Estimates(x, p, 0.5 * (own + np.swapaxes(own, 1, 2)))
+
+    def _group_allowance(self, rows: NDArray, x: NDArray) -> NDArray:
+        """The unresolved pieces' covariance (n, d, d) for tracks ``rows`` at states ``x`` (see :meth:`estimates`)."""
+        cfg, tr = self.config, self.tracks
+        out = np.zeros((len(rows), self.dim, self.dim))
+        if cfg.boost_mode is None or len(self.modes) < 2 or not len(rows):
+            return out
+        tau = tr.t[rows] - tr.coasting_since[rows]  # NaN while powered
+        on = (tau >= 0.0) & (tau < cfg.group_allowance_s) & ~tr.resolved[rows]
+        on[on] = burnout_speed(x[on]) >= cfg.group_min_burnout_speed
+        if not on.any():
+            return out
+        v = x[on][:, VEL]
+        u = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+        along = np.einsum("ni,nj->nij", u, u)
+        uu = cfg.group_separation_speed**2 * along + cfg.group_cross_speed**2 * (np.eye(3) - along)
+        t = tau[on][:, None, None]
+        block = np.zeros((int(on.sum()), self.dim, self.dim))
+        slack = cfg.group_time_slack_s**2
+        block[:, POS, POS], block[:, POS, VEL], block[:, VEL, POS], block[:, VEL, VEL] = (
+            (t * t + slack) * uu,
+            t * uu,
+            t * uu,
+            uu,
+        )
+        out[on] = block
+        return out
 
     def _corrected(self, m: Modes) -> tuple[NDArray, NDArray, NDArray]:
         """Per-mode bias-free states corrected by the registration: x̃ + V b̂, P̃ + V P_b Vᵀ, and V P_b Vᵀ."""
@@ -780,7 +834,7 @@ class Tracker:
                 pred.x, pred.P, pred.Q, pred.V, pred.mu, np.full(n, scan.time), numbers,
                 np.full(n, self.config.confirm_hits, np.int64), np.ones(n, np.int64), np.full(n, scan.sensor, np.int64),
                 np.ones(n, bool), np.full(n, scan.time), np.full(n, scan.time), np.full(n, np.nan),
-                self.tracks.coasting_since[parents],
+                self.tracks.coasting_since[parents], np.ones(n, bool),
             )
         )  # fmt: skip
         new = np.arange(start, start + n)
@@ -789,6 +843,7 @@ class Tracker:
         # Echo strengths: each track's own from now on (smoothing would keep the parent's at the stronger's).
         assert scan.feature_db is not None
         tr.feature_db[parents] = scan.feature_db[[split.weaker for split in splits]]
+        tr.resolved[parents] = True
         return new
 
     def _update_forward(self, scan: Scan, rows: NDArray, meas: NDArray, pred: Modes, merged: NDArray) -> None:
@@ -1041,6 +1096,7 @@ class Tracker:
                 np.full(n, scan.time),
                 feature,
                 np.full(n, np.nan),
+                np.zeros(n, bool),
             )
         )
         return n
@@ -1070,6 +1126,23 @@ class Tracker:
         keep = ~(drop_confirmed | drop_tentative)
         if not keep.all():
             tr.keep(keep)
+
+
+#: m: height of burnout taken by :func:`burnout_speed` (short-range missiles burn out at 30–80 km).
+BURNOUT_HEIGHT = 60e3
+
+
+def burnout_speed(x: NDArray) -> NDArray:
+    """Inertial speed [m/s] (n,) a coasting missile at ECEF states ``x`` (n, ≥6) had at burnout.
+
+    Its energy v²/2 − μ/r (inertial speed, point-mass gravity) is kept in the coast; burnout is taken at
+    ``BURNOUT_HEIGHT`` above the equatorial radius (±30 km moves the answer by about 2 g Δh / v: under
+    100 m/s at 3 km/s).
+    """
+    r = x[:, POS]
+    inertial = x[:, VEL] + np.cross(np.array([0.0, 0.0, wgs84.OMEGA]), r)
+    energy = 0.5 * np.einsum("ni,ni->n", inertial, inertial) - wgs84.GM / np.linalg.norm(r, axis=1)
+    return np.sqrt(np.maximum(2.0 * (energy + wgs84.GM / (wgs84.A + BURNOUT_HEIGHT)), 0.0))
 
 
 def missile_tracker(
