@@ -526,3 +526,17 @@ def test_overflight_probability_is_the_share_of_sample_paths_over_land(areas):
     assert over.probability == pytest.approx(0.5, abs=0.01)
     # Its area is Okinawa under the northern paths' swath, not the southern sea nor all of Japan.
     assert over.geometry.bounds[1] > 25.9 and over.geometry.bounds[3] < 27.0
+
+
+def test_a_threat_missing_from_one_assessment_keeps_its_alert_through_the_review(areas):
+    # A node reviews its alerts after every assessment.  A track re-evaluated once without the threat
+    # (between two assessments that find it) is not an all-clear: the alert stands, says nothing, and the
+    # next finding continues it.  (Ended by the review, it was issued afresh each time: six alerts for one
+    # overflight in the coverage benchmark.)
+    eez = area(areas, "JP", "eez")
+    mgr = AlertManager("JP", areas)
+    for k, found in enumerate([[scored(eez, 0.4)], [], [scored(eez, 0.45)], [], [scored(eez, 0.5)]]):
+        mgr.evaluate(T0 + 5 * k, LAUNCH, {"JP-F0001": found})
+        mgr.review(T0 + 5 * k + 1, lost=set())
+    (alert,) = mgr.alerts.values()
+    assert statuses(alert) == ["issued"] and alert.active

@@ -140,3 +140,22 @@ def test_library_flight_follows_the_simulator():
         assert abs(table[1][0, k] - np.interp(h, height, ground)) <= 100.0 + 0.01 * table[1][0, k]
         assert abs(table[0][0, k] - np.interp(h, height, sim_t)) <= 1.0
     assert math.isfinite(float(table[0][0, -1]))
+
+
+def test_falling_states_called_powered_do_not_enter_the_boost_fit(tracked):
+    # A tracker may call a re-entering object powered again (drag against the motion looks like thrust):
+    # the depressed 600 km flight's track with its descent appended, flagged powered, must give the same
+    # launch.  (Fitted as boost, such states put the coverage benchmark's fused launch points 400–500 km off.)
+    track = tracked["depressed 600 km"]
+    warhead = track.flight.objects[0]
+    falling = np.linspace(warhead.t[-1] - 120.0, warhead.t[-1] - 20.0, 11)
+    t = np.concatenate([track.t, falling])
+    x = np.concatenate([track.x, warhead.states_at(falling)])
+    p = np.concatenate([track.p, np.tile(np.diag([30.0**2] * 3 + [3.0**2] * 3), (len(falling), 1, 1))])
+    powered = np.concatenate([track.powered, np.ones(len(falling), bool)])
+    assert np.all(np.einsum("ni,ni->n", x[-11:, :3], x[-11:, 3:]) < 0.0)  # they are falling
+    plain = launch.estimate(track.t, track.x, track.p, track.powered)
+    with_descent = launch.estimate(t, x, p, powered)
+    assert plain is not None and with_descent is not None and with_descent.method == "boost"
+    assert track.errors(with_descent)[0] <= 5.0
+    assert abs(with_descent.lat - plain.lat) < 1e-6 and abs(with_descent.lon - plain.lon) < 1e-6

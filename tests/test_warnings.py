@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from lxml import etree
 from pyproj import Geod
 
 from mwx.exchange import messages
-from mwx.exercise.outputs import truth_threats
+from mwx.exercise.outputs import events_json, truth_threats
 from mwx.exercise.run import RunResult, run_scenario
 from mwx.geo import regions, wgs84
 from mwx.sim.scenario import parse_scenario
@@ -312,3 +313,27 @@ def test_overflight_warning_reaches_aomori_two_minutes_before_the_missile() -> N
     area = first.history[0]["area_geometry"]
     assert area.intersects(over_japan)
     assert area.area < 0.05 * japan.geometry.area
+
+
+def _unix(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def test_a_salvo_of_six_from_one_site_is_six_launch_events_none_before_its_launch() -> None:
+    """Six missiles from one site 10 s apart: every partner here tracks each one, so each reports six events.
+
+    The missiles fly one path 10 s apart, 13–14 km and ~80 m/s apart in the coast: a lineage allowance
+    of 3 km per axis took JP's first two for one missile (five events); each event's first detection and
+    every update lie after its own missile's launch.
+    """
+    result = run("warn-salvo")
+    launched = {launch.missile.id: launch.launch_time for launch in result.truth}
+    assert len(launched) == 6
+    events = events_json(result)["events"]
+    for partner in (*result.nodes, "fused"):
+        mine = [e for e in events if e["partner"] == partner]
+        assert sorted(e["truth_id"] for e in mine) == sorted(launched), (partner, [e["event_id"] for e in mine])
+        for e in mine:
+            start = launched[e["truth_id"]]
+            assert _unix(e["first_detection"]) > start, (partner, e["event_id"])
+            assert all(_unix(u["time"]) > start for u in e["updates"]), (partner, e["event_id"])

@@ -633,6 +633,16 @@ def boost_states(t: NDArray, x: NDArray, p: NDArray, powered: NDArray) -> NDArra
         return flagged
     # From the first powered state to the last: an interacting-multiple-model tracker calls the first
     # states of a track coasting until its powered mode has won.
+    # Up to the top of the arc only: a tracker may call a falling object powered again (drag in re-entry
+    # looks like thrust against the motion), and descending states are no boost to fit.
+    # Falling: the radial speed below zero by more than twice its σ (an early infrared track's velocity
+    # is too loose to say).
+    up = x[:, :3] / np.linalg.norm(x[:, :3], axis=1, keepdims=True)
+    radial = np.einsum("ni,ni->n", up, x[:, 3:6])
+    radial_sigma = np.sqrt(np.maximum(np.einsum("ni,nij,nj->n", up, p[:, 3:6, 3:6], up), 0.0))
+    falling = np.flatnonzero((radial < -2.0 * radial_sigma) & (np.arange(len(t)) > flagged[0]))
+    if falling.size:
+        flagged = flagged[flagged < falling[0]]
     span = np.zeros(len(t), bool)
     span[flagged[0] : flagged[-1] + 1] = True
     good = np.flatnonzero(span & (pos_sigma < BOOST_MAX_POSITION_SIGMA))

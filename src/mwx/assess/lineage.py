@@ -42,7 +42,10 @@ from scipy.stats import chi2
 from mwx.fuse import motion
 from mwx.geo import wgs84
 
-SEPARATION_M = 3e3  # m per axis: how far a separated stage may be from its body when first seen
+#: m per axis: how far a separated stage may be from its body when first seen.  With the χ²(6) 99.9 % gate
+#: this admits ~15 km; 3 km admitted 20 km and took a depressed salvo's missiles, 10 s and 13.7 km apart in
+#: the coast, for one (tests/test_warnings.py, the salvo).  Farther stages are found by flying them back.
+SEPARATION_M = 2e3
 SEPARATION_MPS = 30.0  # m/s per axis: a stage separates at a few m/s; drag parts them faster low down
 DUPLICATE_M = 500.0  # m per axis: one object held twice (both under thrust)
 DUPLICATE_MPS = 30.0

@@ -259,13 +259,16 @@ class AlertManager:
             for contribution in alert.contributions.values():
                 if contribution.system_id in lost:
                     contribution.lost = True
-            for k, c in list(alert.contributions.items()):
-                if time >= c.threat.end_time:
-                    del alert.contributions[k]
-            if not alert.contributions:  # every contribution's event has passed
+            passed = [k for k, c in alert.contributions.items() if time >= c.threat.end_time]
+            for k in passed:
+                del alert.contributions[k]
+            # Every contribution's event has passed.  (One re-evaluated to nothing is not over: the level's
+            # downgrade patience in _revise decides; ending it here re-issued a fresh alert at the next
+            # assessment that found the threat again, six times for one overflight.)
+            if passed and not alert.contributions:
                 self._change(alert, time, "ended", why=["time"])
                 continue
-            if not alert.lost and all(c.lost for c in alert.contributions.values()):
+            if not alert.lost and alert.contributions and all(c.lost for c in alert.contributions.values()):
                 self._change(alert, time, "track-lost", why=["lost"])
 
     def close(self, time: float) -> None:
