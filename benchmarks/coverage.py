@@ -214,6 +214,18 @@ def main() -> None:
             print(f"  {name:15s} {n:6d}  {100 * share:5.1f} %  [{100 * lo:5.1f}, {100 * hi:5.1f}]")
             if name in CLASSES or name == "all":
                 bars.check(f"{label} {name}: 90-98 %", BAND[0] <= share <= BAND[1], f"{100 * share:.1f} % of {n}")
+    print(
+        "\n95 % impact ellipse by what the reported track follows at its end (the warhead-bearing body or a"
+        "\nspent stage; a stage's fall is predicted with the re-entry body's ballistic coefficient, see docs):"
+    )
+    for name in CLASSES:
+        cells = []
+        for kind in ("RV", "S"):
+            reps = [rep for r in results if r["class"] == name for rep in r["reports"]
+                    if (rep["object"] or "").split("/")[-1].startswith(kind)]  # fmt: skip
+            share = f"{100 * sum(rep['impact'] for rep in reps) / len(reps):5.1f} %" if reps else "    –  "
+            cells.append(f"{'warhead' if kind == 'RV' else 'stage'} {share} of {len(reps):4d}")
+        print(f"  {name:15s} " + "   ".join(cells))
     print("\ntrack states: median NEES (χ²(6) median 5.35) and share holding the truth in their 95 % region")
     for partner in ("KR", "JP", "US", "fused"):
         rows = [r["tracks"][partner] for r in results if partner in r["tracks"]]

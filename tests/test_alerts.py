@@ -540,3 +540,17 @@ def test_a_threat_missing_from_one_assessment_keeps_its_alert_through_the_review
         mgr.review(T0 + 5 * k + 1, lost=set())
     (alert,) = mgr.alerts.values()
     assert statuses(alert) == ["issued"] and alert.active
+
+
+def test_an_alert_left_without_findings_still_ends_when_its_event_has_passed(areas):
+    # Its track re-evaluated to nothing once and then never again (stale): the alert stands on the
+    # downgrade's patience, and ends when the event it announced is over, not at the end of the run.
+    eez = area(areas, "JP", "eez")
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0, LAUNCH, {"JP-F0001": [scored(eez, 0.4, end=T0 + 100)]})
+    mgr.evaluate(T0 + 5, LAUNCH, {"JP-F0001": []})
+    mgr.review(T0 + 6, lost=set())
+    (alert,) = mgr.alerts.values()
+    assert alert.active
+    mgr.review(T0 + 101, lost=set())
+    assert statuses(alert) == ["issued", "ended"] and alert.history[-1]["time"] == T0 + 101

@@ -19,20 +19,20 @@ runs go further:
   than by the one or two runs that happen to fall there.  The estimate is of the same coverage.
 * the interval is the **stratified run bootstrap** (whole runs resampled within strata).
 
-Measured at commit 68196c8, seed 0, one core of the shared development machine (30 + 45 + 33 s,
-and 7 s for the negative control: about 2 min for the file):
+Measured at commit 73e9229 (registration, the trackers' allowances), seed 0, on the 2-core development
+machine shared with a coverage run and a test run (72 + 137 + 101 s there; about 2 min for the file
+alone):
 
 | class | runs | predictions | coverage | run bootstrap 95 % |
 |---|---:|---:|---:|---|
-| SRBM | 32 (16 strata) | 320 | 94.0 % | 92.2–95.8 % |
-| IRBM | 32 (16 strata) | 1791 | 92.9 % | 89.1–96.6 % |
-| lofted ICBM | 8 (4 strata) | 1168 | 94.1 % | 89.7–98.5 % |
+| SRBM | 32 (16 strata) | 320 | 94.6 % | 93.2–96.0 % |
+| IRBM | 32 (16 strata) | 1791 | 94.1 % | 90.4–97.8 % |
+| lofted ICBM | 8 (4 strata) | 1168 | 94.9 % | 91.3–98.6 % |
 
-Only the SRBM's interval lies inside the band at this cost.  The IRBM's and the ICBM's scatter is
-their trackers' (runs with whole stretches of overconfident covariance), which only more runs
-average: about 70 IRBM and 100 ICBM runs (4–5 min on one core) would bring their intervals to
-±2 points.  So the test holds each class's coverage (the point estimate) in the band; the
-intervals are in its failure messages.  A track covariance 2.5 times too large lifts the ICBM
+Every class's interval lies inside the band now (at 68196c8, before registration, the IRBM's and the
+ICBM's reached 89.1 and 98.5 %: whole stretches of overconfident track covariance in some runs).  The
+test holds each class's coverage (the point estimate) in the band; the intervals are in its failure
+messages.  A track covariance 2.5 times too large lifts the ICBM
 (whose ellipse is its track's) to 100 % (:func:`test_a_track_covariance_2_5_times_too_large_fails_the_band`;
 and so does the same scaling made inside ``distribution.predict``), while the SRBM's and the IRBM's
 ellipses are mostly β: a ×2.5 track covariance leaves them in the band (95.0 and 95.4 % in 20

@@ -265,7 +265,8 @@ class AlertManager:
             # Every contribution's event has passed.  (One re-evaluated to nothing is not over: the level's
             # downgrade patience in _revise decides; ending it here re-issued a fresh alert at the next
             # assessment that found the threat again, six times for one overflight.)
-            if passed and not alert.contributions:
+            over = not alert.contributions and math.isfinite(alert.end_time) and time >= alert.end_time
+            if (passed and not alert.contributions) or over:
                 self._change(alert, time, "ended", why=["time"])
                 continue
             if not alert.lost and alert.contributions and all(c.lost for c in alert.contributions.values()):
