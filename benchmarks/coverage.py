@@ -112,8 +112,8 @@ def evaluate(flight: dict) -> dict:
             # The event metrics.json judges (the partner's last), for the misses in units of the ellipse.
             mine = [e for e in events["events"] if e["partner"] == partner and e["truth_id"] == launch["truth_id"]]
             event = max(mine, key=lambda e: e["estimated_at"])
+            impact_at = ends.get(event["truth_object"], ends[f"{launch['truth_id']}/RV"])
             for u, judged in zip(event["updates"], per["over_time"], strict=True):
-                impact_at = ends.get(event["truth_object"], ends[f"{launch['truth_id']}/RV"])
                 reports.append({"partner": partner, "impact": judged["inside_ellipse_95"],
                                 "launch": judged["inside_launch_ellipse_95"], "object": event["truth_object"],
                                 "after_s": judged["after_first_detection_s"],
@@ -123,11 +123,10 @@ def evaluate(flight: dict) -> dict:
                                                    u["impact_ellipse_95"]["semi_minor_km"]],
                                 "launch_miss": round(ellipse_miss(u, site, "launch"), 3)})  # fmt: skip
             if per.get("launch_point_error_km") is not None:
-                method = next(e["launch_method"] for e in events["events"] if e["partner"] == partner
-                              and e["truth_id"] == launch["truth_id"])  # fmt: skip
                 # The US holds the infrared satellites; the fused picture has their tracks too.
                 launch_points.append({"partner": partner, "error_km": per["launch_point_error_km"],
-                                      "boost_seen": method == "boost" and partner in ("US", "fused")})  # fmt: skip
+                                      "boost_seen": event["launch_method"] == "boost"
+                                      and partner in ("US", "fused")})  # fmt: skip
     objects = [o for launch in result.truth for o in launch.objects]
     tracks = defaultdict(list)
     for partner in sorted({r.partner for r in result.log.rows}):

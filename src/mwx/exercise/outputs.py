@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from pyproj import Geod
 
-from mwx.assess.events import GROUPED_ONE_MISSILE, History, classify, equivalent_range_km
+from mwx.assess.events import GROUPED_ONE_MISSILE, classify, equivalent_range_km
 from mwx.exercise import metrics
 from mwx.exercise.replay import ReplayRecord, frames
 from mwx.exercise.run import FUSED, RunResult
@@ -129,13 +129,6 @@ def _truth_of(result: RunResult, t: float, x: np.ndarray) -> str | None:
     return found[0] if found else None
 
 
-def _object_at(result: RunResult, h: History, time: float) -> str | None:
-    """The truth object a track history followed at its last state by ``time`` (None: no object near)."""
-    k = max(int(np.searchsorted(h.t, time, side="right")) - 1, 0)
-    found = _object_of(result, float(h.t[k]), h.x[k])
-    return found[1].id if found else None
-
-
 def ground_point(obj: TruthObject) -> tuple[float, float]:
     """Where an object's flight ends: (lat, lon) [deg] of its last sample, on the ground."""
     lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[-1, :3])
@@ -229,7 +222,8 @@ def events_json(result: RunResult) -> dict:
         # or a stage where that is all the partner held).  Not the one nearest at each update: before a
         # radar resolves the pieces the track follows their centroid, near the bright stage, and keeps the
         # weaker echo (the body) when they part (mwx.track.tracker: identity at separation).
-        e["truth_object"] = _object_at(result, h, float(h.t[-1]))
+        end = _object_of(result, float(h.t[-1]), h.x[-1])
+        e["truth_object"] = end[1].id if end else None
         # Evaluation: the truth launch each of its tracks began on (a launch grouped into another's event).
         e["track_truth_ids"] = {
             k: _truth_of(result, float(histories[(event["partner"], k)].t[0]), histories[(event["partner"], k)].x[0])

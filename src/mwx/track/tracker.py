@@ -70,6 +70,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from scipy.stats import chi2
 
+from mwx.assess.kepler import inertial_velocity
 from mwx.geo import wgs84
 from mwx.track.association import Gated, assign, candidate_pairs
 from mwx.track.base import Initiator, MotionModel, Scan
@@ -1139,9 +1140,8 @@ def burnout_speed(x: NDArray) -> NDArray:
     ``BURNOUT_HEIGHT`` above the equatorial radius (±30 km moves the answer by about 2 g Δh / v: under
     100 m/s at 3 km/s).
     """
-    r = x[:, POS]
-    inertial = x[:, VEL] + np.cross(np.array([0.0, 0.0, wgs84.OMEGA]), r)
-    energy = 0.5 * np.einsum("ni,ni->n", inertial, inertial) - wgs84.GM / np.linalg.norm(r, axis=1)
+    inertial = inertial_velocity(x[:, :6])
+    energy = 0.5 * np.einsum("ni,ni->n", inertial, inertial) - wgs84.GM / np.linalg.norm(x[:, POS], axis=1)
     return np.sqrt(np.maximum(2.0 * (energy + wgs84.GM / (wgs84.A + BURNOUT_HEIGHT)), 0.0))
 
 
