@@ -36,14 +36,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from mwx.assess import kepler
+from mwx.assess import drag, kepler
 from mwx.assess.impact import ASSUMED_BETA, CHI2_2_95, PATH_STEP_S, ellipse_95, fly_to_ground
 from mwx.geo import regions, wgs84
 from mwx.geo.hermite import densify
 
 #: Spread (σ of ln β) of the re-entry body's ballistic coefficient, which no sensor
 #: measures before re-entry: one σ is a factor 1.35 either way around β₀.
-BETA_SIGMA_LN = 0.3
+BETA_SIGMA_LN = drag.REENTRY_SIGMA_LN
 DRAG_CEILING_M = 120e3  # above this the nominal flights with and without drag are the same
 DEFAULT_SAMPLES = 1000
 
@@ -192,6 +192,51 @@ def nominal_flights(x: NDArray, t: NDArray, beta: float, beta_sigma_ln: float = 
         for a, b in zip(upper, lower, strict=True)
     ]
     return NominalFlights(drag_hit, drag_time, arc.position, start_t + arc.time_of_flight, paths)
+
+
+def predict_mixture(
+    x: NDArray,
+    p: NDArray,
+    t: NDArray,
+    rng: np.random.Generator,
+    components: Sequence[drag.Component],
+    *,
+    samples: int = DEFAULT_SAMPLES,
+) -> ImpactDistribution:
+    """:func:`predict` with a mixture of ballistic-coefficient priors (:mod:`mwx.assess.drag`).
+
+    Each component gets its share of the samples (largest remainders; at least one each) and its
+    own nominal flights; the samples are pooled, and the mean point, covariance and times are
+    those of the pool.  The nominal path and apogee are the heaviest component's.  One component
+    is exactly :func:`predict` with its β and σ.
+    """
+    weights = np.array([c.weight for c in components], float)
+    share = weights / weights.sum() * samples
+    counts = np.maximum(np.floor(share).astype(int), 1)
+    for k in np.argsort(-(share - np.floor(share)))[: max(samples - int(counts.sum()), 0)]:
+        counts[k] += 1
+    parts = [
+        predict(x, p, t, rng, samples=int(m), beta=c.beta, beta_sigma_ln=c.sigma_ln)
+        for c, m in zip(components, counts, strict=True)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    main = parts[int(np.argmax(weights))]
+    pos = np.concatenate([d.sample_position for d in parts], axis=1)
+    when = np.concatenate([d.sample_time for d in parts], axis=1)
+    cov, lat, lon = _spread(pos)
+    cov[~np.isfinite(main.time)] = np.nan
+    return ImpactDistribution(
+        time=np.nanmean(when, axis=1),
+        lat=lat,
+        lon=lon,
+        cov_en=cov,
+        time_sigma=np.nanstd(when, axis=1),
+        sample_position=pos,
+        sample_time=when,
+        apogee_alt=main.apogee_alt,
+        nominal_path=main.nominal_path,
+    )
 
 
 def predict(

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pyproj import Geod
 
-from mwx.assess import distribution, impact, kepler, lineage
+from mwx.assess import distribution, drag, impact, kepler, lineage
 from mwx.assess import launch as launch_estimation
 from mwx.assess.kepler import inertial_velocity
 from mwx.geo import regions, wgs84
@@ -202,18 +202,22 @@ def assess_track(
     if settled.size == 0 or launch is None:
         return None
     last = int(settled[-1])
-    ahead = distribution.predict(x[last : last + 1], p[last : last + 1], t[last : last + 1], rng, samples=samples)
+    _, _, hist_alt = wgs84.ecef_to_geodetic(x[:, :3])
+    # Burnout energy from the coasting states near the top of the arc, where drag has taken least
+    # (a depressed flight never leaves the air); the median resists a noisy state.
+    high = (hist_alt >= 0.7 * float(np.max(hist_alt[settled]))) & (vel_sigma < SETTLED_VELOCITY_SIGMA) & coasting_now
+    eq_range = float(np.median([equivalent_range_km(state) for state in x[np.flatnonzero(high)]]))
+    # Re-entry body or spent stage: the energy the track has lost in the air so far weighs the two.
+    beta = drag.posterior(drag.prior(eq_range), drag.evidence(t[settled], x[settled], p[settled]))
+    ahead = distribution.predict_mixture(
+        x[last : last + 1], p[last : last + 1], t[last : last + 1], rng, drag.usable(beta), samples=samples
+    )
     if not math.isfinite(ahead.time[0]):
         return None
     launch_lat, launch_lon = math.degrees(launch.lat), math.degrees(launch.lon)
     impact_lat, impact_lon = math.degrees(ahead.lat[0]), math.degrees(ahead.lon[0])
     _, _, range_m = _GEOD.inv(launch_lon, launch_lat, impact_lon, impact_lat)
-    _, _, hist_alt = wgs84.ecef_to_geodetic(x[:, :3])
     apogee_km = max(float(np.max(hist_alt)), float(ahead.apogee_alt[0]), _apogee_ahead(x[settled])) / 1e3
-    # Burnout energy from the coasting states near the top of the arc, where drag has taken least
-    # (a depressed flight never leaves the air); the median resists a noisy state.
-    high = (hist_alt >= 0.7 * float(np.max(hist_alt[settled]))) & (vel_sigma < SETTLED_VELOCITY_SIGMA) & coasting_now
-    eq_range = float(np.median([equivalent_range_km(state) for state in x[np.flatnonzero(high)]]))
     semi_major, semi_minor, orientation = ahead.ellipse_95(0)
     path_times, path_states = ahead.path(0)
     hist_lat, hist_lon, _ = wgs84.ecef_to_geodetic(x[: last + 1, :3])
@@ -260,6 +264,8 @@ def assess_track(
         "class": classify(eq_range),
         "lofted": lofted(apogee_km, range_m / 1e3),
         "equivalent_range_km": eq_range,
+        # How likely the track follows a spent stage rather than the re-entry body (mwx.assess.drag).
+        "stage_probability": beta[drag.STAGE].weight,
         "overflights": over,
         "over_territory_of": sorted({o["partner"] for o in over if o["probability"] >= 0.5}),
         "impact_probability": by_area,
@@ -425,8 +431,8 @@ def _ellipse_km(axes: tuple[float, float, float]) -> dict:
 def _summary(report: dict, time: float) -> dict:
     """The figures of a report that its ``updates`` keep over time."""
     keys = ("launch_time", "launch_point", "launch_ellipse_95", "apogee_km", "range_km", "impact_time", "impact_point",
-            "impact_ellipse_95", "class", "lofted", "equivalent_range_km", "over_territory_of", "inside_eez_of",
-            "number_of_objects", "estimated_at")  # fmt: skip
+            "impact_ellipse_95", "class", "lofted", "equivalent_range_km", "stage_probability", "over_territory_of",
+            "inside_eez_of", "number_of_objects", "estimated_at")  # fmt: skip
     return {"time": time, **{k: report[k] for k in keys}}
 
 

@@ -170,6 +170,7 @@ class LaunchEventReport(_Struct, tag="event"):
     missile_class: Literal["SRBM", "MRBM", "IRBM", "ICBM"] | None = msgspec.field(default=None, name="class")
     lofted: bool | None = None
     equivalent_range_km: Km | None = None
+    stage_probability: Probability | None = None
     over_territory_of: Annotated[list[Partner], msgspec.Meta(max_length=MAX_PARTNERS)] = []
     inside_eez_of: Annotated[list[Partner], msgspec.Meta(max_length=MAX_PARTNERS)] = []
     number_of_objects: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1

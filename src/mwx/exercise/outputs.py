@@ -175,12 +175,12 @@ EVENT_FIELDS = (
     "launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_ellipse_95", "launch_method",
     "apogee_km", "range_km", "flight_time_s", "max_speed_mps",
     "impact_time", "impact_time_sigma_s", "impact_point", "impact_ellipse_95", "impact_area", "impact_probability",
-    "class", "lofted", "equivalent_range_km",
+    "class", "lofted", "equivalent_range_km", "stage_probability",
     "overflights", "over_territory_of", "inside_eez_of", "number_of_objects", "estimated_at", "updates",
 )  # fmt: skip
 _TIMES = ("first_detection", "launch_time", "impact_time", "estimated_at", "time")
 _FIGURES = ("launch_time_sigma_s", "launch_point_sigma_km", "apogee_km", "range_km", "flight_time_s", "max_speed_mps",
-            "impact_time_sigma_s", "equivalent_range_km")  # fmt: skip
+            "impact_time_sigma_s", "equivalent_range_km", "stage_probability")  # fmt: skip
 
 
 def _event_fields(e: dict) -> dict:

@@ -1,0 +1,184 @@
+"""The ballistic coefficient of a tracked object: what its loss of energy in the air says about it.
+
+No sensor measures a body's ballistic coefficient β = m / (C_D A) before it meets the air, and the
+bodies of one launch differ by more than a factor of ten: a re-entry vehicle a few thousand kg/m²,
+a tumbling spent stage a few hundred.  A track that may follow either (a radar that held the
+booster through staging cannot tell which piece it kept) must carry both until the air tells them
+apart: a prior *mixture* of log-normal components, weighed by the evidence.
+
+The evidence is the energy the track loses.  In the rotating ECEF frame the Jacobi integral
+
+    C = ½|v|² − ½ω²(x² + y²) + U(r),   U = −(μ/r) [1 − J₂ (a/r)² (3 sin²φ − 1)/2]
+
+(φ the geocentric latitude) is conserved under gravity with J₂ and the rotation; drag, with the air
+turning with the Earth, takes it away at the rate ``dC/dt = −½ ρ(h) |v|³ κ`` (κ = 1/β).  Between an
+earlier state 0 and a later state k of one track, then,
+
+    C₀ − C_k = κ · W,   W = ∫ ½ ρ |v|³ dt   (trapezoid over the track's states),
+
+linear in κ, with the states' covariances giving the noise of C (first order: ∇C = [−a_g, v], a_g
+the gravitational and centrifugal acceleration).  The two ends' errors are counted as independent,
+which overstates the noise of a filter's correlated states (so the evidence is weighed cautiously).
+See Regan & Anandakrishnan (1993, ch. 3) for the energy of re-entry; the same test is the classic
+light-body discrimination by deceleration (Zarchan 2012, ch. 23).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mwx.assess.impact import ASSUMED_BETA
+from mwx.geo import wgs84
+from mwx.track import dynamics
+
+#: Above this height the air takes less than 1e-3 of κW over a flight for any body: states above it anchor W.
+AIR_CEILING_M = 120e3
+#: Grid of η = ln(β/β_j)/σ_j per component on which the posterior is computed.
+_ETA = np.linspace(-4.0, 4.0, 81)
+#: A component whose posterior weight falls below this is dropped.
+NEGLIGIBLE_WEIGHT = 0.01
+#: Least σ of ln β kept after the evidence (the density of the day differs from the standard atmosphere's).
+MIN_SIGMA_LN = 0.1
+
+
+@dataclass(frozen=True)
+class Component:
+    """One log-normal component of a ballistic-coefficient prior: weight, median β [kg/m²], σ of ln β."""
+
+    weight: float
+    beta: float
+    sigma_ln: float
+
+
+#: Spread (σ of ln β) of a re-entry body's ballistic coefficient: one σ is a factor 1.35 either way.
+REENTRY_SIGMA_LN = 0.3
+#: A re-entry body (the assumption of :mod:`mwx.assess.impact`).
+REENTRY_BODY = (Component(1.0, ASSUMED_BETA, REENTRY_SIGMA_LN),)
+#: An empty tumbling stage: a few hundred kg/m², uncertain by a factor 1.65 either way.
+STAGE_BETA, STAGE_SIGMA_LN = 600.0, 0.5
+#: Burnout energy (as a minimum-energy range [km]) from which a missile drops its spent booster at
+#: burnout: every missile of medium range or more separates its re-entry body from the last stage.
+SEPARATING_RANGE_KM = 1000.0
+#: Prior probability that a track of such a missile follows the spent stage, not the re-entry body:
+#: a radar holds the brighter piece, and the two fly together until the air parts them.
+STAGE_SHARE = 0.25
+#: Prior weight of a stage for anything else (an earlier stage dropped in boost may look like a
+#: short-range missile): too small to count until the air says so (see :data:`NEGLIGIBLE_WEIGHT`).
+STAGE_HINT = 1e-4
+
+
+#: Where :func:`prior` (and so :func:`posterior`) puts the re-entry body and the spent stage.
+BODY, STAGE = 0, 1
+
+
+def prior(equivalent_range_km: float) -> tuple[Component, ...]:
+    """The ballistic-coefficient prior of a coasting track with the burnout energy of that range [km].
+
+    Component ``BODY`` a re-entry body; ``STAGE`` a spent stage, with :data:`STAGE_SHARE` for
+    missiles that drop a stage at burnout (from :data:`SEPARATING_RANGE_KM`), :data:`STAGE_HINT`
+    otherwise.
+    """
+    share = STAGE_SHARE if equivalent_range_km >= SEPARATING_RANGE_KM else STAGE_HINT
+    body = REENTRY_BODY[0]
+    return (Component(1.0 - share, body.beta, body.sigma_ln), Component(share, STAGE_BETA, STAGE_SIGMA_LN))
+
+
+def usable(mixture: tuple[Component, ...]) -> tuple[Component, ...]:
+    """The components worth predicting with: those of at least :data:`NEGLIGIBLE_WEIGHT`, renormalised."""
+    kept = [c for c in mixture if c.weight >= NEGLIGIBLE_WEIGHT]
+    norm = sum(c.weight for c in kept)
+    return tuple(Component(c.weight / norm, c.beta, c.sigma_ln) for c in kept)
+
+
+def jacobi_energy(x: NDArray) -> NDArray:
+    """The Jacobi integral C [m²/s²] of ECEF states (..., 6): conserved in flight without drag."""
+    r, v = x[..., :3], x[..., 3:6]
+    rn2 = np.einsum("...i,...i->...", r, r)
+    rn = np.sqrt(rn2)
+    sin2 = r[..., 2] ** 2 / rn2
+    potential = -wgs84.GM / rn * (1.0 - wgs84.J2 * wgs84.A**2 / rn2 * 0.5 * (3.0 * sin2 - 1.0))
+    spin = 0.5 * wgs84.OMEGA**2 * (r[..., 0] ** 2 + r[..., 1] ** 2)
+    return 0.5 * np.einsum("...i,...i->...", v, v) - spin + potential
+
+
+def energy_gradient(x: NDArray) -> NDArray:
+    """∂C/∂x (..., 6) of ECEF states: minus the gravitational and centrifugal acceleration, and v."""
+    r = x[..., :3]
+    field = dynamics.gravity(r)
+    field[..., 0] += wgs84.OMEGA**2 * r[..., 0]
+    field[..., 1] += wgs84.OMEGA**2 * r[..., 1]
+    return np.concatenate([-field, x[..., 3:6]], axis=-1)
+
+
+def drag_work(t: NDArray, x: NDArray) -> NDArray:
+    """W (n,) [m³/kg·m²/s² per κ]: ∫ ½ ρ |v|³ dt from the first state to each, trapezoidal over the states."""
+    rate = 0.5 * dynamics.fast_density(wgs84.ellipsoidal_height(x[:, :3])) * np.linalg.norm(x[:, 3:6], axis=1) ** 3
+    return np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(t))])
+
+
+@dataclass(frozen=True)
+class DragEvidence:
+    """Energy lost between two states of a track: ``loss`` = C₀ − C_k ± ``sigma`` [m²/s²] over ``work`` W."""
+
+    loss: float
+    sigma: float
+    work: float
+
+    def log_likelihood(self, kappa: NDArray) -> NDArray:
+        """ln p(loss | κ) up to a constant, for κ = 1/β [m²/kg] (any shape)."""
+        return -0.5 * ((self.loss - kappa * self.work) / self.sigma) ** 2
+
+
+def evidence(t: NDArray, x: NDArray, p: NDArray) -> DragEvidence | None:
+    """What the coasting states (times (n,), ECEF (n, 6), covariances (n, 6, 6)) of one track say about κ.
+
+    The anchor is the last state above ``AIR_CEILING_M`` (or the first state, for a flight that never
+    leaves the air); the evidence is the energy lost from it to the last state.  None when no state
+    after the anchor has met the air.
+    """
+    if len(t) < 2:
+        return None
+    high = np.flatnonzero(wgs84.ellipsoidal_height(x[:, :3]) >= AIR_CEILING_M)
+    anchor = int(high[-1]) if high.size else 0
+    if anchor >= len(t) - 1:
+        return None
+    ends = x[[anchor, -1], :6]
+    work = float(drag_work(t[anchor:], x[anchor:, :6])[-1])
+    if not work > 0.0:
+        return None
+    grad = energy_gradient(ends)
+    var = np.einsum("ni,nij,nj->n", grad, p[[anchor, -1], :6, :6], grad)
+    c = jacobi_energy(ends)
+    return DragEvidence(float(c[0] - c[1]), float(math.sqrt(max(var.sum(), 1.0))), work)
+
+
+def posterior(prior: tuple[Component, ...], found: DragEvidence | None) -> tuple[Component, ...]:
+    """The prior mixture weighed by the evidence: each component's weight and log-normal refitted.
+
+    Computed on a grid of ln β per component (±4σ of its prior); the σ of ln β is kept no smaller
+    than ``MIN_SIGMA_LN``.
+    """
+    if found is None:
+        return prior
+    logs = []
+    for c in prior:
+        ln_beta = math.log(c.beta) + c.sigma_ln * _ETA
+        logs.append(math.log(max(c.weight, 1e-300)) - 0.5 * _ETA**2 + found.log_likelihood(np.exp(-ln_beta)))
+    top = max(float(np.max(g)) for g in logs)
+    masses = [np.exp(g - top) for g in logs]
+    total = sum(float(m.sum()) for m in masses)
+    out = []
+    for c, m in zip(prior, masses, strict=True):
+        weight = float(m.sum()) / total
+        if weight == 0.0:  # underflow: nothing of it is left
+            out.append(Component(0.0, c.beta, c.sigma_ln))
+            continue
+        ln_beta = math.log(c.beta) + c.sigma_ln * _ETA
+        mean = float(np.sum(m * ln_beta) / m.sum())
+        sd = math.sqrt(max(float(np.sum(m * (ln_beta - mean) ** 2) / m.sum()), 0.0))
+        out.append(Component(weight, math.exp(mean), max(sd, MIN_SIGMA_LN)))
+    return tuple(out)

@@ -1,0 +1,128 @@
+"""A body's ballistic coefficient from its loss of energy in the air, and the impact mixture it weighs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mwx.assess import distribution, drag
+from mwx.assess.impact import fly_to_ground
+from mwx.geo import wgs84
+from mwx.track import dynamics
+
+
+def _state(lat_deg: float, lon_deg: float, height_m: float, speed: float, gamma_deg: float, azimuth_deg: float):
+    """ECEF state at a geodetic point, moving at ``speed`` [m/s], flight-path angle and azimuth [deg]."""
+    lat, lon = math.radians(lat_deg), math.radians(lon_deg)
+    r = wgs84.geodetic_to_ecef(np.array(lat), np.array(lon), np.array(height_m))
+    g, a = math.radians(gamma_deg), math.radians(azimuth_deg)
+    enu = np.array([math.cos(g) * math.sin(a), math.cos(g) * math.cos(a), math.sin(g)])
+    return np.concatenate([r, wgs84.enu_basis(np.array([lat]), np.array([lon]))[0].T @ enu * speed])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(-60, 60), st.floats(-180, 180), st.floats(150e3, 1500e3), st.floats(2000, 7000), st.floats(-30, 60),
+    st.floats(0, 360),
+)  # fmt: skip
+def test_jacobi_energy_is_conserved_in_flight_without_drag(lat, lon, height, speed, gamma, azimuth) -> None:
+    """J2 gravity and the rotating frame: C changes by less than 1e-8 of v² over five minutes of flight."""
+    x = _state(lat, lon, height, speed, gamma, azimuth)
+    later = dynamics.propagate(x[None], 300.0, max_step=1.0)[0]
+    c0, c1 = drag.jacobi_energy(x), drag.jacobi_energy(later)
+    assert abs(c1 - c0) < 1e-8 * speed**2 + 1e-3, (c0, c1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-60, 60), st.floats(-180, 180), st.floats(0, 2000e3), st.floats(100, 7000), st.floats(-90, 90))
+def test_energy_gradient_is_the_derivative_of_the_energy(lat, lon, height, speed, gamma) -> None:
+    x = _state(lat, lon, height, speed, gamma, 40.0)
+    grad = drag.energy_gradient(x)
+    for i, h in enumerate([1.0] * 3 + [1e-3] * 3):
+        step = np.zeros(6)
+        step[i] = h
+        numeric = (drag.jacobi_energy(x + step) - drag.jacobi_energy(x - step)) / (2 * h)
+        assert math.isclose(grad[i], numeric, rel_tol=1e-5, abs_tol=1e-4), (i, grad[i], numeric)
+
+
+def test_drag_takes_energy_at_half_rho_v_cubed_over_beta() -> None:
+    """Flown through the air with β, the energy lost equals W/β (W from the flown states) to 1 %."""
+    x = _state(39.0, 131.0, 70e3, 3000.0, -30.0, 90.0)
+    t = np.arange(0.0, 30.0, 0.5)
+    states = np.array([dynamics.propagate(x[None], dt, max_step=0.05, beta=1500.0)[0] for dt in t])
+    loss = drag.jacobi_energy(states[0]) - drag.jacobi_energy(states[-1])
+    work = drag.drag_work(t, states)[-1]
+    assert loss > 1e5
+    assert math.isclose(loss, work / 1500.0, rel_tol=0.01), (loss, work / 1500.0)
+
+
+def _fall(beta: float, sigma_v: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A coasting body's states from 150 km down to about 20 km every 2 s, with noise of the stated σ."""
+    x0 = _state(39.0, 131.0, 150e3, 4000.0, -35.0, 90.0)
+    t = np.arange(0.0, 400.0, 2.0)
+    xs = np.array([dynamics.propagate(x0[None], dt, max_step=0.5, beta=beta)[0] for dt in t])
+    keep = wgs84.ellipsoidal_height(xs[:, :3]) > 20e3
+    t, xs = t[keep], xs[keep]
+    p = np.tile(np.diag([100.0**2] * 3 + [sigma_v**2] * 3), (len(t), 1, 1))
+    noisy = xs + rng.normal(0.0, 1.0, xs.shape) * np.array([100.0] * 3 + [sigma_v] * 3)
+    return t, noisy, p
+
+
+def test_the_air_tells_a_spent_stage_from_a_reentry_body() -> None:
+    """Same prior (a missile that drops its stage at burnout), two bodies: the evidence picks each."""
+    rng = np.random.default_rng(7)
+    prior = drag.prior(3000.0)
+    assert [c.weight for c in prior] == [1.0 - drag.STAGE_SHARE, drag.STAGE_SHARE]
+    for beta in (600.0, 8000.0):
+        t, x, p = _fall(beta, 20.0, rng)
+        after = drag.usable(drag.posterior(prior, drag.evidence(t, x, p)))
+        # All the weight on the right component, its β within 30 % of the truth.
+        assert len(after) == 1, after
+        assert abs(math.log(after[0].beta / beta)) < 0.3, after
+
+
+def test_no_evidence_above_the_air_keeps_the_prior() -> None:
+    x = _state(39.0, 131.0, 400e3, 4000.0, 10.0, 90.0)
+    t = np.arange(0.0, 60.0, 5.0)
+    xs = np.array([dynamics.propagate(x[None], dt)[0] for dt in t])
+    p = np.tile(np.eye(6), (len(t), 1, 1))
+    assert drag.evidence(t, xs, p) is None
+    assert drag.posterior(drag.prior(3000.0), None) == drag.prior(3000.0)
+    # A short-range missile's stage hint is too small to predict with.
+    assert len(drag.usable(drag.prior(500.0))) == 1
+
+
+def test_a_mixture_of_one_is_the_plain_prediction() -> None:
+    x = _state(39.0, 131.0, 200e3, 3000.0, -10.0, 90.0)
+    p = np.diag([300.0**2] * 3 + [5.0**2] * 3)
+    one = distribution.predict_mixture(
+        x[None], p[None], np.array([0.0]), np.random.default_rng(2), drag.REENTRY_BODY, samples=500
+    )
+    plain = distribution.predict(x[None], p[None], np.array([0.0]), np.random.default_rng(2), samples=500)
+    np.testing.assert_array_equal(one.sample_position, plain.sample_position)
+
+
+def test_the_95_percent_ellipse_of_a_body_or_stage_holds_either() -> None:
+    """Truths drawn half as bodies and half as stages (each with its own β spread), flown with the full
+    model: the mixture's ellipse holds about 95 % of each kind (a single-β ellipse holds few stages)."""
+    x = _state(39.0, 131.0, 300e3, 4500.0, -5.0, 90.0)
+    p = np.diag([300.0**2] * 3 + [3.0**2] * 3)
+    rng = np.random.default_rng(11)
+    mixture = (drag.Component(0.5, 8000.0, 0.3), drag.Component(0.5, 600.0, 0.5))
+    d = distribution.predict_mixture(x[None], p[None], np.array([0.0]), np.random.default_rng(1), mixture, samples=4000)
+    single = distribution.predict(x[None], p[None], np.array([0.0]), np.random.default_rng(1), samples=4000)
+    for beta, sigma in ((8000.0, 0.3), (600.0, 0.5)):
+        truths = rng.multivariate_normal(x, p, 200)
+        betas = beta * np.exp(sigma * rng.standard_normal(200))
+        hit, _, _ = fly_to_ground(truths, np.zeros(200), beta=betas)
+        lat, lon, _ = wgs84.ecef_to_geodetic(hit[:, :3])
+        inside = np.array([bool(d.inside_95(np.array([a]), np.array([o]))[0]) for a, o in zip(lat, lon, strict=True)])
+        assert inside.mean() >= 0.88, (beta, inside.mean())
+        if beta < 1000.0:
+            alone = np.array(
+                [bool(single.inside_95(np.array([a]), np.array([o]))[0]) for a, o in zip(lat, lon, strict=True)]
+            )
+            assert alone.mean() < 0.5, alone.mean()
