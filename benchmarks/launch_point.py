@@ -194,6 +194,7 @@ class Calibration:
     """What the maximum-likelihood fit of the model errors needs from one estimate."""
 
     method: str
+    cls: str  # the flight's class (SRBM ... ICBM), for the coverage per class
     miss: NDArray  # (2,) truth − estimate, east/north [m] in the posterior's frame
     cov_states: NDArray
     cov_between: NDArray
@@ -256,7 +257,7 @@ def _calibration(post: launch_estimation.Posterior, method: str, spec: FlightSpe
     site = wgs84.geodetic_to_ecef(math.radians(spec.lat), math.radians(spec.lon), 0.0)
     miss = wgs84.ecef_to_enu(site, *post.origin, 0.0)[:2] - post.point
     return Calibration(
-        method, miss, post.cov_states, post.cov_between, post.along, post.bridged,
+        method, spec.cls, miss, post.cov_states, post.cov_between, post.along, post.bridged,
         launch.launch_time - post.time, post.time_var_states, post.time_var_between,
     )  # fmt: skip
 
@@ -403,9 +404,11 @@ def per_flight(results: list[Result]) -> str:
 def calibrate(samples: list[Calibration], method: str) -> None:
     """Fit the method's ModelError by maximum likelihood on the estimates' errors and print the fits.
 
-    Two fits: every term free; and the state share and bridged fraction with the floors (``floor_m``,
-    ``time_s``) held at the module's (the boost floor is the model's own error with perfect states,
-    ``scripts/boost_back_trace.py``, which the tracked flights' errors are too large to show).
+    Two fits: every term free (state share, floor, along- and cross-track bridged fractions, share of
+    the candidates' spread); and the floor held at the module's (the boost floor is the model's own
+    error with perfect states, ``scripts/boost_back_trace.py``, which the tracked flights' errors are
+    too large to show).  The launch time's floor is fitted after, with the shares of the point's fit.
+    Coverage is printed per class too: a pooled fit can hide classes on either side of the band.
     """
     picked = [c for c in samples if c.method == method]
     model = launch_estimation.BOOST_MODEL if method == "boost" else launch_estimation.COAST_MODEL
@@ -413,50 +416,72 @@ def calibrate(samples: list[Calibration], method: str) -> None:
         print(f"{method}: {len(picked)} estimates, too few to fit")
         return
     miss_t = np.array([c.time_miss for c in picked])
+    along = np.array([c.along for c in picked])
+    across = np.stack([-along[:, 1], along[:, 0]], axis=1)
+    bridged = np.array([c.bridged for c in picked])
+    miss = np.array([c.miss for c in picked])
+    states = np.array([c.cov_states for c in picked])
+    between = np.array([c.cov_between for c in picked])
+    classes = np.array([c.cls for c in picked])
 
-    def covs(share: float, floor: float, fraction: float) -> list[NDArray]:
-        return [
-            share * c.cov_states + c.cov_between + floor**2 * np.eye(2) + (fraction * c.bridged) ** 2
-            * np.outer(c.along, c.along) for c in picked
-        ]  # fmt: skip
+    def covs(share: float, floor: float, fraction: float, cross: float, spread: float) -> NDArray:
+        return (
+            share * states + spread * between + floor**2 * np.eye(2)
+            + ((fraction * bridged) ** 2)[:, None, None] * np.einsum("ni,nj->nij", along, along)
+            + ((cross * bridged) ** 2)[:, None, None] * np.einsum("ni,nj->nij", across, across)
+        )  # fmt: skip
 
-    def nll(share: float, floor: float, fraction: float) -> float:
-        total = 0.0
-        for c, cov in zip(picked, covs(share, floor, fraction), strict=True):
-            sign, logdet = np.linalg.slogdet(cov)
-            total += 0.5 * (c.miss @ np.linalg.solve(cov, c.miss) + (logdet if sign > 0 else 1e9))
-        return total
+    def d2(*terms: float) -> NDArray:
+        return np.einsum("ni,ni->n", miss, np.linalg.solve(covs(*terms), miss[..., None])[..., 0])
 
-    def time_var(share: float, time_s: float) -> NDArray:
-        return np.array([share * c.time_var_states + c.time_var_between for c in picked]) + time_s**2
+    def nll(*terms: float) -> float:
+        try:
+            sign, logdet = np.linalg.slogdet(covs(*terms))
+            return float(0.5 * np.sum(d2(*terms) + np.where(sign > 0, logdet, 1e9)))
+        except np.linalg.LinAlgError:  # the simplex wandered off to a corner where a covariance degenerates
+            return math.inf
 
-    def report(label: str, share: float, floor: float, fraction: float, time_s: float) -> None:
-        cov = covs(share, floor, fraction)
-        d2 = np.array([c.miss @ np.linalg.solve(v, c.miss) for c, v in zip(picked, cov, strict=True)])
-        tz = np.abs(miss_t) / np.sqrt(time_var(share, time_s))
+    def time_var(share: float, spread: float, time_s: float) -> NDArray:
+        return np.array([share * c.time_var_states + spread * c.time_var_between for c in picked]) + time_s**2
+
+    def report(label: str, share: float, floor: float, fraction: float, cross: float, spread: float,
+               time_s: float) -> None:  # fmt: skip
+        inside = d2(share, floor, fraction, cross, spread) <= CHI2_2_95
+        tz = np.abs(miss_t) / np.sqrt(time_var(share, spread, time_s))
+        per_class = ", ".join(
+            f"{name} {100 * np.mean(inside[classes == name]):.1f} % of {np.sum(classes == name)}"
+            for name, _, _ in CLASSES if np.any(classes == name)
+        )  # fmt: skip
         print(
             f"{method} ({len(picked)} estimates), {label}: ModelError(state_share={share:.3f}, floor_m={floor:.1f}, "
-            f"bridged_fraction={fraction:.4f}, time_s={time_s:.2f}) → inside the 95 % region "
-            f"{100 * np.mean(d2 <= CHI2_2_95):.1f} %, d² median {np.median(d2):.2f} (χ²(2): 1.39), "
-            f"90 % point {np.quantile(d2, 0.9):.2f} (4.61); time within 1.96σ {100 * np.mean(tz <= 1.96):.1f} %"
+            f"bridged_fraction={fraction:.4f}, time_s={time_s:.2f}, cross_fraction={cross:.5f}, "
+            f"between_share={spread:.3f}) → inside the 95 % region {100 * np.mean(inside):.1f} % ({per_class}); "
+            f"time within 1.96σ {100 * np.mean(tz <= 1.96):.1f} %"
         )
 
-    def time_fit(share: float) -> float:
+    def time_fit(share: float, spread: float) -> float:
         def nll_time(log_t: NDArray) -> float:
-            var = time_var(share, math.exp(log_t[0]))
+            var = time_var(share, spread, math.exp(log_t[0]))
             return float(0.5 * np.sum(miss_t**2 / var + np.log(var)))
 
         return math.exp(minimize(nll_time, [0.0], method="Nelder-Mead").x[0])
 
-    # The likelihood is flat along share against floor: the best of a few starts.
-    options = dict(maxiter=4000, xatol=1e-4)
+    # The likelihood is flat along share against floor: the best of a few starts (in logarithms).
+    options = dict(maxiter=6000, xatol=1e-5, fatol=1e-4)
+    starts = ((0.5, 100.0, 0.01, 0.002, 0.5), (0.1, 50.0, 0.001, 0.001, 0.1), (1.0, 300.0, 0.03, 0.005, 1.0),
+              (0.07, 80.0, 1e-4, 1e-3, 0.03))  # fmt: skip
     fits = [minimize(lambda q: nll(*np.exp(q)), np.log(start), method="Nelder-Mead", options=options)
-            for start in ((0.5, 100.0, 0.01), (0.1, 50.0, 0.001), (1.0, 300.0, 0.03))]  # fmt: skip
+            for start in starts]  # fmt: skip
     free = np.exp(min(fits, key=lambda f: f.fun).x)
-    report("all free", *free, time_fit(free[0]))
-    held = np.exp(minimize(lambda q: nll(math.exp(q[0]), model.floor_m, math.exp(q[1])), np.log([0.5, 0.01]),
-                           method="Nelder-Mead", options=options).x)  # fmt: skip
-    report("floor held at the module's", held[0], model.floor_m, held[1], model.time_s)
+    report("all free", *free, time_fit(free[0], free[4]))
+    held = np.exp(
+        min(
+            (minimize(lambda q: nll(math.exp(q[0]), model.floor_m, *np.exp(q[1:])), np.log(start[:1] + start[2:]),
+                      method="Nelder-Mead", options=options) for start in starts),
+            key=lambda f: f.fun,
+        ).x
+    )  # fmt: skip
+    report("floor held at the module's", held[0], model.floor_m, *held[1:], model.time_s)
 
 
 def main() -> None:

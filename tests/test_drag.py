@@ -126,3 +126,61 @@ def test_the_95_percent_ellipse_of_a_body_or_stage_holds_either() -> None:
                 [bool(single.inside_95(np.array([a]), np.array([o]))[0]) for a, o in zip(lat, lon, strict=True)]
             )
             assert alone.mean() < 0.5, alone.mean()
+
+
+FLIGHT = """\
+name: stage
+seed: 3
+launches:
+  - {id: M, time: 2023-03-16T00:00:00Z, site: {lat: 39.2, lon: 125.67}, azimuth_deg: 80, apogee_km: 500,
+     range_km: 2000, separating_stages: 1}
+"""
+
+
+def test_a_report_says_which_body_it_follows_once_the_air_tells() -> None:
+    """A 2000 km missile and its stage, dropped at burnout: in space each track's report carries the prior
+    stage share and an ellipse that holds its own object's impact; low in the air the report knows which
+    body it follows.  (With the re-entry body's β alone the stage's ellipse missed its impact.)"""
+    from mwx.assess.events import History, assess_track
+    from mwx.sim.scenario import parse_scenario
+    from mwx.sim.truth import fly
+
+    launch = fly(parse_scenario(FLIGHT))[0]
+    body, stage = launch.objects[0], next(o for o in launch.objects if o.kind == "stage")
+    rng = np.random.default_rng(4)
+    for obj, is_stage in ((body, False), (stage, True)):
+        t = np.arange(body.burnout + 40.0, obj.t[-1], 2.0)
+        truth = obj.states_at(t)
+        p = np.diag([150.0**2] * 3 + [4.0**2] * 3)
+        x = truth + rng.multivariate_normal(np.zeros(6), p, len(t))
+        history = History(obj.id, t, x, np.tile(p, (len(t), 1, 1)), float(t[0]), np.zeros(len(t), bool))
+        heights = wgs84.ellipsoidal_height(truth[:, :3])
+        lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[-1, :3])
+        for until, want in ((t[np.argmax(heights)], drag.STAGE_SHARE), (t[heights > 15e3][-1], float(is_stage))):
+            report = assess_track(history, (), np.random.default_rng(1), until=float(until))
+            assert report is not None
+            assert abs(report["stage_probability"] - want) < 0.02, (obj.id, until, report["stage_probability"])
+            e = report["impact_ellipse_95"]
+            d = distribution._east_north(
+                np.radians(report["impact_point"]["lat"]), np.radians(report["impact_point"]["lon"]), lat, lon
+            )
+            a, b, theta = e["semi_major_km"] * 1e3, e["semi_minor_km"] * 1e3, math.radians(e["orientation_deg"])
+            along = d[0] * math.sin(theta) + d[1] * math.cos(theta)
+            across = d[0] * math.cos(theta) - d[1] * math.sin(theta)
+            assert (along / a) ** 2 + (across / b) ** 2 <= 1.0, (obj.id, until, along, across, a, b)
+
+
+def test_thrust_shows_in_the_energy_and_coasting_does_not() -> None:
+    """Five seconds apart: coasting (in the air) shows as coasting, a motor's 20 m/s² along the velocity
+    does not, and states too loose to see a motor do not show coasting either."""
+    x = _state(39.5, 128.0, 30e3, 1500.0, 45.0, 100.0)
+    p = np.diag([50.0**2] * 3 + [5.0**2] * 3)
+    coasting = dynamics.propagate(x[None], 5.0, max_step=0.1, beta=8000.0)[0]
+    assert drag.shows_coasting(0.0, x, p, 5.0, coasting, p)
+    pushed = x.copy()
+    for _ in range(50):  # 0.1 s steps with 20 m/s² of thrust along the velocity
+        pushed = dynamics.propagate(pushed[None], 0.1, max_step=0.1)[0]
+        pushed[3:6] += 2.0 * pushed[3:6] / np.linalg.norm(pushed[3:6])
+    assert not drag.shows_coasting(0.0, x, p, 5.0, pushed, p)
+    loose = np.diag([5e3**2] * 3 + [300.0**2] * 3)  # an infrared-initiated state: km, hundreds of m/s
+    assert not drag.shows_coasting(0.0, x, loose, 5.0, coasting, loose)

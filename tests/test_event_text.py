@@ -341,3 +341,15 @@ def test_cli_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str], conte
     assert main(["report", "events", str(tmp_path)]) == 2
     line = one_error_line(capsys)
     assert "events.json" in line and words in line
+
+
+def test_a_report_that_may_follow_a_spent_stage_says_so() -> None:
+    event = {
+        "partner": "KR", "event_id": "E1", "launch_time": "2023-03-16T00:00:00Z",
+        "impact_ellipse_95": {"semi_major_km": 30.0, "semi_minor_km": 2.0, "orientation_deg": 80.0},
+        "stage_probability": 0.25,
+    }  # fmt: skip
+    flat = " ".join(format_event(event).split())
+    assert "spent stage" in flat and "25%" in flat, flat
+    flat = " ".join(format_event({**event, "stage_probability": 0.0}).split())
+    assert "spent stage" not in flat, flat

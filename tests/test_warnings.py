@@ -47,7 +47,7 @@ SCENARIOS = Path(__file__).parent / "data" / "scenarios"
 XSD = Path(__file__).parent / "data" / "cap" / "CAP-v1.2.xsd"
 TEST_SET = (
     "warn-overflight", "warn-jp-eez", "warn-no-eez", "warn-srbm-kr", "warn-track-lost",
-    "warn-hwasong18", "warn-guam", "warn-salvo",
+    "warn-hwasong18", "warn-guam", "warn-salvo", "warn-boost-srbm",
 )  # fmt: skip
 #: What each scenario was built to threaten, by geography (partner, area kind, reason), for every launch:
 #: the oracle must find it, or the tests against it prove nothing.
@@ -60,6 +60,7 @@ BUILT_FOR = {
     "warn-hwasong18": {("JP", "eez", "impact")},  # 250 km west of Hokkaido
     "warn-guam": {("KR", "territory", "overflight"), ("JP", "territory", "overflight"), ("US", "eez", "impact")},
     "warn-salvo": {("KR", "eez", "impact")},
+    "warn-boost-srbm": {("JP", "eez", "impact")},
 }
 GEOD = Geod(ellps="WGS84")
 BEYOND_KM = 100.0  # the bound on how far an alert area may reach beyond what justifies it

@@ -206,9 +206,9 @@ def predict_mixture(
     """:func:`predict` with a mixture of ballistic-coefficient priors (:mod:`mwx.assess.drag`).
 
     Each component gets its share of the samples (largest remainders; at least one each) and its
-    own nominal flights; the samples are pooled, and the mean point, covariance and times are
-    those of the pool.  The nominal path and apogee are the heaviest component's.  One component
-    is exactly :func:`predict` with its β and σ.
+    own nominal flights; the samples are pooled, and the mean point and times are those of the
+    pool.  The nominal path and apogee are the heaviest component's.  One component is exactly
+    :func:`predict` with its β and σ.
     """
     weights = np.array([c.weight for c in components], float)
     share = weights / weights.sum() * samples

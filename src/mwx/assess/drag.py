@@ -114,6 +114,35 @@ def energy_gradient(x: NDArray) -> NDArray:
     return np.concatenate([-field, x[..., 3:6]], axis=-1)
 
 
+#: Energy gained beyond this share of the kinetic energy (and beyond three σ of its noise) is a motor's:
+#: ballistic flight keeps C, drag only takes from it.  Under thrust C rises by tens of per cent in 20 s.
+THRUST_TOLERANCE = 0.03
+#: m/s²: the least thrust acceleration a test must be able to see (a missile's motor gives 10-60 m/s²).
+LEAST_THRUST = 5.0
+
+
+def shows_coasting(
+    t_then: float, x_then: NDArray, p_then: NDArray, t_now: float, x_now: NDArray, p_now: NDArray
+) -> bool:
+    """Whether two states of one object (Unix s, ECEF (6,), covariances (6, 6)) show it coasting.
+
+    Coasting: the Jacobi energy did not rise by more than ``THRUST_TOLERANCE`` of the kinetic energy
+    or three σ of its noise (the two states' errors counted as independent) — and that noise is small
+    enough that a motor would have shown: three σ under the energy that ``LEAST_THRUST`` along the
+    velocity adds over the interval (a·|v|·Δt).  A state too loose to tell (an infrared track's
+    velocity, hundreds of m/s) does not show coasting.
+    """
+    ends = np.stack([x_then[:6], x_now[:6]])
+    grad = energy_gradient(ends)
+    var = np.einsum("ni,nij,nj->n", grad, np.stack([p_then[:6, :6], p_now[:6, :6]]), grad)
+    noise = 3.0 * math.sqrt(float(var.sum()))
+    c = jacobi_energy(ends)
+    speed = float(np.linalg.norm(x_now[3:6]))
+    if noise > LEAST_THRUST * speed * (t_now - t_then):
+        return False
+    return float(c[1] - c[0]) <= max(THRUST_TOLERANCE * 0.5 * speed * speed, noise)
+
+
 def drag_work(t: NDArray, x: NDArray) -> NDArray:
     """W (n,) [m³/kg·m²/s² per κ]: ∫ ½ ρ |v|³ dt from the first state to each, trapezoidal over the states."""
     rate = 0.5 * dynamics.fast_density(wgs84.ellipsoidal_height(x[:, :3])) * np.linalg.norm(x[:, 3:6], axis=1) ** 3

@@ -64,6 +64,7 @@ _MONTHS = (
 _PREFECTURE_KM = 200.0
 _OVERFLIGHT_NEAR_KM = 100.0
 WRAP = 100  # columns of the printed text
+STAGE_NOTE = 0.05  # a report says it may follow a spent stage from this probability (events.json stage_probability)
 _UNIT_SPACE = re.compile(r"(\d) (km|m|s|%|minutes?|UTC)\b")
 _GEOD = Geod(ellps="WGS84")
 
@@ -357,6 +358,13 @@ def _detail_sentences(event: Mapping[str, Any]) -> list[str]:
             text = f"The 95 % impact ellipse has semi-axes of {_small_km(a)} and {_small_km(b)}"
             if orientation is not None:
                 text += f", the major axis at {orientation % 180.0:.0f}° from north"
+            stage = _num(event, "stage_probability")
+            if stage is not None and stage >= STAGE_NOTE:
+                # The ellipse holds both falls (mwx.assess.drag): say why it is wide, and which is likelier.
+                text += (
+                    f"; the tracked object may be the spent stage rather than the warhead (chance {stage:.0%}), "
+                    "and the ellipse holds either's fall"
+                )
             out.append(text + ".")
     elif ellipse is not None:
         raise ValueError(f"impact_ellipse_95: expected an object, got {ellipse!r}")

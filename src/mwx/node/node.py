@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mwx.assess import distribution
+from mwx.assess import distribution, drag
 from mwx.assess.lineage import LaunchBook, Sighting
 from mwx.exchange.endpoint import Endpoint, Transport
 from mwx.exchange.envelope import Opened, msg_id
@@ -32,6 +32,13 @@ MAX_VELOCITY_SIGMA = 1000.0  # m/s, rms per axis: the loosest velocity a warning
 WARN_SAMPLES = distribution.DEFAULT_SAMPLES
 MIN_HEIGHT_M = 1000.0  # below this a fused state says nothing new about where it lands
 REMEMBER_S = 3600.0  # s: a lost system track holds its launch's place this long (an ICBM's coast out of view)
+#: s: a fused state is tested for thrust against the oldest state of its system track kept from this long
+#: before (at least the first, at most the second): a motor the fusion does not call powered still shows
+#: in the energy (:func:`mwx.assess.drag.shows_coasting`), and a ballistic prediction from it falls short.
+ENERGY_BASELINE_S = (5.0, 30.0)
+#: s: how far ahead an overflight predicted from a state that may be under thrust is warned for (a lofted
+#: or depressed flight's boost lasts up to 5 minutes; a path 15 minutes ahead swept across US islands).
+BOOST_OVERFLIGHT_AHEAD_S = 300.0
 # (partner, track id, time, state, covariance, boosting, first detection time, independent part)
 Recorder = Callable[[str, str, float, np.ndarray, np.ndarray, bool, float, np.ndarray], None]
 
@@ -68,6 +75,8 @@ class PartnerNode:
         #: Operators' acknowledgements of this partner's alert changes: msg id → who acknowledged.
         self.alert_acks: dict[str, set[str]] = {}
         self._alert_msg_ids: set[str] = set()
+        #: Fused states of the live system tracks over the last ENERGY_BASELINE_S[1]: time, state, covariance.
+        self._recent: dict[str, list[tuple[float, np.ndarray, np.ndarray]]] = {}
 
     def on_scan(self, scan: Scan, received: float) -> None:
         """Track one scan of one of this partner's sensors and publish the confirmed tracks it updated."""
@@ -152,11 +161,28 @@ class PartnerNode:
         sightings = [Sighting(s.id, time, states[s.id][0], states[s.id][1], boosting[s.id]) for s in fresh]
         waiting = any(self.launches.of(s.id) is None for s in fresh)
         self.launches.place(time, sightings + (self._remembered(time, lost) if waiting else []))
+        for gone in self._recent.keys() - {s.id for s in fresh}:
+            del self._recent[gone]
+        # Powered: called so by the fusion, or not shown coasting by its energy (see _threats for what is warned).
+        powered = {s.id: boosting[s.id] or self._maybe_powered(s.id, time, *states[s.id]) for s in fresh}
         if self.alerts.areas:
-            threats_by_launch, predictions = self._threats(time, fresh, states, boosting)
+            threats_by_launch, predictions = self._threats(time, fresh, states, powered)
             for launch_id, threats_of in threats_by_launch.items():
-                self.alerts.evaluate(time, launch_id, threats_of, {s: predictions[s] for s in threats_of})
+                self.alerts.evaluate(
+                    time, launch_id, threats_of, {s: predictions[s] for s in threats_of if s in predictions}
+                )
         self.alerts.review(time, lost)
+
+    def _maybe_powered(self, system_id: str, time: float, x: np.ndarray, p: np.ndarray) -> bool:
+        """Whether the system track's fused state at ``time`` may still be under thrust: against its oldest
+        kept state (:data:`ENERGY_BASELINE_S`) its energy does not show it coasting
+        (:func:`mwx.assess.drag.shows_coasting`), or it has no such state yet (a new track's first states
+        are the likeliest to be in boost, and its tracker the slowest to say so).  Keeps the state."""
+        kept = [r for r in self._recent.get(system_id, []) if time - r[0] <= ENERGY_BASELINE_S[1]]
+        self._recent[system_id] = [*kept, (time, x, p)]
+        if not kept or time - kept[0][0] < ENERGY_BASELINE_S[0]:
+            return True
+        return not drag.shows_coasting(kept[0][0], kept[0][1], kept[0][2], time, x, p)
 
     def _remembered(self, time: float, lost: set[str]) -> list[Sighting]:
         """The lost system tracks that still hold a launch's place: coasting, predicted along their arcs to
@@ -186,30 +212,45 @@ class PartnerNode:
         (honest) probabilities: only a velocity so poor that samples escape or orbit (an
         infrared-only track, km/s) is left out.  The first coasting state of a radar-held track is
         well inside (tens of m/s).  A state predicted past its last report may lie underground (it
-        has landed): no prediction.  A boosting track's ballistic prediction falls short and sweeps
-        across areas it does not threaten: it is warned for once it coasts.
+        has landed): no prediction.  A boosting track's ballistic prediction falls short, so its
+        impact says nothing; but the missile flies on along that path and beyond, so a territory the
+        short path crosses soon will be overflown: a track that may be under thrust and has never
+        coasted is warned for overflights within :data:`BOOST_OVERFLIGHT_AHEAD_S` (a depressed flight
+        may cross a partner's territory before its motor stops; further ahead the heading the motor
+        still turns sweeps the path sideways), and for everything once it coasts.
         """
-        settled = [
+        usable = [
             s.id
             for s in fresh
-            if not boosting[s.id]
-            and self.launches.of(s.id) is not None
+            if self.launches.of(s.id) is not None
             and np.trace(states[s.id][1][3:, 3:]) < 3 * MAX_VELOCITY_SIGMA**2
             and wgs84.ellipsoidal_height(states[s.id][0][:3]) > MIN_HEIGHT_M
+            and (not boosting[s.id] or s.id not in self.alerts.predictions)
         ]
         by_launch: dict[str, dict[str, list]] = {}
         predictions: dict[str, dict] = {}
-        if not settled:
+        if not usable:
             return by_launch, predictions
-        x = np.array([states[i][0] for i in settled])
-        p = np.array([states[i][1] for i in settled])
-        dist = distribution.predict(x, p, np.full(len(settled), time), self._warning_rng(), samples=WARN_SAMPLES)
+        x = np.array([states[i][0] for i in usable])
+        p = np.array([states[i][1] for i in usable])
+        dist = distribution.predict(x, p, np.full(len(usable), time), self._warning_rng(), samples=WARN_SAMPLES)
         found = rules.distribution_threats(self.alerts.areas, dist)
-        for k, system_id in enumerate(settled):
+        for k, system_id in enumerate(usable):
             launch_id = self.launches.of(system_id)
-            if launch_id is not None and math.isfinite(dist.time[k]) and np.isfinite(dist.cov_en[k]).all():
-                by_launch.setdefault(launch_id, {})[system_id] = found[k]
-                predictions[system_id] = {"impact_time": float(dist.time[k]), "ellipse": rules.ellipse_of(dist, k)}
+            if launch_id is None or not (math.isfinite(dist.time[k]) and np.isfinite(dist.cov_en[k]).all()):
+                continue
+            if boosting[system_id]:
+                ahead = [
+                    t
+                    for t in found[k]
+                    if t.reason == "overflight" and t.crossing_time is not None
+                    and t.crossing_time - time <= BOOST_OVERFLIGHT_AHEAD_S
+                ]  # fmt: skip
+                if ahead:  # else it keeps no contribution to lose: nothing to say yet
+                    by_launch.setdefault(launch_id, {})[system_id] = ahead
+                continue
+            by_launch.setdefault(launch_id, {})[system_id] = found[k]
+            predictions[system_id] = {"impact_time": float(dist.time[k]), "ellipse": rules.ellipse_of(dist, k)}
         return by_launch, predictions
 
     def _warning_rng(self) -> np.random.Generator:
