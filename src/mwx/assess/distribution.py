@@ -131,21 +131,22 @@ def _highest(paths: list[tuple[NDArray, NDArray]]) -> NDArray:
     return out
 
 
-def _spread(pos: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+def _spread(pos: NDArray, centre: NDArray | None = None) -> tuple[NDArray, NDArray, NDArray]:
     """East/north covariance (k, 2, 2) [m²] of impact points (k, s, 3) about their centre, and the centre [rad].
 
-    The centre is the point on the ellipsoid below the samples' mean position; the covariance is
-    the samples' 3-D one projected on its tangent plane (the curvature over tens of km changes it by
-    parts per million).  Samples that never land (NaN) are left out.
+    The centre is the point on the ellipsoid below the samples' mean position, or below ``centre``
+    (k, 3) [m, ECEF] where given (then the matrix is the samples' second moment about it); the
+    covariance is the samples' 3-D one projected on its tangent plane (the curvature over tens of km
+    changes it by parts per million).  Samples that never land (NaN) are left out.
     """
     if np.isnan(pos).any():
         good = np.isfinite(pos).all(axis=-1)
         count = np.maximum(good.sum(axis=1), 2)
-        mean_pos = np.nanmean(pos, axis=1)
+        mean_pos = np.nanmean(pos, axis=1) if centre is None else centre
         d = np.where(good[..., None], pos - mean_pos[:, None, :], 0.0)
     else:
         count = np.full(pos.shape[0], pos.shape[1])
-        mean_pos = pos.mean(axis=1)
+        mean_pos = pos.mean(axis=1) if centre is None else centre
         d = pos - mean_pos[:, None, :]
     lat, lon, _ = wgs84.ecef_to_geodetic(mean_pos)
     cov3 = np.swapaxes(d, 1, 2) @ d / (count - 1)[:, None, None]
@@ -205,16 +206,16 @@ def predict_mixture(
 ) -> ImpactDistribution:
     """:func:`predict` with a mixture of ballistic-coefficient priors (:mod:`mwx.assess.drag`).
 
-    Each component gets its share of the samples (largest remainders; at least one each) and its
-    own nominal flights; the samples are pooled, and the mean point and times are those of the
-    pool.  The nominal path and apogee are the heaviest component's.  One component is exactly
-    :func:`predict` with its β and σ.
+    The likeliest component gets ``samples`` samples and each other its weight's share of that
+    (at least one), each with its own nominal flights; the samples are pooled.  The impact point is the likeliest component's
+    mean (a re-entry body and its stage fall tens of km apart: the pool's mean, between them, is
+    where neither falls), and the covariance the pool's second moment about it, so its ellipse
+    reaches the other component's fall too; the impact time, its σ, the nominal path and the
+    apogee are the likeliest component's.  One component is exactly :func:`predict` with its β
+    and σ.
     """
     weights = np.array([c.weight for c in components], float)
-    share = weights / weights.sum() * samples
-    counts = np.maximum(np.floor(share).astype(int), 1)
-    for k in np.argsort(-(share - np.floor(share)))[: max(samples - int(counts.sum()), 0)]:
-        counts[k] += 1
+    counts = np.maximum(np.round(samples * weights / weights.max()).astype(int), 1)
     parts = [
         predict(x, p, t, rng, samples=int(m), beta=c.beta, beta_sigma_ln=c.sigma_ln)
         for c, m in zip(components, counts, strict=True)
@@ -224,14 +225,15 @@ def predict_mixture(
     main = parts[int(np.argmax(weights))]
     pos = np.concatenate([d.sample_position for d in parts], axis=1)
     when = np.concatenate([d.sample_time for d in parts], axis=1)
-    cov, lat, lon = _spread(pos)
+    centre = wgs84.geodetic_to_ecef(main.lat, main.lon, np.zeros_like(main.lat))
+    cov, lat, lon = _spread(pos, np.where(np.isfinite(centre), centre, 0.0))
     cov[~np.isfinite(main.time)] = np.nan
     return ImpactDistribution(
-        time=np.nanmean(when, axis=1),
+        time=main.time,
         lat=lat,
         lon=lon,
         cov_en=cov,
-        time_sigma=np.nanstd(when, axis=1),
+        time_sigma=main.time_sigma,
         sample_position=pos,
         sample_time=when,
         apogee_alt=main.apogee_alt,
