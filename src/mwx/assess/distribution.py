@@ -207,12 +207,12 @@ def predict_mixture(
     """:func:`predict` with a mixture of ballistic-coefficient priors (:mod:`mwx.assess.drag`).
 
     The likeliest component gets ``samples`` samples and each other its weight's share of that
-    (at least one), each with its own nominal flights; the samples are pooled.  The impact point is the likeliest component's
-    mean (a re-entry body and its stage fall tens of km apart: the pool's mean, between them, is
-    where neither falls), and the covariance the pool's second moment about it, so its ellipse
-    reaches the other component's fall too; the impact time, its σ, the nominal path and the
-    apogee are the likeliest component's.  One component is exactly :func:`predict` with its β
-    and σ.
+    (at least one), each with its own nominal flights; the samples are pooled.  The impact point
+    is the likeliest component's mean (a re-entry body and its stage fall tens of km apart: the
+    pool's mean, between them, is where neither falls), and the covariance the pool's second
+    moment about it, so its ellipse reaches the other component's fall too; the impact time, its
+    σ, the nominal path and the apogee are the likeliest component's.  One component is exactly
+    :func:`predict` with its β and σ.
     """
     weights = np.array([c.weight for c in components], float)
     counts = np.maximum(np.round(samples * weights / weights.max()).astype(int), 1)
