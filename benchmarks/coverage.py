@@ -215,7 +215,7 @@ def main() -> None:
                 bars.check(f"{label} {name}: 90-98 %", BAND[0] <= share <= BAND[1], f"{100 * share:.1f} % of {n}")
     print(
         "\n95 % impact ellipse by what the reported track follows at its end (the warhead-bearing body or a"
-        "\nspent stage; a stage's fall is predicted with the re-entry body's ballistic coefficient, see docs):"
+        "\nspent stage; body or stage is weighed by the track's energy loss in the air, mwx.assess.drag):"
     )
     for name in CLASSES:
         cells = []

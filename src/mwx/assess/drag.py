@@ -1,4 +1,4 @@
-"""The ballistic coefficient of a tracked object: what its loss of energy in the air says about it.
+"""What a track's energy says: the ballistic coefficient of the body it follows, and whether a motor still burns.
 
 No sensor measures a body's ballistic coefficient β = m / (C_D A) before it meets the air, and the
 bodies of one launch differ by more than a factor of ten: a re-entry vehicle a few thousand kg/m²,
@@ -19,8 +19,13 @@ earlier state 0 and a later state k of one track, then,
 linear in κ, with the states' covariances giving the noise of C (first order: ∇C = [−a_g, v], a_g
 the gravitational and centrifugal acceleration).  The two ends' errors are counted as independent,
 which overstates the noise of a filter's correlated states (so the evidence is weighed cautiously).
-See Regan & Anandakrishnan (1993, ch. 3) for the energy of re-entry; the same test is the classic
-light-body discrimination by deceleration (Zarchan 2012, ch. 23).
+Telling light bodies from heavy ones by their deceleration in the air is the classic re-entry
+discrimination (Regan & Anandakrishnan 1993, on re-entry dynamics; Zarchan, *Tactical and Strategic
+Missile Guidance*, on estimating the ballistic coefficient); the energy form needs no filter of its own.
+
+The mirror image: C *rises* only under thrust, so two states of a track whose C stayed flat, with
+noise small enough that a motor would have shown, show it coasting (:func:`shows_coasting`) — what
+a ballistic prediction from it needs.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from mwx.track import dynamics
 AIR_CEILING_M = 120e3
 #: Grid of η = ln(β/β_j)/σ_j per component on which the posterior is computed.
 _ETA = np.linspace(-4.0, 4.0, 81)
-#: A component whose posterior weight falls below this is dropped.
+#: A component of less weight than this is left out of predictions (:func:`usable`).
 NEGLIGIBLE_WEIGHT = 0.01
 #: Least σ of ln β kept after the evidence (the density of the day differs from the standard atmosphere's).
 MIN_SIGMA_LN = 0.1

@@ -204,7 +204,7 @@ class PartnerNode:
         return out
 
     def _threats(
-        self, time: float, fresh: list[SystemTrack], states: dict[str, tuple], boosting: dict[str, bool]
+        self, time: float, fresh: list[SystemTrack], states: dict[str, tuple], powered: dict[str, bool]
     ) -> tuple[dict[str, dict[str, list]], dict[str, dict]]:
         """Per launch, per settled coasting system track of it: its threats; and each one's prediction.
 
@@ -225,7 +225,7 @@ class PartnerNode:
             if self.launches.of(s.id) is not None
             and np.trace(states[s.id][1][3:, 3:]) < 3 * MAX_VELOCITY_SIGMA**2
             and wgs84.ellipsoidal_height(states[s.id][0][:3]) > MIN_HEIGHT_M
-            and (not boosting[s.id] or s.id not in self.alerts.predictions)
+            and (not powered[s.id] or s.id not in self.alerts.predictions)
         ]
         by_launch: dict[str, dict[str, list]] = {}
         predictions: dict[str, dict] = {}
@@ -239,7 +239,7 @@ class PartnerNode:
             launch_id = self.launches.of(system_id)
             if launch_id is None or not (math.isfinite(dist.time[k]) and np.isfinite(dist.cov_en[k]).all()):
                 continue
-            if boosting[system_id]:
+            if powered[system_id]:
                 ahead = [
                     t
                     for t in found[k]
