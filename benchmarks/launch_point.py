@@ -46,8 +46,10 @@ the US infrared saw (``IR_MIN_REPORTS`` reports or more of the burning missile) 
 the same band for the coast-only estimates.
 
 ``--calibrate`` fits :class:`mwx.assess.launch.ModelError` for each method by maximum likelihood on
-the flights' errors (the candidates' spread and the state errors as the estimator computes them,
-the model error's terms free) and prints the fitted values and the coverage they give.
+the flights' errors (the candidates' spread and the state errors as the estimator computes them;
+the model error's terms free: state share, floor, along- and cross-track bridged fractions, share of
+the candidates' spread, launch time floor) and prints the fitted values and the coverage they give,
+overall and per class.
 """
 
 from __future__ import annotations
