@@ -113,10 +113,18 @@ def jacobi_energy(x: NDArray) -> NDArray:
 def energy_gradient(x: NDArray) -> NDArray:
     """∂C/∂x (..., 6) of ECEF states: minus the gravitational and centrifugal acceleration, and v."""
     r = x[..., :3]
-    field = dynamics.gravity(r)
-    field[..., 0] += wgs84.OMEGA**2 * r[..., 0]
-    field[..., 1] += wgs84.OMEGA**2 * r[..., 1]
+    field = dynamics.acceleration(r, np.zeros_like(r))  # at rest: gravity and centrifugal, no Coriolis
     return np.concatenate([-field, x[..., 3:6]], axis=-1)
+
+
+def energy_change(x_then: NDArray, p_then: NDArray, x_now: NDArray, p_now: NDArray) -> tuple[float, float]:
+    """C_now − C_then [m²/s²] between two states (ECEF (6,), covariances (6, 6)) and its variance
+    [m⁴/s⁴], first order, the two states' errors counted as independent."""
+    ends = np.stack([x_then[:6], x_now[:6]])
+    grad = energy_gradient(ends)
+    var = np.einsum("ni,nij,nj->n", grad, np.stack([p_then[:6, :6], p_now[:6, :6]]), grad)
+    c = jacobi_energy(ends)
+    return float(c[1] - c[0]), float(var.sum())
 
 
 #: Energy gained beyond this share of the kinetic energy (and beyond three σ of its noise) is a motor's:
@@ -137,15 +145,12 @@ def shows_coasting(
     velocity adds over the interval (a·|v|·Δt).  A state too loose to tell (an infrared track's
     velocity, hundreds of m/s) does not show coasting.
     """
-    ends = np.stack([x_then[:6], x_now[:6]])
-    grad = energy_gradient(ends)
-    var = np.einsum("ni,nij,nj->n", grad, np.stack([p_then[:6, :6], p_now[:6, :6]]), grad)
-    noise = 3.0 * math.sqrt(float(var.sum()))
-    c = jacobi_energy(ends)
+    rise, var = energy_change(x_then, p_then, x_now, p_now)
+    noise = 3.0 * math.sqrt(var)
     speed = float(np.linalg.norm(x_now[3:6]))
     if noise > LEAST_THRUST * speed * (t_now - t_then):
         return False
-    return float(c[1] - c[0]) <= max(THRUST_TOLERANCE * 0.5 * speed * speed, noise)
+    return rise <= max(THRUST_TOLERANCE * 0.5 * speed * speed, noise)
 
 
 def drag_work(t: NDArray, x: NDArray) -> NDArray:
@@ -180,14 +185,11 @@ def evidence(t: NDArray, x: NDArray, p: NDArray) -> DragEvidence | None:
     anchor = int(high[-1]) if high.size else 0
     if anchor >= len(t) - 1:
         return None
-    ends = x[[anchor, -1], :6]
     work = float(drag_work(t[anchor:], x[anchor:, :6])[-1])
     if not work > 0.0:
         return None
-    grad = energy_gradient(ends)
-    var = np.einsum("ni,nij,nj->n", grad, p[[anchor, -1], :6, :6], grad)
-    c = jacobi_energy(ends)
-    return DragEvidence(float(c[0] - c[1]), float(math.sqrt(max(var.sum(), 1.0))), work)
+    rise, var = energy_change(x[anchor], p[anchor], x[-1], p[-1])
+    return DragEvidence(-rise, math.sqrt(max(var, 1.0)), work)
 
 
 def posterior(prior: tuple[Component, ...], found: DragEvidence | None) -> tuple[Component, ...]:
