@@ -18,7 +18,7 @@ from mwx.assess.distribution import ImpactDistribution
 from mwx.exchange import messages
 from mwx.geo import regions, wgs84
 from mwx.warn import cap, rules
-from mwx.warn.alerts import AlertManager, Threat, alert_message, cap_changes, threats
+from mwx.warn.alerts import END_GRACE_S, AlertManager, Threat, alert_message, cap_changes, threats
 from mwx.warn.areas import MARGIN_KM, distance_beyond_km, ellipse_polygon
 
 GEOD = Geod(ellps="WGS84")
@@ -343,9 +343,11 @@ def test_an_alert_is_lost_only_when_all_its_objects_are(areas):
     assert statuses(alert) == ["issued", "track-lost"] and alert.active
     message = alert_message(alert, alert.history[-1])
     assert message.status == "track-lost" and message.impact_point == messages.GeoPoint(lat=40.0, lon=138.7)
-    mgr.review(T0 + 600, lost={"JP-F0001", "JP-F0002"})  # the predicted time has passed: all-clear
+    mgr.review(T0 + 600, lost={"JP-F0001", "JP-F0002"})  # the predicted time has passed ...
+    assert statuses(alert) == ["issued", "track-lost"]
+    mgr.review(T0 + 600 + END_GRACE_S, lost={"JP-F0001", "JP-F0002"})  # ... and the grace: all-clear
     assert statuses(alert) == ["issued", "track-lost", "ended"] and not alert.active
-    assert alert.history[-1]["time"] == T0 + 600
+    assert alert.history[-1]["time"] == T0 + 600 + END_GRACE_S
 
 
 def test_a_launch_that_comes_back_updates_its_alert(areas):
@@ -383,6 +385,8 @@ def test_an_overflight_that_has_passed_ends_rather_than_cancels(areas):
     mgr.evaluate(T0 + 300, LAUNCH, {"JP-F0001": []})  # over the area and no longer threatening it: it has passed
     mgr.evaluate(T0 + 305, LAUNCH, {"JP-F0001": []})
     (alert,) = mgr.alerts.values()
+    assert statuses(alert) == ["issued"]  # not withdrawn: its all-clear waits for the exit and the grace
+    mgr.review(T0 + 330 + END_GRACE_S, lost=set())
     assert statuses(alert) == ["issued", "ended"]
 
 
@@ -553,4 +557,25 @@ def test_an_alert_left_without_findings_still_ends_when_its_event_has_passed(are
     (alert,) = mgr.alerts.values()
     assert alert.active
     mgr.review(T0 + 101, lost=set())
-    assert statuses(alert) == ["issued", "ended"] and alert.history[-1]["time"] == T0 + 101
+    assert alert.active  # the grace after the event (another object of the launch may still pass)
+    mgr.review(T0 + 100 + END_GRACE_S, lost=set())
+    assert statuses(alert) == ["issued", "ended"] and alert.history[-1]["time"] == T0 + 100 + END_GRACE_S
+
+
+def test_a_stage_passing_just_after_its_body_keeps_the_overflight_alert(areas):
+    """The body's overflight is over; the stage, found a few seconds later, crosses the same territory
+    seconds behind it: the same alert is updated, with no all-clear between and no second alert.
+    (Before: the all-clear went out as the body's crossing passed, and the stage issued a new alert.)"""
+    territory = area(areas, "JP", "territory")
+    mgr = AlertManager("JP", areas)
+    body = Threat(territory, "overflight", T0 + 900, 40.6, 168.0, T0 + 290, T0 + 330, probability=0.9)
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [body]})
+    for k in range(1, 5):  # the body's track, re-evaluated after its crossing: nothing ahead
+        mgr.evaluate(T0 + 325 + 5 * k, LAUNCH, {"JP-F0001": []})
+        mgr.review(T0 + 326 + 5 * k, lost=set())
+    stage = Threat(territory, "overflight", T0 + 880, 40.6, 166.0, T0 + 345, T0 + 380, probability=0.6)
+    mgr.evaluate(T0 + 346, LAUNCH, {"JP-F0003": [stage]})
+    (alert,) = mgr.alerts.values()
+    assert statuses(alert)[0] == "issued" and "ended" not in statuses(alert), statuses(alert)
+    mgr.review(T0 + 380 + END_GRACE_S, lost=set())
+    assert statuses(alert)[-1] == "ended" and len(mgr.alerts) == 1

@@ -74,8 +74,8 @@ def _fall(beta: float, sigma_v: float, rng: np.random.Generator) -> tuple[np.nda
 def test_the_air_tells_a_spent_stage_from_a_reentry_body() -> None:
     """Same prior (a missile that drops its stage at burnout), two bodies: the evidence picks each."""
     rng = np.random.default_rng(7)
-    prior = drag.prior(3000.0)
-    assert [c.weight for c in prior] == [1.0 - drag.STAGE_SHARE, drag.STAGE_SHARE]
+    prior = drag.prior(6000.0)
+    assert [c.weight for c in prior] == [0.7, 0.3]
     for beta in (600.0, 8000.0):
         t, x, p = _fall(beta, 20.0, rng)
         after = drag.usable(drag.posterior(prior, drag.evidence(t, x, p)))
@@ -133,15 +133,16 @@ FLIGHT = """\
 name: stage
 seed: 3
 launches:
-  - {id: M, time: 2023-03-16T00:00:00Z, site: {lat: 39.2, lon: 125.67}, azimuth_deg: 80, apogee_km: 500,
-     range_km: 2000, separating_stages: 1}
+  - {id: M, time: 2023-03-16T00:00:00Z, site: {lat: 39.2, lon: 125.67}, azimuth_deg: 80, apogee_km: 1300,
+     range_km: 6500, separating_stages: 1}
 """
 
 
 def test_a_report_says_which_body_it_follows_once_the_air_tells() -> None:
-    """A 2000 km missile and its stage, dropped at burnout: in space each track's report carries the prior
-    stage share and an ellipse that holds its own object's impact; low in the air the report knows which
-    body it follows.  (With the re-entry body's β alone the stage's ellipse missed its impact.)"""
+    """A 6500 km missile and its stage, dropped at burnout: in space each track's report carries the prior
+    stage share (three in ten for a missile of its class) and an ellipse that holds its own object's
+    impact; low in the air the report knows which body it follows.  (With the re-entry body's β alone
+    the stage's ellipse missed its impact.)"""
     from mwx.assess.events import History, assess_track
     from mwx.sim.scenario import parse_scenario
     from mwx.sim.truth import fly
@@ -157,7 +158,8 @@ def test_a_report_says_which_body_it_follows_once_the_air_tells() -> None:
         history = History(obj.id, t, x, np.tile(p, (len(t), 1, 1)), float(t[0]), np.zeros(len(t), bool))
         heights = wgs84.ellipsoidal_height(truth[:, :3])
         lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[-1, :3])
-        for until, want in ((t[np.argmax(heights)], drag.STAGE_SHARE), (t[heights > 15e3][-1], float(is_stage))):
+        share = drag.prior(6500.0)[drag.STAGE].weight  # the prior of a missile of its class
+        for until, want in ((t[np.argmax(heights)], share), (t[heights > 15e3][-1], float(is_stage))):
             report = assess_track(history, (), np.random.default_rng(1), until=float(until))
             assert report is not None
             assert abs(report["stage_probability"] - want) < 0.02, (obj.id, until, report["stage_probability"])
@@ -185,3 +187,93 @@ def test_thrust_shows_in_the_energy_and_coasting_does_not() -> None:
     assert not drag.shows_coasting(0.0, x, p, 5.0, pushed, p)
     loose = np.diag([5e3**2] * 3 + [300.0**2] * 3)  # an infrared-initiated state: km, hundreds of m/s
     assert not drag.shows_coasting(0.0, x, loose, 5.0, coasting, loose)
+
+
+ICBM = """\
+name: first-stage
+seed: 5
+launches:
+  - {id: M, time: 2023-07-12T01:00:00Z, site: {lat: 39.03, lon: 125.75}, azimuth_deg: 80, apogee_km: 1300,
+     range_km: 10000, separating_stages: 2}
+"""
+
+
+def test_a_first_stage_seen_without_its_upper_stage_is_reported_as_a_stage() -> None:
+    """A radar holds an ICBM through its first stage's burn, then only the first stage, which coasts like a
+    300 km missile while the upper stage burns on out of view (as a Korean radar sees one).  The report of
+    the coasting track says spent stage from the start (the booster's track showed thrust after it was
+    dropped), its ellipse holds the stage's impact at every update, and its launch point is the boost fit
+    of the booster's track.  (Before: the re-entry body's β alone put the stage's impact hundreds of
+    ellipse radii away, and a back-trace of the stage's arc put the launch point kilometres off.)"""
+    from mwx.assess.events import History, launch_events
+    from mwx.sim.scenario import parse_scenario
+    from mwx.sim.truth import fly
+
+    launch = fly(parse_scenario(ICBM))[0]
+    body = launch.objects[0]
+    first = min((o for o in launch.objects if o.kind == "stage"), key=lambda o: o.t[0])
+    rng = np.random.default_rng(8)
+    p = np.diag([60.0**2] * 3 + [8.0**2] * 3)
+
+    def history(track_id: str, t: np.ndarray, truth: np.ndarray, boosting: np.ndarray) -> History:
+        x = truth + rng.multivariate_normal(np.zeros(6), p, len(t))
+        return History(track_id, t, x, np.tile(p, (len(t), 1, 1)), float(t[0]), boosting)
+
+    t0 = body.t[0]
+    booster_t = np.arange(t0 + 20.0, first.t[0] + 50.0, 1.0)  # through the separation, upper stage burning
+    stage_t = np.arange(first.t[0] + 3.0, first.t[-1] - 2.0, 2.0)
+    stage_t = stage_t[wgs84.ellipsoidal_height(first.states_at(stage_t)[:, :3]) > 8e3]
+    booster = history("B", booster_t, body.states_at(booster_t), body.burning(booster_t))
+    stage = history("S", stage_t, first.states_at(stage_t), np.zeros(len(stage_t), bool))
+    [event] = launch_events([booster, stage], (), seed=1, end_time=float(first.t[-1]), samples=1000)
+    assert event["event_id"] == "S" and event["track_ids"] == ["B", "S"], event["track_ids"]
+    assert event["stage_probability"] >= 0.9, event["stage_probability"]
+    assert event["launch_method"] == "boost"
+    site_lat, site_lon = np.degrees(launch.trajectory.site[:2])
+    fall_lat, fall_lon, _ = wgs84.ecef_to_geodetic(first.ecef[-1, :3])
+    for report in [*event["updates"], event]:
+        assert report["stage_probability"] >= 0.9, report
+        d = distribution._east_north(
+            np.radians(report["impact_point"]["lat"]), np.radians(report["impact_point"]["lon"]), fall_lat, fall_lon
+        )
+        e = report["impact_ellipse_95"]
+        a, b, theta = e["semi_major_km"] * 1e3, e["semi_minor_km"] * 1e3, math.radians(e["orientation_deg"])
+        along = d[0] * math.sin(theta) + d[1] * math.cos(theta)
+        across = d[0] * math.cos(theta) - d[1] * math.sin(theta)
+        assert (along / a) ** 2 + (across / b) ** 2 <= 1.0, (report["time"], along, across, a, b)
+        launch_miss = distribution._east_north(
+            np.radians(report["launch_point"]["lat"]), np.radians(report["launch_point"]["lon"]),
+            np.radians(site_lat), np.radians(site_lon),
+        )  # fmt: skip
+        assert float(np.hypot(*launch_miss)) < 1.5e3, (report["time"], launch_miss)
+    assert len(event["updates"]) >= 5
+
+
+def test_a_burning_missile_never_shows_coasting_against_a_loose_first_state() -> None:
+    """An infrared-initiated track of a burning ICBM: its first state's velocity is hundreds of m/s off
+    (σ 1.3 km/s), and the tracker's mode calls a few states ten seconds later coasting.  Against the loose
+    state the energy cannot show coasting, and against good states it shows the motor: no state is judged
+    coasting, so no impact is predicted from the boost.  (Before, an energy compared with the loose state
+    alone passed for a coast and the report put a 10 000 km flight's impact 100 km from the site.)"""
+    from scipy.optimize import brentq
+
+    from mwx.assess.events import History, assess_track, inertial_speed
+    from mwx.sim.scenario import parse_scenario
+    from mwx.sim.truth import fly
+
+    body = fly(parse_scenario(ICBM))[0].objects[0]
+    t = np.arange(body.t[0] + 50.0, body.t[0] + 110.0, 1.0)
+    x = body.states_at(t)
+    assert body.burning(t).all()
+    p = np.tile(np.diag([60.0**2] * 3 + [8.0**2] * 3), (len(t), 1, 1))
+    # Its speed as far off as makes its orbital energy that of the missile twenty seconds on.
+    energy = 0.5 * inertial_speed(x) ** 2 - wgs84.GM / np.linalg.norm(x[:, :3], axis=1)
+    x[0, 3:6] *= brentq(lambda s: 0.5 * inertial_speed(x[0] * [1, 1, 1, s, s, s]) ** 2 - wgs84.GM / np.linalg.norm(
+        x[0, :3]) - energy[20], 1.0, 3.0)  # fmt: skip
+    p[0] = np.diag([3e3**2] * 3 + [1300.0**2] * 3)
+    flags = np.ones(len(t), bool)
+    flags[15:26] = False  # the mode flickers
+    coasting, thrusting = drag.coasting_and_thrusting(t, x, p)
+    assert not coasting.any()
+    assert thrusting[t >= t[0] + 31.0].all()  # once the loose state is more than 30 s behind
+    assert assess_track(History("T", t, x, p, float(t[0]), flags), (), np.random.default_rng(1)) is None

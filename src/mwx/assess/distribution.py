@@ -210,9 +210,10 @@ def predict_mixture(
     (at least one), each with its own nominal flights; the samples are pooled.  The impact point
     is the likeliest component's mean (a re-entry body and its stage fall tens of km apart: the
     pool's mean, between them, is where neither falls), and the covariance the pool's second
-    moment about it, so its ellipse reaches the other component's fall too; the impact time, its
-    σ, the nominal path and the apogee are the likeliest component's.  One component is exactly
-    :func:`predict` with its β and σ.
+    moment about it, scaled so that its 95 % ellipse holds 95 % of the pool (:func:`_holding`): it
+    reaches the other component's fall where that carries more than the 5 % left out; the impact
+    time, its σ, the nominal path and the apogee are the likeliest component's.  One component is
+    exactly :func:`predict` with its β and σ.
     """
     weights = np.array([c.weight for c in components], float)
     counts = np.maximum(np.round(samples * weights / weights.max()).astype(int), 1)
@@ -225,8 +226,9 @@ def predict_mixture(
     main = parts[int(np.argmax(weights))]
     pos = np.concatenate([d.sample_position for d in parts], axis=1)
     when = np.concatenate([d.sample_time for d in parts], axis=1)
-    centre = wgs84.geodetic_to_ecef(main.lat, main.lon, np.zeros_like(main.lat))
-    cov, lat, lon = _spread(pos, np.where(np.isfinite(centre), centre, 0.0))
+    centre = np.where(np.isfinite(main.lat)[:, None], wgs84.geodetic_to_ecef(main.lat, main.lon, 0.0 * main.lat), 0.0)
+    cov, lat, lon = _spread(pos, centre)
+    cov = _holding(cov, pos, centre, lat, lon, 0.95)
     cov[~np.isfinite(main.time)] = np.nan
     return ImpactDistribution(
         time=main.time,
@@ -239,6 +241,22 @@ def predict_mixture(
         apogee_alt=main.apogee_alt,
         nominal_path=main.nominal_path,
     )
+
+
+def _holding(cov: NDArray, pos: NDArray, centre: NDArray, lat: NDArray, lon: NDArray, share: float) -> NDArray:
+    """``cov`` (k, 2, 2) scaled so that its χ²(2) 95 % ellipse about ``centre`` holds ``share`` of the samples
+    ``pos`` (k, s, 3) [m, ECEF] (those that never land counted outside).
+
+    A mixture's samples are no Gaussian cloud (a body and its stage fall tens of km apart): the
+    ellipse of their second moment scaled by the χ²(2) point would hold nearly all of them.  Its
+    shape is kept and its size set from the samples, so the 95 % ellipse holds 95 % of the mixture.
+    """
+    basis = wgs84.enu_basis(lat, lon)[:, :2]  # (k, 2, 3)
+    d = np.einsum("kij,ksj->ksi", basis, pos - centre[:, None, :])
+    with np.errstate(invalid="ignore"):
+        m2 = np.einsum("ksi,ksi->ks", d, np.linalg.solve(cov[:, None], d[..., None])[..., 0])
+    m2 = np.where(np.isfinite(m2), m2, np.inf)
+    return cov * (np.quantile(m2, share, axis=1) / CHI2_2_95)[:, None, None]
 
 
 def predict(

@@ -51,8 +51,7 @@ DEBRIS_CEILING_M = 50e3  # a track never above this and never powered cannot tel
 DEBRIS_WINDOW_S = 300.0
 DEBRIS_RADIUS_M = 500e3
 FINAL_MARGIN_S = 60.0
-ENERGY_WINDOW_S = 20.0  # s: energy compared over this much history to tell coast from boost
-ENERGY_TOLERANCE = 0.03  # largest energy rise over the window on a ballistic arc, share of v²/2
+DROPPED_EVIDENCE_STATES = 3  # states of a burning object of its missile that show a coasting track was dropped
 
 
 @dataclass
@@ -105,25 +104,6 @@ def equivalent_range_km(x: NDArray) -> float:
 def lofted(apogee_km: float, range_km: float) -> bool:
     """True when the apogee is well above the minimum-energy apogee for that range."""
     return range_km > 0 and apogee_km > LOFTED_FACTOR * minimum_energy_apogee(range_km * 1e3) / 1e3
-
-
-def ballistic(t: NDArray, x: NDArray) -> NDArray:
-    """Whether each state (times (n,), ECEF (n, 6)) is on a ballistic arc by its energy history.
-
-    A tracker's motion-mode probability can call a state coasting while the motor still burns
-    (between stages, or when the thrust is weak); a prediction from it falls far short.  The
-    specific orbital energy v²/2 − μ/r is constant on a ballistic arc above the air and rises
-    under thrust (by tens of per cent over ``ENERGY_WINDOW_S`` in boost).  A state counts as
-    ballistic when the energy ``ENERGY_WINDOW_S`` earlier in the history (at least 0.75 of that
-    window back) is within ``ENERGY_TOLERANCE`` of its own and not lower by more; drag only
-    lowers it.  States without such history are not ballistic.
-    """
-    kinetic = 0.5 * inertial_speed(x) ** 2
-    energy = kinetic - wgs84.GM / np.linalg.norm(x[:, :3], axis=1)
-    back = np.searchsorted(t, t - ENERGY_WINDOW_S, side="right") - 1
-    has_history = (back >= 0) & (t - t[np.maximum(back, 0)] >= 0.75 * ENERGY_WINDOW_S)
-    rise = energy - energy[np.maximum(back, 0)]
-    return has_history & (rise <= ENERGY_TOLERANCE * kinetic)
 
 
 def _apogee_ahead(x: NDArray) -> float:
@@ -183,9 +163,12 @@ def assess_track(
     *,
     until: float | None = None,
     samples: int = distribution.DEFAULT_SAMPLES,
+    dropped_since: float = math.inf,
 ) -> dict | None:
     """The report figures from ``history`` up to ``until`` (all of it by default); None if nothing settled yet.
 
+    ``dropped_since`` [Unix s]: from when the track is known to follow an object its missile dropped
+    while burning on (:func:`dropped_since`), which makes it a spent stage a priori (:func:`mwx.assess.drag.prior`).
     Units: times Unix s, angles degrees, distances km (``*_km``), speeds m/s.
     """
     keep = np.ones(len(history.t), bool) if until is None else history.t <= until
@@ -194,9 +177,11 @@ def assess_track(
     t, x, p = history.t[keep], history.x[keep, :6], history.P[keep, :6, :6]
     boosting = None if history.boosting is None else history.boosting[keep]
     vel_sigma = np.sqrt(np.trace(p[:, 3:, 3:], axis1=1, axis2=2) / 3.0)
-    coasting_now = np.ones(len(t), bool) if boosting is None else ~boosting
-    # A ballistic prediction from a powered state falls short: only coasting states say where it lands.
-    coasting_now &= ballistic(t, x)
+    # A ballistic prediction from a powered state falls short: only states whose energy shows them
+    # coasting say where it lands (a tracker's mode can call a weak or staging burn coasting).
+    coasting_now = drag.coasting_and_thrusting(t, x, p)[0]
+    if boosting is not None:
+        coasting_now &= ~boosting
     settled = np.flatnonzero((vel_sigma < SETTLED_VELOCITY_SIGMA) & coasting_now)
     launch = launch_estimation.estimate(t, x, p, boosting)
     if settled.size == 0 or launch is None:
@@ -208,7 +193,8 @@ def assess_track(
     high = (hist_alt >= 0.7 * float(np.max(hist_alt[settled]))) & (vel_sigma < SETTLED_VELOCITY_SIGMA) & coasting_now
     eq_range = float(np.median([equivalent_range_km(state) for state in x[np.flatnonzero(high)]]))
     # Re-entry body or spent stage: the energy the track has lost in the air so far weighs the two.
-    beta = drag.posterior(drag.prior(eq_range), drag.evidence(t[settled], x[settled], p[settled]))
+    dropped = dropped_since <= float(t[-1])
+    beta = drag.posterior(drag.prior(eq_range, dropped=dropped), drag.evidence(t[settled], x[settled], p[settled]))
     ahead = distribution.predict_mixture(
         x[last : last + 1], p[last : last + 1], t[last : last + 1], rng, drag.usable(beta), samples=samples
     )
@@ -315,11 +301,21 @@ def _relation(a: History, b: History) -> str | None:
         powered = _powered(first, j) and _powered(later, k)
         if lineage.same_missile(later.x[k], later.P[k], there, first.P[j], powered=powered):
             return "same"
-        if lineage.coasting_high(later.x[k], _powered(later, k)):
+        # Flown back from its first judgeable coasting state: a track started on a stage just dropped
+        # can carry its initiation's powered mode for a state or two.
+        coasting = [
+            i
+            for i in range(k, len(later.t))
+            if later.t[i] <= t0 + COEXIST_GAP_S
+            and lineage.judgeable(later.P[i])
+            and lineage.coasting_high(later.x[i], _powered(later, i))
+        ]
+        if coasting:
+            i, ti = coasting[0], float(later.t[coasting[0]])
             # The other's states up to then, one per HISTORY_STEP_S (as the online book keeps them).
             steps = np.floor((first.t - first.t[0]) / lineage.HISTORY_STEP_S)
-            keep = np.flatnonzero(np.r_[True, np.diff(steps) > 0] & (first.t <= t0))
-            back = lineage.flown_back_d2(later.x[k], later.P[k], t0, first.t[keep], first.x[keep, :6],
+            keep = np.flatnonzero(np.r_[True, np.diff(steps) > 0] & (first.t <= ti))
+            back = lineage.flown_back_d2(later.x[i], later.P[i], ti, first.t[keep], first.x[keep, :6],
                                          first.P[keep, :6, :6])  # fmt: skip
             if back <= lineage.GATE:
                 return "same"
@@ -329,6 +325,33 @@ def _relation(a: History, b: History) -> str | None:
 
 def _powered(history: History, k: int) -> bool:
     return history.boosting is not None and bool(history.boosting[k])
+
+
+def dropped_since(history: History, others: list[History]) -> float:
+    """When ``history`` is first shown to follow an object its missile dropped while burning on [Unix s]; inf if never.
+
+    Shown by another track of ``others`` that is one missile with it (:func:`_relation`) and under
+    thrust by its mode and its energy (:func:`mwx.assess.drag.coasting_and_thrusting`) at
+    ``DROPPED_EVIDENCE_STATES`` states after ``history``'s first coasting one: a first stage falling
+    while the upper stage burns.  A missile sheds its re-entry body only after its last burn, so such
+    an object is a spent stage, whatever its burnout energy says (an ICBM's first stage coasts like a
+    short-range missile).  The lineage is judged on the whole histories (where the two tracks first
+    coexist).
+    """
+    boosting = np.zeros(len(history.t), bool) if history.boosting is None else history.boosting
+    coasting = np.flatnonzero(drag.coasting_and_thrusting(history.t, history.x, history.P)[0] & ~boosting)
+    if coasting.size == 0:
+        return math.inf
+    since = float(history.t[coasting[0]])
+    shown = math.inf
+    for other in others:
+        if other is history or other.boosting is None:
+            continue
+        thrusting = drag.coasting_and_thrusting(other.t, other.x, other.P)[1] & other.boosting
+        burning = other.t[thrusting & (other.t > since)]
+        if burning.size >= DROPPED_EVIDENCE_STATES and _relation(history, other) == "same":
+            shown = min(shown, float(burning[DROPPED_EVIDENCE_STATES - 1]))
+    return shown
 
 
 #: Why a track is in a launch event with others (``grouped`` of the event: track id → one of these).
@@ -454,17 +477,22 @@ def launch_events(
     def rng(track_id: str, instant: float) -> np.random.Generator:
         return np.random.default_rng([seed, zlib.crc32(track_id.encode()), round(instant * 1000.0) % 2**32])
 
-    finals = []
+    dropped = {h.track_id: dropped_since(h, histories) for h in histories}
+    finals, burning_only = [], []
     for h in histories:
-        r = assess_track(h, areas, rng(h.track_id, float(h.t[-1])), samples=samples)
+        r = assess_track(h, areas, rng(h.track_id, float(h.t[-1])), samples=samples, dropped_since=dropped[h.track_id])
         if r is not None:
             finals.append((h, r))
+        else:
+            burning_only.append(h)
+    launches = _LaunchEstimates()
     events = []
     why: dict[str, str] = {}
-    groups = group_launches(finals, why)
-    for members in _attach_debris([[finals[i] for i in group] for group in groups], why):
-        best_launch = min(members, key=lambda m: m[1]["launch_point_sigma_km"])[1]
-        origin = best_launch["launch_point"]
+    groups = _attach_debris([[finals[i] for i in group] for group in group_launches(finals, why)], why)
+    for members, burning in zip(groups, _attach_burning(groups, burning_only, why), strict=True):
+        objects = [h for h, _ in members] + burning
+        best_launch = launches.best(objects, math.inf)
+        origin = {"lat": math.degrees(best_launch.lat), "lon": math.degrees(best_launch.lon)}
 
         def reach(member: tuple[History, dict], origin: dict = origin) -> float:
             point = member[1]["impact_point"]
@@ -472,34 +500,86 @@ def launch_events(
 
         # The warhead-bearing body flies furthest: its spent stages fall short of it.
         history, report = max(members, key=reach)
-        start = min(float(h.t[0]) for h, _ in members)
+        start = min(float(h.t[0]) for h in objects)
         updates = []
         for offset in UPDATE_OFFSETS_S:
             instant = start + offset
             if instant >= float(history.t[-1]):
                 break
-            early = assess_track(history, areas, rng(history.track_id, instant), until=instant, samples=samples)
+            early = assess_track(history, areas, rng(history.track_id, instant), until=instant, samples=samples,
+                                 dropped_since=dropped[history.track_id])  # fmt: skip
             if early is not None:
-                early["number_of_objects"] = count_objects([h for h, _ in members], instant)
+                # The best launch estimate of the launch's objects then (a booster's track may have seen the boost).
+                _put_launch(early, launches.best(objects, instant))
+                early["number_of_objects"] = count_objects(objects, instant)
                 updates.append(_summary(early, instant))
         event = dict(report)
-        for key in ("launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_ellipse_95",
-                    "launch_method"):  # fmt: skip
-            event[key] = best_launch[key]
-        event["range_km"] = reach((history, report)) / 1e3
+        _put_launch(event, best_launch)
         # The top of the arc may have been seen by another of the launch's tracks (one that broke).
         event["apogee_km"] = max(r["apogee_km"] for _, r in members)
         event["flight_time_s"] = event["impact_time"] - event["launch_time"]
         event["lofted"] = lofted(event["apogee_km"], event["range_km"])
-        event["number_of_objects"] = count_objects([h for h, _ in members])
-        event["track_ids"] = sorted(h.track_id for h, _ in members)
+        event["number_of_objects"] = count_objects(objects)
+        event["track_ids"] = sorted(h.track_id for h in objects)
         # Which tracks were grouped into this launch besides the one it is reported from, and why.
-        others = [h.track_id for h, _ in members if h is not history]
+        others = [h.track_id for h in objects if h is not history]
         event["grouped"] = {k: why.get(k, GROUPED_ONE_MISSILE) for k in sorted(others)}
-        event["first_detection"] = min(h.first_detection for h, _ in members)
+        event["first_detection"] = min(h.first_detection for h in objects)
         # Final once the run's data reach past the predicted impact (within a minute: the last object to
         # fall ends the run, and its prediction may lie a little after the truth).
         event["final"] = bool(event["impact_time"] <= end_time + FINAL_MARGIN_S)
         event["updates"] = updates + [_summary(event, float(history.t[-1]))]
         events.append(event)
     return events
+
+
+def _attach_burning(
+    groups: list[list[tuple[History, dict]]], burning: list[History], why: dict[str, str]
+) -> list[list[History]]:
+    """Per group, the tracks of ``burning`` (tracks never seen coasting: no report of their own) that
+    are one missile with one of its tracks (:func:`_relation`) — a booster held through its burn
+    while a stage it dropped, or the body, was tracked coasting.  They count as objects and offer
+    their launch estimates (a boost fit, where the coasting tracks have only a back-trace)."""
+    out: list[list[History]] = [[] for _ in groups]
+    for h in burning:
+        for k, members in enumerate(groups):
+            if any(_relation(h, m) == "same" for m, _ in members):
+                out[k].append(h)
+                why[h.track_id] = GROUPED_ONE_MISSILE
+                break
+    return out
+
+
+class _LaunchEstimates:
+    """Launch estimates of tracks from their states up to an instant, each worked out once."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, int], launch_estimation.LaunchEstimate | None] = {}
+
+    def of(self, h: History, until: float) -> launch_estimation.LaunchEstimate | None:
+        n = int(np.searchsorted(h.t, until, side="right"))
+        key = (h.track_id, n)
+        if key not in self._found:
+            boosting = None if h.boosting is None else h.boosting[:n]
+            self._found[key] = (
+                launch_estimation.estimate(h.t[:n], h.x[:n, :6], h.P[:n, :6, :6], boosting) if n else None
+            )
+        return self._found[key]
+
+    def best(self, histories: list[History], until: float) -> launch_estimation.LaunchEstimate:
+        """The estimate with the smallest σ among ``histories``' up to ``until`` (one of them has one)."""
+        found = [e for e in (self.of(h, until) for h in histories) if e is not None]
+        return min(found, key=lambda e: e.sigma_km())
+
+
+def _put_launch(report: dict, launch: launch_estimation.LaunchEstimate) -> None:
+    """Set a report's launch figures (and the range from the launch point) to ``launch``'s."""
+    report["launch_time"] = launch.time
+    report["launch_time_sigma_s"] = launch.time_sigma
+    report["launch_point"] = {"lat": math.degrees(launch.lat), "lon": math.degrees(launch.lon)}
+    report["launch_point_sigma_km"] = launch.sigma_km()
+    report["launch_ellipse_95"] = _ellipse_km(impact.ellipse_95(launch.cov_en))
+    report["launch_method"] = launch.method
+    point = report["impact_point"]
+    _, _, range_m = _GEOD.inv(math.degrees(launch.lon), math.degrees(launch.lat), point["lon"], point["lat"])
+    report["range_km"] = float(range_m) / 1e3

@@ -32,10 +32,6 @@ MAX_VELOCITY_SIGMA = 1000.0  # m/s, rms per axis: the loosest velocity a warning
 WARN_SAMPLES = distribution.DEFAULT_SAMPLES
 MIN_HEIGHT_M = 1000.0  # below this a fused state says nothing new about where it lands
 REMEMBER_S = 3600.0  # s: a lost system track holds its launch's place this long (an ICBM's coast out of view)
-#: s: a fused state is tested for thrust against the oldest state of its system track kept from this long
-#: before (at least the first, at most the second): a motor the fusion does not call powered still shows
-#: in the energy (:func:`mwx.assess.drag.shows_coasting`), and a ballistic prediction from it falls short.
-ENERGY_BASELINE_S = (5.0, 30.0)
 #: s: how far ahead an overflight predicted from a state that may be under thrust is warned for (a lofted
 #: or depressed flight's boost lasts up to 5 minutes; a path 15 minutes ahead swept across US islands).
 BOOST_OVERFLIGHT_AHEAD_S = 300.0
@@ -75,7 +71,7 @@ class PartnerNode:
         #: Operators' acknowledgements of this partner's alert changes: msg id → who acknowledged.
         self.alert_acks: dict[str, set[str]] = {}
         self._alert_msg_ids: set[str] = set()
-        #: Fused states of the live system tracks over the last ENERGY_BASELINE_S[1]: time, state, covariance.
+        #: Fused states of the live system tracks over the last drag.ENERGY_BASELINE_S[1]: time, state, covariance.
         self._recent: dict[str, list[tuple[float, np.ndarray, np.ndarray]]] = {}
 
     def on_scan(self, scan: Scan, received: float) -> None:
@@ -175,12 +171,13 @@ class PartnerNode:
 
     def _maybe_powered(self, system_id: str, time: float, x: np.ndarray, p: np.ndarray) -> bool:
         """Whether the system track's fused state at ``time`` may still be under thrust: against its oldest
-        kept state (:data:`ENERGY_BASELINE_S`) its energy does not show it coasting
+        kept state (:data:`mwx.assess.drag.ENERGY_BASELINE_S`: a motor the fusion does not call powered
+        still shows in the energy) its energy does not show it coasting
         (:func:`mwx.assess.drag.shows_coasting`), or it has no such state yet (a new track's first states
         are the likeliest to be in boost, and its tracker the slowest to say so).  Keeps the state."""
-        kept = [r for r in self._recent.get(system_id, []) if time - r[0] <= ENERGY_BASELINE_S[1]]
+        kept = [r for r in self._recent.get(system_id, []) if time - r[0] <= drag.ENERGY_BASELINE_S[1]]
         self._recent[system_id] = [*kept, (time, x, p)]
-        if not kept or time - kept[0][0] < ENERGY_BASELINE_S[0]:
+        if not kept or time - kept[0][0] < drag.ENERGY_BASELINE_S[0]:
             return True
         return not drag.shows_coasting(kept[0][0], kept[0][1], kept[0][2], time, x, p)
 

@@ -27,7 +27,8 @@ reasons it was made (``why``), and handed to the ``on_change`` hook:
   ``time``, ``regained``);
 * ``cancelled`` — no contribution left above the advisory threshold before its time (the warning
   is withdrawn), or the alert of a launch found to be another launch's objects (``superseded_by``);
-* ``ended`` — the all-clear: the time of the last contribution's event has passed;
+* ``ended`` — the all-clear: the time of the last contribution's event has passed, by
+  :data:`END_GRACE_S` (another object of the launch may be found passing the same area);
 * ``track-lost`` — every contributing object went stale (no fresh member for the fusion's
   ``stale_s``) before the event.  Said once; the alert then stands (no news is no all-clear: CAP
   Monitor) and ends at its predicted end time, or is updated if the threat comes back.
@@ -75,6 +76,10 @@ UPDATE_S = 15.0
 UPDATE_TIME_SHARE = 0.1
 #: Assessments in a row that must propose a lower level (or none) before it is taken.
 DOWNGRADE_ASSESSMENTS = 2
+#: s an alert stands after its event has passed before the all-clear: a launch's objects pass one after
+#: another (a stage trails its body over the coast by seconds), and one found late must not bring a new
+#: alert for the area just cleared.
+END_GRACE_S = 20.0
 _RANK = {None: 0, ADVISORY: 1, WARNING: 2}
 
 
@@ -252,8 +257,9 @@ class AlertManager:
     def review(self, time: float, lost: Collection[str]) -> None:
         """Mark the contributions of stale system tracks (``lost``), end what is over.
 
-        A contribution whose event has passed leaves; an alert left with none ends (all-clear).  An
-        alert whose every contribution is lost says ``track-lost``, once.
+        A contribution whose event has passed leaves; an alert left with none ends (all-clear) once
+        :data:`END_GRACE_S` has passed too.  An alert whose every contribution is lost says
+        ``track-lost``, once.
         """
         for alert in list(self._standing.values()):
             for contribution in alert.contributions.values():
@@ -265,8 +271,8 @@ class AlertManager:
             # Every contribution's event has passed.  (One re-evaluated to nothing is not over: the level's
             # downgrade patience in _revise decides; ending it here re-issued a fresh alert at the next
             # assessment that found the threat again, six times for one overflight.)
-            over = not alert.contributions and math.isfinite(alert.end_time) and time >= alert.end_time
-            if (passed and not alert.contributions) or over:
+            over = not alert.contributions and math.isfinite(alert.end_time) and time >= alert.end_time + END_GRACE_S
+            if over:
                 self._change(alert, time, "ended", why=["time"])
                 continue
             if not alert.lost and alert.contributions and all(c.lost for c in alert.contributions.values()):
@@ -305,6 +311,8 @@ class AlertManager:
         if level is None:
             # Withdrawn before its time, or over: an overflight no longer threatens once the object is over it.
             passed = time >= alert.last_onset or time >= alert.end_time
+            if passed and not alert.contributions and time < alert.end_time + END_GRACE_S:
+                return  # over: the all-clear waits out the grace (review says it)
             self._change(alert, time, "ended" if passed else "cancelled", why=["level"])
             return
         if top is None:
