@@ -246,7 +246,7 @@ def lifecycle_changes(areas) -> list[cap.CapAlert]:
     mgr.evaluate(t0, "JP-E001", {"JP-F0001": [impact]})
     mgr.evaluate(t0 + 4, "JP-E001", {"JP-F0001": [later]})
     mgr.evaluate(t0 + 8, "JP-E001", {"JP-F0001": []})
-    mgr.evaluate(t0 + 12, "JP-E001", {"JP-F0001": []})  # withdrawn after two assessments in a row
+    mgr.evaluate(t0 + 70, "JP-E001", {"JP-F0001": []})  # withdrawn after the patience (~a minute, 590 s ahead)
     mgr.evaluate(t0 + 2, "JP-E002", {"JP-F0002": [over]})
     mgr.close(t0 + 1000)
     out = []

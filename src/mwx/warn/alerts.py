@@ -35,9 +35,10 @@ reasons it was made (``why``), and handed to the ``on_change`` hook:
 
 Hysteresis.  The thresholds have a band between warning and advisory (:mod:`mwx.warn.rules`); and
 a lower level (warning → advisory, or withdrawing the alert) is taken only once
-``downgrade_assessments`` assessments in a row have said so, so a probability hovering at a
-threshold, or one object of the launch missing from one assessment, does not flip the public message.
-A higher level goes out at once.
+``downgrade_assessments`` assessments in a row have said so, over a tenth of the time still to the
+event (up to a minute: :data:`DOWNGRADE_PATIENCE_SHARE`), so a probability hovering at a threshold,
+or one object of the launch missing from one assessment, does not flip the public message.  A
+higher level goes out at once.
 
 Entries hold ``time``, ``status``, ``change``, ``why``, ``track_id`` (the strongest contribution's
 system track), ``launch_id`` and, for issued/updated, the prediction: ``impact_point`` {lat, lon}
@@ -74,8 +75,15 @@ UPDATE_AREA_SHRINK = 1.0 / 3.0
 #: An event time that moved by more than this [s], and by a tenth of the time still to go, is news.
 UPDATE_S = 15.0
 UPDATE_TIME_SHARE = 0.1
-#: Assessments in a row that must propose a lower level (or none) before it is taken.
+#: Assessments in a row that must propose a lower level (or none) before it is taken ...
 DOWNGRADE_ASSESSMENTS = 2
+#: ... over at least this share of the time still to the event, up to this many s: a path that grazes an
+#: island a quarter of an hour ahead swings the probability in and out of the band for a minute at a
+#: time as the track settles, and a warning withdrawn and issued again four times tells the public
+#: nothing (a coverage flight's lofted ICBM past the Aleutians did); close to the event the next
+#: assessments decide.
+DOWNGRADE_PATIENCE_SHARE = 0.1
+DOWNGRADE_PATIENCE_MAX_S = 60.0
 #: s an alert stands after its event has passed before the all-clear: a launch's objects pass one after
 #: another (a stage trails its body over the coast by seconds), and one found late must not bring a new
 #: alert for the area just cleared.
@@ -116,7 +124,8 @@ class Alert:
     probability: float | None = None
     geometry: BaseGeometry | None = None  # the latest alert area sent, lon/lat deg
     lost: bool = False  # every contributing object went stale and none has come back
-    pending: tuple[str | None, int] = (None, 0)  # a lower level proposed, and how many assessments in a row
+    # A lower level proposed, how many assessments in a row, and since when [Unix s].
+    pending: tuple[str | None, int, float] = (None, 0, math.nan)
 
     def key(self) -> tuple[str, str, str]:
         return (self.launch_id, self.area.kind, self.area.name)
@@ -301,13 +310,16 @@ class AlertManager:
         top = _strongest(alert.contributions.values(), alert.area.kind, standing=True) if alert.contributions else None
         level = None if top is None else level_for(top.threat.reason, alert.area.kind, top.threat.probability, True)
         if _RANK[level] < _RANK[alert.level] and not regained:
-            proposed, count = alert.pending
-            count = count + 1 if proposed == level else 1
-            alert.pending = (level, count)
-            if count < self.downgrade_assessments:
+            proposed, count, since = alert.pending
+            if count == 0 or proposed != level:
+                count, since = 0, time
+            alert.pending = (level, count + 1, since)
+            ahead = alert.last_onset - time if math.isfinite(alert.last_onset) else 0.0
+            patience = min(DOWNGRADE_PATIENCE_MAX_S, DOWNGRADE_PATIENCE_SHARE * ahead)
+            if count + 1 < self.downgrade_assessments or time - since < patience:
                 level = alert.level  # not yet: keep the public message as it is
         else:
-            alert.pending = (None, 0)
+            alert.pending = (None, 0, math.nan)
         if level is None:
             # Withdrawn before its time, or over: an overflight no longer threatens once the object is over it.
             passed = time >= alert.last_onset or time >= alert.end_time
@@ -385,7 +397,7 @@ class AlertManager:
             alert.level = level or WARNING
             alert.probability = threat.probability
             alert.lost = False
-            alert.pending = (None, 0)
+            alert.pending = (None, 0, math.nan)
         entry.update(extra)
         if status == "track-lost":
             alert.lost = True
