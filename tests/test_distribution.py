@@ -178,3 +178,21 @@ def test_the_same_ellipse_turned_90_degrees_fails_the_band(independent_truths) -
     semi_major, semi_minor, azimuth = predicted.ellipse_95(0)
     turned = _share_inside(east, north, semi_major, semi_minor, azimuth + math.pi / 2.0)
     assert turned < BAND[0] - 0.3, turned
+
+
+def test_the_holding_ellipse_stays_finite_when_many_samples_never_land() -> None:
+    """A mixture's ellipse is sized to hold 95 % of its samples; where more than 5 % never land (NaN) no
+    finite ellipse does, and the landing samples' second moment is kept rather than an infinite one."""
+    from mwx.assess.distribution import _holding, _spread
+
+    rng = np.random.default_rng(3)
+    centre = wgs84.geodetic_to_ecef(np.radians([40.0]), np.radians([135.0]), np.zeros(1))
+    east = wgs84.enu_basis(np.radians([40.0]), np.radians([135.0]))[0, 0]
+    pos = centre[:, None, :] + rng.normal(0.0, 5e3, (1, 400, 1)) * east
+    cov, lat, lon = _spread(pos, centre)
+    held = _holding(cov, pos, centre, lat, lon, 0.95)
+    assert 0.5 < held[0, 0, 0] / cov[0, 0, 0] < 2.0  # a Gaussian cloud: about the χ² ellipse
+    pos[0, :40] = np.nan  # a tenth never lands
+    cov, lat, lon = _spread(pos, centre)
+    held = _holding(cov, pos, centre, lat, lon, 0.95)
+    assert np.isfinite(held).all() and np.allclose(held, cov)

@@ -245,7 +245,7 @@ def predict_mixture(
 
 def _holding(cov: NDArray, pos: NDArray, centre: NDArray, lat: NDArray, lon: NDArray, share: float) -> NDArray:
     """``cov`` (k, 2, 2) scaled so that its χ²(2) 95 % ellipse about ``centre`` holds ``share`` of the samples
-    ``pos`` (k, s, 3) [m, ECEF] (those that never land counted outside).
+    ``pos`` (k, s, 3) [m, ECEF] (those that never land counted outside; unscaled where too many never land).
 
     A mixture's samples are no Gaussian cloud (a body and its stage fall tens of km apart): the
     ellipse of their second moment scaled by the χ²(2) point would hold nearly all of them.  Its
@@ -255,8 +255,11 @@ def _holding(cov: NDArray, pos: NDArray, centre: NDArray, lat: NDArray, lon: NDA
     d = np.einsum("kij,ksj->ksi", basis, pos - centre[:, None, :])
     with np.errstate(invalid="ignore"):
         m2 = np.einsum("ksi,ksi->ks", d, np.linalg.solve(cov[:, None], d[..., None])[..., 0])
-    m2 = np.where(np.isfinite(m2), m2, np.inf)
-    return cov * (np.quantile(m2, share, axis=1) / CHI2_2_95)[:, None, None]
+        m2 = np.where(np.isfinite(m2), m2, np.inf)
+        scale = np.quantile(m2, share, axis=1) / CHI2_2_95  # inf where the share reaches the samples lost
+    # More than the share left out never lands (a loose state's samples escaping): no finite ellipse
+    # holds the share, so the second moment's own (of the samples that land) is given.
+    return cov * np.where(np.isfinite(scale), scale, 1.0)[:, None, None]
 
 
 def predict(
