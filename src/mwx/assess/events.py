@@ -164,12 +164,14 @@ def assess_track(
     until: float | None = None,
     samples: int = distribution.DEFAULT_SAMPLES,
     dropped_since: float = math.inf,
+    launch: launch_estimation.LaunchEstimate | None = None,
 ) -> dict | None:
     """The report figures from ``history`` up to ``until`` (all of it by default); None if nothing settled yet.
 
     ``dropped_since`` [Unix s]: from when the track is known to follow an object its missile dropped
-    while burning on (:func:`dropped_since`), which makes it a spent stage a priori (:func:`mwx.assess.drag.prior`).
-    Units: times Unix s, angles degrees, distances km (``*_km``), speeds m/s.
+    while burning on (:func:`dropped_times`), which makes it a spent stage a priori (:func:`mwx.assess.drag.prior`).
+    ``launch``: the track's launch estimate from the same states, where the caller has it (worked out
+    here otherwise).  Units: times Unix s, angles degrees, distances km (``*_km``), speeds m/s.
     """
     keep = np.ones(len(history.t), bool) if until is None else history.t <= until
     if not keep.any():
@@ -183,7 +185,8 @@ def assess_track(
     if boosting is not None:
         coasting_now &= ~boosting
     settled = np.flatnonzero((vel_sigma < SETTLED_VELOCITY_SIGMA) & coasting_now)
-    launch = launch_estimation.estimate(t, x, p, boosting)
+    if launch is None:
+        launch = launch_estimation.estimate(t, x, p, boosting)
     if settled.size == 0 or launch is None:
         return None
     last = int(settled[-1])
@@ -200,9 +203,8 @@ def assess_track(
     )
     if not math.isfinite(ahead.time[0]):
         return None
-    launch_lat, launch_lon = math.degrees(launch.lat), math.degrees(launch.lon)
-    impact_lat, impact_lon = math.degrees(ahead.lat[0]), math.degrees(ahead.lon[0])
-    _, _, range_m = _GEOD.inv(launch_lon, launch_lat, impact_lon, impact_lat)
+    impact_point = {"lat": math.degrees(ahead.lat[0]), "lon": math.degrees(ahead.lon[0])}
+    launch_fields = _launch_fields(launch, impact_point)
     apogee_km = max(float(np.max(hist_alt)), float(ahead.apogee_alt[0]), _apogee_ahead(x[settled])) / 1e3
     semi_major, semi_minor, orientation = ahead.ellipse_95(0)
     path_times, path_states = ahead.path(0)
@@ -233,22 +235,16 @@ def assess_track(
     return {
         "event_id": history.track_id,
         "first_detection": history.first_detection,
-        "launch_time": launch.time,
-        "launch_time_sigma_s": launch.time_sigma,
-        "launch_point": {"lat": launch_lat, "lon": launch_lon},
-        "launch_point_sigma_km": launch.sigma_km(),
-        "launch_ellipse_95": _ellipse_km(impact.ellipse_95(launch.cov_en)),
-        "launch_method": launch.method,
+        **launch_fields,
         "apogee_km": apogee_km,
-        "range_km": range_m / 1e3,
         "flight_time_s": float(ahead.time[0] - launch.time),
         "max_speed_mps": float(np.max(speeds)),
         "impact_time": float(ahead.time[0]),
         "impact_time_sigma_s": float(ahead.time_sigma[0]),
-        "impact_point": {"lat": impact_lat, "lon": impact_lon},
+        "impact_point": impact_point,
         "impact_ellipse_95": _ellipse_km((semi_major, semi_minor, orientation)),
         "class": classify(eq_range),
-        "lofted": lofted(apogee_km, range_m / 1e3),
+        "lofted": lofted(apogee_km, launch_fields["range_km"]),
         "equivalent_range_km": eq_range,
         # How likely the track follows a spent stage rather than the re-entry body (mwx.assess.drag).
         "stage_probability": beta[drag.STAGE].weight,
@@ -303,15 +299,16 @@ def _relation(a: History, b: History) -> str | None:
             return "same"
         # Flown back from its first judgeable coasting state: a track started on a stage just dropped
         # can carry its initiation's powered mode for a state or two.
-        coasting = [
+        coasting = (
             i
             for i in range(k, len(later.t))
             if later.t[i] <= t0 + COEXIST_GAP_S
             and lineage.judgeable(later.P[i])
             and lineage.coasting_high(later.x[i], _powered(later, i))
-        ]
-        if coasting:
-            i, ti = coasting[0], float(later.t[coasting[0]])
+        )
+        i = next(coasting, None)
+        if i is not None:
+            ti = float(later.t[i])
             # The other's states up to then, one per HISTORY_STEP_S (as the online book keeps them).
             steps = np.floor((first.t - first.t[0]) / lineage.HISTORY_STEP_S)
             keep = np.flatnonzero(np.r_[True, np.diff(steps) > 0] & (first.t <= ti))
@@ -327,31 +324,34 @@ def _powered(history: History, k: int) -> bool:
     return history.boosting is not None and bool(history.boosting[k])
 
 
-def dropped_since(history: History, others: list[History]) -> float:
-    """When ``history`` is first shown to follow an object its missile dropped while burning on [Unix s]; inf if never.
+def dropped_times(histories: list[History]) -> dict[str, float]:
+    """Per track id, when the track is first shown to follow an object its missile dropped while burning on
+    [Unix s]; inf if never.
 
-    Shown by another track of ``others`` that is one missile with it (:func:`_relation`) and under
-    thrust by its mode and its energy (:func:`mwx.assess.drag.coasting_and_thrusting`) at
-    ``DROPPED_EVIDENCE_STATES`` states after ``history``'s first coasting one: a first stage falling
+    Shown by another track that is one missile with it (:func:`_relation`) and under thrust by its
+    mode and its energy (:func:`mwx.assess.drag.coasting_and_thrusting`) at
+    ``DROPPED_EVIDENCE_STATES`` states after the track's first coasting one: a first stage falling
     while the upper stage burns.  A missile sheds its re-entry body only after its last burn, so such
     an object is a spent stage, whatever its burnout energy says (an ICBM's first stage coasts like a
     short-range missile).  The lineage is judged on the whole histories (where the two tracks first
     coexist).
     """
-    boosting = np.zeros(len(history.t), bool) if history.boosting is None else history.boosting
-    coasting = np.flatnonzero(drag.coasting_and_thrusting(history.t, history.x, history.P)[0] & ~boosting)
-    if coasting.size == 0:
-        return math.inf
-    since = float(history.t[coasting[0]])
-    shown = math.inf
-    for other in others:
-        if other is history or other.boosting is None:
+    energy = [drag.coasting_and_thrusting(h.t, h.x, h.P) for h in histories]
+    out = {}
+    for history, (coasting, _) in zip(histories, energy, strict=True):
+        boosting = np.zeros(len(history.t), bool) if history.boosting is None else history.boosting
+        first = np.flatnonzero(coasting & ~boosting)
+        out[history.track_id] = math.inf
+        if first.size == 0:
             continue
-        thrusting = drag.coasting_and_thrusting(other.t, other.x, other.P)[1] & other.boosting
-        burning = other.t[thrusting & (other.t > since)]
-        if burning.size >= DROPPED_EVIDENCE_STATES and _relation(history, other) == "same":
-            shown = min(shown, float(burning[DROPPED_EVIDENCE_STATES - 1]))
-    return shown
+        since = float(history.t[first[0]])
+        for other, (_, thrusting) in zip(histories, energy, strict=True):
+            if other is history or other.boosting is None:
+                continue
+            burning = other.t[thrusting & other.boosting & (other.t > since)]
+            if burning.size >= DROPPED_EVIDENCE_STATES and _relation(history, other) == "same":
+                out[history.track_id] = min(out[history.track_id], float(burning[DROPPED_EVIDENCE_STATES - 1]))
+    return out
 
 
 #: Why a track is in a launch event with others (``grouped`` of the event: track id → one of these).
@@ -477,15 +477,16 @@ def launch_events(
     def rng(track_id: str, instant: float) -> np.random.Generator:
         return np.random.default_rng([seed, zlib.crc32(track_id.encode()), round(instant * 1000.0) % 2**32])
 
-    dropped = {h.track_id: dropped_since(h, histories) for h in histories}
+    dropped = dropped_times(histories)
+    launches = _LaunchEstimates()
     finals, burning_only = [], []
     for h in histories:
-        r = assess_track(h, areas, rng(h.track_id, float(h.t[-1])), samples=samples, dropped_since=dropped[h.track_id])
+        r = assess_track(h, areas, rng(h.track_id, float(h.t[-1])), samples=samples, dropped_since=dropped[h.track_id],
+                         launch=launches.of(h, math.inf))  # fmt: skip
         if r is not None:
             finals.append((h, r))
         else:
             burning_only.append(h)
-    launches = _LaunchEstimates()
     events = []
     why: dict[str, str] = {}
     groups = _attach_debris([[finals[i] for i in group] for group in group_launches(finals, why)], why)
@@ -507,14 +508,15 @@ def launch_events(
             if instant >= float(history.t[-1]):
                 break
             early = assess_track(history, areas, rng(history.track_id, instant), until=instant, samples=samples,
-                                 dropped_since=dropped[history.track_id])  # fmt: skip
+                                 dropped_since=dropped[history.track_id],
+                                 launch=launches.of(history, instant))  # fmt: skip
             if early is not None:
                 # The best launch estimate of the launch's objects then (a booster's track may have seen the boost).
-                _put_launch(early, launches.best(objects, instant))
+                early.update(_launch_fields(launches.best(objects, instant), early["impact_point"]))
                 early["number_of_objects"] = count_objects(objects, instant)
                 updates.append(_summary(early, instant))
         event = dict(report)
-        _put_launch(event, best_launch)
+        event.update(_launch_fields(best_launch, event["impact_point"]))
         # The top of the arc may have been seen by another of the launch's tracks (one that broke).
         event["apogee_km"] = max(r["apogee_km"] for _, r in members)
         event["flight_time_s"] = event["impact_time"] - event["launch_time"]
@@ -572,14 +574,16 @@ class _LaunchEstimates:
         return min(found, key=lambda e: e.sigma_km())
 
 
-def _put_launch(report: dict, launch: launch_estimation.LaunchEstimate) -> None:
-    """Set a report's launch figures (and the range from the launch point) to ``launch``'s."""
-    report["launch_time"] = launch.time
-    report["launch_time_sigma_s"] = launch.time_sigma
-    report["launch_point"] = {"lat": math.degrees(launch.lat), "lon": math.degrees(launch.lon)}
-    report["launch_point_sigma_km"] = launch.sigma_km()
-    report["launch_ellipse_95"] = _ellipse_km(impact.ellipse_95(launch.cov_en))
-    report["launch_method"] = launch.method
-    point = report["impact_point"]
-    _, _, range_m = _GEOD.inv(math.degrees(launch.lon), math.degrees(launch.lat), point["lon"], point["lat"])
-    report["range_km"] = float(range_m) / 1e3
+def _launch_fields(launch: launch_estimation.LaunchEstimate, impact_point: dict) -> dict:
+    """A report's launch figures from ``launch``, and the range [km] from its point to ``impact_point`` [deg]."""
+    launch_lat, launch_lon = math.degrees(launch.lat), math.degrees(launch.lon)
+    _, _, range_m = _GEOD.inv(launch_lon, launch_lat, impact_point["lon"], impact_point["lat"])
+    return {
+        "launch_time": launch.time,
+        "launch_time_sigma_s": launch.time_sigma,
+        "launch_point": {"lat": launch_lat, "lon": launch_lon},
+        "launch_point_sigma_km": launch.sigma_km(),
+        "launch_ellipse_95": _ellipse_km(impact.ellipse_95(launch.cov_en)),
+        "launch_method": launch.method,
+        "range_km": range_m / 1e3,
+    }
