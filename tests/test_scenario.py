@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mwx.errors import InputError
+from mwx.geo import wgs84
 from mwx.sim.scenario import load_scenario, missiles, parse_scenario
+from mwx.sim.truth import fly
 
 GOOD = """\
 name: oct-2022-overflight
@@ -186,3 +189,30 @@ def test_separating_stages_is_checked() -> None:
     assert parse_scenario(GOOD.replace("    range_km: 4500\n", "    range_km: 4500\n    separating_stages: 2\n"))
     err = _error(GOOD.replace("    range_km: 4500\n", "    range_km: 4500\n    separating_stages: 3\n"))
     assert err.where == "launches[0].separating_stages"
+
+
+def test_ballistic_coefficients_are_checked() -> None:
+    for key, bad in (("reentry_beta_kg_m2", 100), ("stage_beta_kg_m2", 50000)):
+        err = _error(GOOD.replace("    range_km: 4500\n", f"    range_km: 4500\n    {key}: {bad}\n"))
+        assert err.where == f"launches[0].{key}"
+
+
+def test_ballistic_coefficients_reach_the_flown_objects() -> None:
+    """A lighter re-entry body lands slower (still on the aim point: the flight is solved with it); a lighter
+    spent stage falls shorter."""
+    text = """\
+name: beta
+launches:
+  - {{time: 2024-01-01T00:00:00Z, site: {{lat: 39.0, lon: 125.7}}, azimuth_deg: 90, apogee_km: 150,
+     range_km: 600, separating_stages: 1, reentry_beta_kg_m2: {body}, stage_beta_kg_m2: {stage}}}
+"""
+    flown = {}
+    for body, stage in ((3000, 200), (20000, 1500)):
+        (launch,) = fly(parse_scenario(text.format(body=body, stage=stage)))
+        rv, spent = launch.objects
+        flown[body] = (np.linalg.norm(rv.ecef[-1, 3:]), rv.ecef[-1, :3], spent.ecef[-1, :3])
+    (slow, light_end, light_stage), (fast, heavy_end, heavy_stage) = flown[3000], flown[20000]
+    assert slow < 0.8 * fast
+    assert np.linalg.norm(light_end - heavy_end) < 6e3  # both on the aim point (1 % of the range)
+    site = wgs84.geodetic_to_ecef(math.radians(39.0), math.radians(125.7), 0.0)
+    assert np.linalg.norm(light_stage - site) < np.linalg.norm(heavy_stage - site) - 1e3

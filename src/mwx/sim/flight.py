@@ -75,6 +75,11 @@ class Physics:
         return wgs84.OMEGA if self.rotation else 0.0
 
 
+#: Ballistic coefficient [kg/m²] of a warhead-bearing body after burnout unless a scenario sets one: the
+#: median of the assessment's prior (:data:`mwx.assess.drag.REENTRY_BODY`).
+REENTRY_BETA = 8000.0
+
+
 @dataclass(frozen=True)
 class Vehicle:
     """A generic single-stage-equivalent missile (documented, not a real type).
@@ -87,7 +92,7 @@ class Vehicle:
     burn_time_s: float
     burnt_fraction: float = 0.8  # k: propellant mass / lift-off mass
     beta_boost: float = 20000.0  # kg/m², full vehicle at lift-off
-    beta_reentry: float = 8000.0  # kg/m², warhead-bearing body after burnout
+    beta_reentry: float = REENTRY_BETA  # kg/m², warhead-bearing body after burnout
     vertical_fraction: float = 0.08  # share of the burn spent rising vertically
     turn_fraction: float = 0.6  # share of the rest spent turning to the final pitch
 
@@ -427,7 +432,7 @@ def _refine_maximum(t, alt, segments, bounds) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class FlightBrief:
-    """What a scenario asks of one flight: site, aim point, apogee (all SI, radians)."""
+    """What a scenario asks of one flight: site, aim point, apogee (all SI, radians), re-entry body's β."""
 
     site_lat: float
     site_lon: float
@@ -435,14 +440,22 @@ class FlightBrief:
     aim_lon: float
     apogee: float
     site_alt: float = 0.0
+    reentry_beta: float = REENTRY_BETA  # kg/m²
 
     @classmethod
     def along_azimuth(
-        cls, site_lat: float, site_lon: float, azimuth: float, range_m: float, apogee: float, site_alt: float = 0.0
+        cls,
+        site_lat: float,
+        site_lon: float,
+        azimuth: float,
+        range_m: float,
+        apogee: float,
+        site_alt: float = 0.0,
+        reentry_beta: float = REENTRY_BETA,
     ) -> FlightBrief:
         """The brief whose aim point lies ``range_m`` along the geodesic at ``azimuth``."""
         lon, lat, _ = _GEOD.fwd(math.degrees(site_lon), math.degrees(site_lat), math.degrees(azimuth), range_m)
-        return cls(site_lat, site_lon, math.radians(lat), math.radians(lon), apogee, site_alt)
+        return cls(site_lat, site_lon, math.radians(lat), math.radians(lon), apogee, site_alt, reentry_beta)
 
     @property
     def azimuth_and_range(self) -> tuple[float, float]:
@@ -488,7 +501,7 @@ def solve_flight(brief: FlightBrief, physics: Physics = Physics(), *, tolerance:
     check_reachable(brief.apogee, range_m)
     angle = range_m / wgs84.A
     speed, gamma = kepler_burnout(wgs84.A, wgs84.A + brief.apogee, angle)
-    vehicle = Vehicle(burn_time_s=burn_time_for_speed(speed))
+    vehicle = Vehicle(burn_time_s=burn_time_for_speed(speed), beta_reentry=brief.reentry_beta)
     # Kepler start: the burnout speed plus gravity losses over the burn; the
     # outer iteration absorbs drag, rotation and the ground covered in boost.
     x = np.array([speed + 9.8 * vehicle.burn_time_s * 0.5 * math.sin(gamma) + 150.0, gamma, azimuth])

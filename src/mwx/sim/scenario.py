@@ -33,7 +33,7 @@ import msgspec
 import yaml
 
 from mwx.errors import InputError, UnreachableFlight
-from mwx.sim.flight import FlightBrief, check_reachable
+from mwx.sim.flight import REENTRY_BETA, FlightBrief, check_reachable
 from mwx.sim.theater import InfraredSatellite, Radar, Theater, load_theater, with_changes
 
 Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
@@ -63,6 +63,10 @@ class Launch(msgspec.Struct, forbid_unknown_fields=True):
     #: Spent stages that separate and fly on as objects of their own; None:
     #: by the burn time (see :func:`mwx.sim.truth.default_stages`).
     separating_stages: Annotated[int, msgspec.Meta(ge=0, le=2)] | None = None
+    #: Ballistic coefficients [kg/m²] of the re-entry body and of each spent stage; None: the medians of
+    #: the assessment's priors (:data:`mwx.sim.flight.REENTRY_BETA`, :data:`mwx.sim.truth.STAGE_BETA`).
+    reentry_beta_kg_m2: Annotated[float, msgspec.Meta(ge=500.0, le=100000.0)] | None = None
+    stage_beta_kg_m2: Annotated[float, msgspec.Meta(ge=20.0, le=20000.0)] | None = None
 
 
 class _Window(msgspec.Struct, forbid_unknown_fields=True):
@@ -140,6 +144,8 @@ class Missile:
     launch_time: float
     brief: FlightBrief
     separating_stages: int | None = None
+    #: Ballistic coefficient of its spent stages [kg/m²]; None: :data:`mwx.sim.truth.STAGE_BETA`.
+    stage_beta: float | None = None
 
 
 _AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
@@ -272,13 +278,13 @@ def _check_launches(scenario: Scenario, source: str) -> None:
 def _brief(launch: Launch) -> FlightBrief:
     site_lat, site_lon = math.radians(launch.site.lat), math.radians(launch.site.lon)
     apogee = launch.apogee_km * 1e3
+    beta = REENTRY_BETA if launch.reentry_beta_kg_m2 is None else launch.reentry_beta_kg_m2
     if launch.aim is not None:
-        return FlightBrief(
-            site_lat, site_lon, math.radians(launch.aim.lat), math.radians(launch.aim.lon), apogee, launch.site.alt_m
-        )
+        aim_lat, aim_lon = math.radians(launch.aim.lat), math.radians(launch.aim.lon)
+        return FlightBrief(site_lat, site_lon, aim_lat, aim_lon, apogee, launch.site.alt_m, beta)
     assert launch.azimuth_deg is not None and launch.range_km is not None
     return FlightBrief.along_azimuth(
-        site_lat, site_lon, math.radians(launch.azimuth_deg), launch.range_km * 1e3, apogee, launch.site.alt_m
+        site_lat, site_lon, math.radians(launch.azimuth_deg), launch.range_km * 1e3, apogee, launch.site.alt_m, beta
     )
 
 
@@ -292,7 +298,12 @@ def missiles(scenario: Scenario) -> list[Missile]:
             missile_id = base if k == 0 else f"{base}.{k + 1}"
             out.append(
                 Missile(
-                    missile_id, index, launch.time.timestamp() + k * launch.interval_s, brief, launch.separating_stages
+                    missile_id,
+                    index,
+                    launch.time.timestamp() + k * launch.interval_s,
+                    brief,
+                    launch.separating_stages,
+                    launch.stage_beta_kg_m2,
                 )
             )
     out.sort(key=lambda m: (m.launch_time, m.id))

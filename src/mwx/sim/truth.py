@@ -118,7 +118,8 @@ def fly(scenario: Scenario, progress: Callable[[str], None] | None = None) -> li
             count = missile.separating_stages
             if count is None:
                 count = default_stages(traj.vehicle.burn_time_s)
-            stages[missile.launch_index] = _spent_stages(traj, count)
+            beta = STAGE_BETA if missile.stage_beta is None else missile.stage_beta
+            stages[missile.launch_index] = _spent_stages(traj, count, beta)
         warhead = TruthObject(
             id=f"{missile.id}/RV",
             kind="warhead",
@@ -144,8 +145,8 @@ def fly(scenario: Scenario, progress: Callable[[str], None] | None = None) -> li
     return out
 
 
-def _spent_stages(traj: Trajectory, count: int) -> list[tuple[NDArray, NDArray]]:
-    """Times after launch and ECEF states of each spent stage, in separation order."""
+def _spent_stages(traj: Trajectory, count: int, beta: float) -> list[tuple[NDArray, NDArray]]:
+    """Times after launch and ECEF states of each spent stage (ballistic coefficient ``beta`` [kg/m²])."""
     burn = traj.vehicle.burn_time_s
     times = [burn * FIRST_STAGE_FRACTION, burn][2 - count :] if count else []
     out = []
@@ -153,5 +154,5 @@ def _spent_stages(traj: Trajectory, count: int) -> list[tuple[NDArray, NDArray]]
         eci0 = interpolate_states(traj.t, traj.eci, np.array([t0]))[0]
         v = eci0[3:]
         eci0[3:] = v - SEPARATION_SPEED * v / np.linalg.norm(v)
-        out.append(coast(traj, t0, eci0, STAGE_BETA))
+        out.append(coast(traj, t0, eci0, beta))
     return out
