@@ -33,10 +33,12 @@ from lxml import etree
 from pyproj import Geod
 
 from mwx.exchange import messages
-from mwx.exercise.outputs import events_json, truth_threats
+from mwx.exercise.outputs import events_json, judge_alerts, truth_threats
 from mwx.exercise.run import RunResult, run_scenario
 from mwx.geo import regions, wgs84
-from mwx.sim.scenario import parse_scenario
+from mwx.sim.flight import FlightBrief
+from mwx.sim.scenario import Missile, parse_scenario
+from mwx.sim.truth import TruthLaunch, TruthObject
 from mwx.warn import cap
 from mwx.warn.alerts import UPDATE_AREA_SHRINK, Alert, alert_message, cap_changes, threats
 from mwx.warn.areas import MARGIN_KM, distance_beyond_km, ellipse_polygon
@@ -338,3 +340,40 @@ def test_a_salvo_of_six_from_one_site_is_six_launch_events_none_before_its_launc
             start = launched[e["truth_id"]]
             assert _unix(e["first_detection"]) > start, (partner, e["event_id"])
             assert all(_unix(u["time"]) > start for u in e["updates"]), (partner, e["event_id"])
+
+
+# ------------------------------------------------------------------ judging alerts against the truth
+ISLE = regions.ProtectedArea("JP", "territory", "Isle", shapely.box(140.0, 39.9, 140.2, 40.1))
+
+
+def _flight_past_the_isle(north_of_its_edge_km: float) -> TruthLaunch:
+    """One object flying east at 100 km along a parallel ``north_of_its_edge_km`` north of the isle's edge
+    (negative: over it), from 138° E to 142° E, one sample a second."""
+    lon = np.radians(np.linspace(138.0, 142.0, 401))
+    lat = np.full_like(lon, np.radians(40.1 + north_of_its_edge_km / 111.2))
+    ecef = np.hstack([wgs84.geodetic_to_ecef(lat, lon, np.full_like(lon, 100e3)), np.zeros((lon.size, 3))])
+    brief = FlightBrief(0.0, 0.0, 0.0, 0.0, 100e3)
+    obj = TruthObject(id="F1/RV", kind="warhead", launch_id="F1", t=np.arange(lon.size, dtype=float), ecef=ecef)
+    return TruthLaunch(Missile("F1", 0, 0.0, brief), None, [obj])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("north_km", "alert", "verdict"),
+    [(-5.0, True, "true"), (-5.0, False, "missed"), (3.0, True, "near miss"), (3.0, False, "quiet"),
+     (30.0, True, "false"), (30.0, False, "quiet")],
+)  # fmt: skip
+def test_an_alert_for_an_area_the_flight_only_passed_near_is_a_near_miss_not_false(
+    north_km: float, alert: bool, verdict: str
+) -> None:
+    """Overflight over the isle must be warned; passing 3 km off is within the alert areas' granularity (a near
+    miss: neither false nor needed); 30 km off, an alert is false."""
+    launch = _flight_past_the_isle(north_km)
+    alerts = [{"truth_id": "F1", "area": {"partner": "JP", "name": "Isle"}}] if alert else []
+    judged = judge_alerts([launch], (ISLE,), alerts)
+    key = ("F1", "JP", "Isle")
+    assert (key + ("overflight",) in judged.missed) == (verdict == "missed")
+    assert (key in judged.false) == (verdict == "false")
+    assert (key in judged.near_misses) == (verdict == "near miss")
+    assert bool(judged.threatened) == (north_km < 0)
+    if verdict == "near miss":
+        assert judged.near_misses[key] == pytest.approx(3.0, abs=0.1)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import shapely
 from pyproj import Geod
 
 from mwx.assess.events import GROUPED_ONE_MISSILE, classify, equivalent_range_km
@@ -18,6 +20,7 @@ from mwx.exercise.run import FUSED, RunResult
 from mwx.geo import regions, wgs84
 from mwx.sim.truth import TruthLaunch, TruthObject
 from mwx.warn.alerts import cap_changes, threats
+from mwx.warn.areas import MARGIN_KM, distance_km
 from mwx.warn.cap import write_cap
 
 _GEOD = Geod(ellps="WGS84")
@@ -39,6 +42,10 @@ TRACKS_COLUMNS = [
     "var_vz",
 ]
 MATCH_KM = 100.0  # a track is matched to the truth object within this distance
+#: An alert for an area that no object of its launch entered is false only when they all stayed farther
+#: than this [km]: nearer is within the alert areas' granularity (:data:`mwx.warn.areas.MARGIN_KM`, which
+#: also holds the error of the territories' outlines), a near miss that is neither false nor needed.
+NEAR_MISS_KM = MARGIN_KM
 CHI2_6_95 = 12.591587243743977  # χ²(6) 95 % point: a state's 95 % region in position and velocity
 
 
@@ -301,6 +308,53 @@ def truth_threat_times(launch: TruthLaunch, areas, *, every_object: bool = False
     return out
 
 
+@dataclass(frozen=True)
+class AlertVerdicts:
+    """The alerts of a run judged against the truth.
+
+    Keys are (launch id, partner, area name), with the reason the true flight threatened the area
+    (``impact``, ``overflight``) last in ``threatened`` and ``missed``.
+    """
+
+    threatened: frozenset[tuple[str, str, str, str]]  # what the warhead-bearing bodies threatened
+    missed: frozenset[tuple[str, str, str, str]]  # ... without an alert of the launch for the area
+    false: frozenset[tuple[str, str, str]]  # alerts for areas every object of the launch kept away from
+    near_misses: dict[tuple[str, str, str], float]  # alerts for areas one came within NEAR_MISS_KM of → km
+
+
+def judge_alerts(truth: list[TruthLaunch], areas, alerts: list[dict]) -> AlertVerdicts:
+    """Which threatened areas were warned, which alerts were false and which near misses (see :class:`AlertVerdicts`).
+
+    An alert is true when any object of its launch threatened its area (a spent stage may warn), and a
+    threatened area is warned by an alert of its launch for it, whatever the reason the alert stood for.
+    """
+    threatened: set[tuple[str, str, str, str]] = set()
+    any_object: set[tuple[str, str, str]] = set()
+    for launch in truth:
+        threatened |= {(launch.missile.id, *t) for t in truth_threats(launch, areas)}
+        any_object |= {(launch.missile.id, *t[:2]) for t in truth_threats(launch, areas, every_object=True)}
+    alerted = {(a["truth_id"], a["area"]["partner"], a["area"]["name"]) for a in alerts}
+    truth_of = {launch.missile.id: launch for launch in truth}
+    area_of = {(area.partner, area.name): area.geometry for area in areas}
+    closest = {a: _closest_km(truth_of[a[0]], area_of[a[1:]]) for a in alerted - any_object}
+    return AlertVerdicts(
+        threatened=frozenset(threatened),
+        missed=frozenset(t for t in threatened if t[:3] not in alerted),
+        false=frozenset(a for a, km in closest.items() if km > NEAR_MISS_KM),
+        near_misses={a: km for a, km in closest.items() if km <= NEAR_MISS_KM},
+    )
+
+
+def _closest_km(launch: TruthLaunch, area) -> float:
+    """How near [km] any object of the true flight came to ``area`` (lon/lat deg) over the ground."""
+    nearest = math.inf
+    for obj in launch.objects:
+        lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[:, :3])
+        path = shapely.LineString(np.column_stack([np.degrees(np.unwrap(lon)), np.degrees(lat)]))
+        nearest = min(nearest, distance_km(path, area))
+    return nearest
+
+
 def _coverage(reports: list[dict], key: str) -> dict:
     """How many reports and updates state a region (``key``) and the share whose region held the truth."""
     checks = [u[key] for u in reports if key in u]
@@ -480,16 +534,7 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
         )
     # Share of all reports and updates (every partner, every launch) whose 95 % ellipse held the truth.
     reports = [u for launch in launches for p in launch["per_partner"].values() for u in p.get("over_time", [])]
-    threatened = set()
-    any_object = set()
-    for launch in result.truth:
-        threatened |= {(launch.missile.id, *t) for t in truth_threats(launch, areas)}
-        any_object |= {(launch.missile.id, *t[:2]) for t in truth_threats(launch, areas, every_object=True)}
-    alerted = {(a["truth_id"], a["area"]["partner"], a["area"]["name"]) for a in alerts["alerts"]}
-    # An alert is true when any object of its launch threatened its area (a spent stage may warn), and a
-    # threatened area is warned by an alert for it, whatever the reason it stood for.
-    false = [a for a in alerted if a not in any_object]
-    missed = [t for t in threatened if t[:3] not in alerted]
+    judged = judge_alerts(result.truth, areas, alerts["alerts"])
     per_area: dict[tuple, int] = {}
     for a in alerts["alerts"]:
         key = (a["truth_id"], a["area"]["partner"], a["area"]["name"])
@@ -500,9 +545,13 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
         "launch_ellipse_95_coverage": _coverage(reports, "inside_launch_ellipse_95"),
         "alerts": {
             "issued": len(alerts["alerts"]),
-            "false": len(false),
-            "missed": len(missed),
-            "threatened": sorted([list(t) for t in threatened]),
+            "false": len(judged.false),
+            "missed": len(judged.missed),
+            # Alerts for an area no object of the launch entered but passed within NEAR_MISS_KM of: the
+            # alert areas' own granularity (and that of the territories' outlines), so neither false nor
+            # needed.  Each with how near it came [km].
+            "near_misses": sorted([[*a, _r(km)] for a, km in judged.near_misses.items()]),
+            "threatened": sorted([list(t) for t in judged.threatened]),
             # What a reviewer asks first: one alert per threatened area per threat, few changes, no flip-flop.
             "most_alerts_per_threat_and_area": max(per_area.values(), default=0),
             "most_changes_per_alert": max((len(a["history"]) for a in alerts["alerts"]), default=0),

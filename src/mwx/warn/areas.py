@@ -10,7 +10,7 @@ A warning names where people should act, so its area is the piece of the protect
 
 Geometries are shapely (multi)polygons in lon/lat **degrees** (x = longitude), as in
 :mod:`mwx.geo.regions`, so they can be written as CAP polygons (:func:`mwx.warn.cap.cap_polygons`).
-Distances between geometries (:func:`distance_beyond_km`) are measured in
+Distances between geometries (:func:`distance_km`, :func:`distance_beyond_km`) are measured in
 a local equirectangular plane (km), good to about 1 % over the few hundred km an alert spans.
 """
 
@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 import shapely
+import shapely.ops
 from numpy.typing import NDArray
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
@@ -145,6 +146,23 @@ def _reference(*geometries: BaseGeometry) -> tuple[float, float]:
             c = g.centroid
             return float(c.y), float(c.x)
     return 0.0, 0.0
+
+
+def distance_km(geometry: BaseGeometry, region: BaseGeometry) -> float:
+    """Least distance [km] between ``geometry`` and ``region`` (both lon/lat deg); 0 where they meet.
+
+    Measured in the plane about the nearest point of ``region`` (either side of the antimeridian: a
+    geometry given with longitudes beyond ±180° is tried shifted by a turn).  ``inf`` when either is empty.
+    """
+    if geometry.is_empty or region.is_empty:
+        return math.inf
+    best = math.inf
+    for turn in (0.0, -360.0, 360.0):
+        shifted = shapely.transform(geometry, lambda xy, turn=turn: xy + np.array([turn, 0.0]))
+        near = shapely.ops.nearest_points(region, shifted)[0]
+        g, r = _to_km(shifted, near.y, near.x), _to_km(region, near.y, near.x)
+        best = min(best, float(shapely.distance(g, r)))
+    return best
 
 
 def distance_beyond_km(geometry: BaseGeometry, region: BaseGeometry) -> float:
