@@ -202,6 +202,7 @@ class Calibration:
     cov_between: NDArray
     along: NDArray
     bridged: float
+    burn: float  # s
     time_miss: float  # s
     time_var_states: float
     time_var_between: float
@@ -259,7 +260,7 @@ def _calibration(post: launch_estimation.Posterior, method: str, spec: FlightSpe
     site = wgs84.geodetic_to_ecef(math.radians(spec.lat), math.radians(spec.lon), 0.0)
     miss = wgs84.ecef_to_enu(site, *post.origin, 0.0)[:2] - post.point
     return Calibration(
-        method, spec.cls, miss, post.cov_states, post.cov_between, post.along, post.bridged,
+        method, spec.cls, miss, post.cov_states, post.cov_between, post.along, post.bridged, post.burn,
         launch.launch_time - post.time, post.time_var_states, post.time_var_between,
     )  # fmt: skip
 
@@ -407,13 +408,11 @@ def calibrate(samples: list[Calibration], method: str) -> None:
     """Fit the method's ModelError by maximum likelihood on the estimates' errors and print the fits.
 
     Two fits: every term free (state share, floor, along- and cross-track bridged fractions, share of
-    the candidates' spread); and the floor held at the module's (the boost floor is the model's own
-    error with perfect states, ``scripts/boost_back_trace.py``, which the tracked flights' errors are
-    too large to show).  The launch time's floor is fitted after, with the shares of the point's fit.
+    the candidates' spread, floor per second of burn); and without the burn term, for comparison.  The
+    launch time's floor is fitted after, with the shares of the point's fit.
     Coverage is printed per class too: a pooled fit can hide classes on either side of the band.
     """
     picked = [c for c in samples if c.method == method]
-    model = launch_estimation.BOOST_MODEL if method == "boost" else launch_estimation.COAST_MODEL
     if len(picked) < 10:
         print(f"{method}: {len(picked)} estimates, too few to fit")
         return
@@ -421,14 +420,15 @@ def calibrate(samples: list[Calibration], method: str) -> None:
     along = np.array([c.along for c in picked])
     across = np.stack([-along[:, 1], along[:, 0]], axis=1)
     bridged = np.array([c.bridged for c in picked])
+    burn = np.array([c.burn for c in picked])
     miss = np.array([c.miss for c in picked])
     states = np.array([c.cov_states for c in picked])
     between = np.array([c.cov_between for c in picked])
     classes = np.array([c.cls for c in picked])
 
-    def covs(share: float, floor: float, fraction: float, cross: float, spread: float) -> NDArray:
+    def covs(share: float, floor: float, fraction: float, cross: float, spread: float, per_burn: float) -> NDArray:
         return (
-            share * states + spread * between + floor**2 * np.eye(2)
+            share * states + spread * between + (floor**2 + (per_burn * burn) ** 2)[:, None, None] * np.eye(2)
             + ((fraction * bridged) ** 2)[:, None, None] * np.einsum("ni,nj->nij", along, along)
             + ((cross * bridged) ** 2)[:, None, None] * np.einsum("ni,nj->nij", across, across)
         )  # fmt: skip
@@ -447,8 +447,8 @@ def calibrate(samples: list[Calibration], method: str) -> None:
         return np.array([share * c.time_var_states + spread * c.time_var_between for c in picked]) + time_s**2
 
     def report(label: str, share: float, floor: float, fraction: float, cross: float, spread: float,
-               time_s: float) -> None:  # fmt: skip
-        inside = d2(share, floor, fraction, cross, spread) <= CHI2_2_95
+               per_burn: float, time_s: float) -> None:  # fmt: skip
+        inside = d2(share, floor, fraction, cross, spread, per_burn) <= CHI2_2_95
         tz = np.abs(miss_t) / np.sqrt(time_var(share, spread, time_s))
         per_class = ", ".join(
             f"{name} {100 * np.mean(inside[classes == name]):.1f} % of {np.sum(classes == name)}"
@@ -457,7 +457,8 @@ def calibrate(samples: list[Calibration], method: str) -> None:
         print(
             f"{method} ({len(picked)} estimates), {label}: ModelError(state_share={share:.3f}, floor_m={floor:.1f}, "
             f"bridged_fraction={fraction:.4f}, time_s={time_s:.2f}, cross_fraction={cross:.5f}, "
-            f"between_share={spread:.3f}) → inside the 95 % region {100 * np.mean(inside):.1f} % ({per_class}); "
+            f"between_share={spread:.3f}, burn_fraction={per_burn:.3f}) → inside the 95 % region "
+            f"{100 * np.mean(inside):.1f} % ({per_class}); "
             f"time within 1.96σ {100 * np.mean(tz <= 1.96):.1f} %"
         )
 
@@ -469,21 +470,32 @@ def calibrate(samples: list[Calibration], method: str) -> None:
         return math.exp(minimize(nll_time, [0.0], method="Nelder-Mead").x[0])
 
     # The likelihood is flat along share against floor: the best of a few starts (in logarithms).
-    options = dict(maxiter=6000, xatol=1e-5, fatol=1e-4)
-    starts = ((0.5, 100.0, 0.01, 0.002, 0.5), (0.1, 50.0, 0.001, 0.001, 0.1), (1.0, 300.0, 0.03, 0.005, 1.0),
-              (0.07, 80.0, 1e-4, 1e-3, 0.03))  # fmt: skip
-    fits = [minimize(lambda q: nll(*np.exp(q)), np.log(start), method="Nelder-Mead", options=options)
-            for start in starts]  # fmt: skip
-    free = np.exp(min(fits, key=lambda f: f.fun).x)
-    report("all free", *free, time_fit(free[0], free[4]))
-    held = np.exp(
-        min(
-            (minimize(lambda q: nll(math.exp(q[0]), model.floor_m, *np.exp(q[1:])), np.log(start[:1] + start[2:]),
-                      method="Nelder-Mead", options=options) for start in starts),
-            key=lambda f: f.fun,
-        ).x
-    )  # fmt: skip
-    report("floor held at the module's", held[0], model.floor_m, *held[1:], model.time_s)
+    options = dict(maxiter=8000, xatol=1e-5, fatol=1e-4)
+    starts = ((0.5, 100.0, 0.01, 0.002, 0.5, 0.2), (0.1, 50.0, 0.001, 0.001, 0.1, 0.05),
+              (1.0, 300.0, 0.03, 0.005, 1.0, 0.5), (0.07, 80.0, 1e-4, 1e-3, 0.03, 0.01),
+              (0.07, 20.0, 1e-4, 1e-3, 0.03, 0.25))  # fmt: skip
+
+    def best_fit(fixed: dict[int, float]) -> tuple[NDArray, float]:
+        """The terms (and the negative log-likelihood) with those of ``fixed`` (index → value) held."""
+        free_at = [i for i in range(6) if i not in fixed]
+
+        def terms(q: NDArray) -> list[float]:
+            out = [0.0] * 6
+            for i, v in fixed.items():
+                out[i] = v
+            for i, v in zip(free_at, np.exp(q), strict=True):
+                out[i] = float(v)
+            return out
+
+        fits = [minimize(lambda q: nll(*terms(q)), np.log([start[i] for i in free_at]), method="Nelder-Mead",
+                         options=options) for start in starts]  # fmt: skip
+        fit = min(fits, key=lambda f: f.fun)
+        return np.array(terms(fit.x)), float(fit.fun)
+
+    free, nll_free = best_fit({})
+    report(f"all free (-log L {nll_free:.1f})", *free, time_fit(free[0], free[4]))
+    held, nll_held = best_fit({5: 0.0})
+    report(f"no burn term (-log L {nll_held:.1f})", *held, time_fit(held[0], held[4]))
 
 
 def main() -> None:

@@ -169,9 +169,24 @@ def test_the_coast_model_widens_across_the_track_with_the_distance_bridged():
     along = np.array([1.0, 0.0])
     post = launch.Posterior(
         point=np.zeros(2), origin=(0.7, 2.2), cov_states=np.zeros((2, 2)), cov_between=np.diag([10e3**2, 0.0]),
-        time=0.0, time_var_states=0.0, time_var_between=100.0, along=along, bridged=400e3,
+        time=0.0, time_var_states=0.0, time_var_between=100.0, along=along, bridged=400e3, burn=250.0,
     )  # fmt: skip
     model = launch.COAST_MODEL
     cov = post.estimate(model, "coast").cov_en
     assert math.sqrt(cov[1, 1]) >= model.cross_fraction * 400e3 >= 300.0
     assert math.sqrt(cov[0, 0]) < 0.5 * 10e3
+
+
+def test_the_boost_floor_grows_with_the_burn():
+    """What the planar flights leave out of the Earth's rotation grows with the burn: with the same
+    states, a 250 s burn's launch point is less certain than a 50 s burn's, by the measured floor."""
+
+    def posterior(burn: float) -> launch.Posterior:
+        return launch.Posterior(
+            point=np.zeros(2), origin=(0.7, 2.2), cov_states=np.zeros((2, 2)), cov_between=np.zeros((2, 2)),
+            time=0.0, time_var_states=0.0, time_var_between=0.0, along=np.array([1.0, 0.0]), bridged=0.0, burn=burn,
+        )  # fmt: skip
+
+    post = {burn: posterior(burn) for burn in (50.0, 250.0)}
+    short, long = (math.sqrt(post[b].estimate(launch.BOOST_MODEL, "boost").cov_en[1, 1]) for b in (50.0, 250.0))
+    assert 50.0 < short < 70.0 < 80.0 < long < 100.0

@@ -94,7 +94,9 @@ class ModelError:
     (consecutive states share most of theirs); ``floor_m`` [m, 1σ, each axis]; ``bridged_fraction``:
     1σ along the direction of flight per metre of ground distance bridged from the launch point to
     the states, and ``cross_fraction`` across it; ``time_s`` [s, 1σ] of the launch time;
-    ``between_share``: share of the candidates' spread (launch point and time) that is error — the
+    ``burn_fraction`` [m/s]: 1σ each axis per second of the flight's burn, beside the floor (what the
+    planar flights leave out of the Earth's rotation grows with the burn); ``between_share``: share of
+    the candidates' spread (launch point and time) that is error — the
     coast match's χ² carries a priori allowances for the planar flights (``COAST_MODEL_*``) that
     leave many candidates alike, so their spread overstates the error along the track.
     """
@@ -105,14 +107,22 @@ class ModelError:
     time_s: float
     cross_fraction: float = 0.0
     between_share: float = 1.0
+    burn_fraction: float = 0.0
 
 
 #: Fitted by ``benchmarks/launch_point.py --calibrate --seed 14 15`` (144 flights across the envelope
-#: tracked by the US partner; every term by maximum likelihood): 139 boost estimates, 95.0 % inside
-#: their 95 % region, d² median 1.19 and 90 % point 4.08 (χ²(2): 1.39, 4.61).  The floor agrees with
-#: the model's own error with perfect states (``scripts/boost_back_trace.py``: 85 m RMS across the
-#: track, where the rotation the planar flights leave out shows).
-BOOST_MODEL = ModelError(state_share=0.078, floor_m=83.0, bridged_fraction=0.0, time_s=0.49)
+#: tracked by the US partner; every term by maximum likelihood; refitted 2026-12-04 with the burn term):
+#: 138 boost estimates, 93.5 % inside their 95 % region (SRBM 83.9 %, MRBM 100 %, IRBM 100 %, ICBM
+#: 88.6 %).  The floor grows with the burn (60 m, plus 0.26 m per second of burn, in quadrature: 62 m
+#: for a 50 s burn, 88 m for 250 s), as the model's own error with perfect states does
+#: (``scripts/boost_back_trace.py``: 30–50 m across the track for burns under 100 s, 70–90 m over
+#: 170 s, where the rotation the planar flights leave out shows).  On the tracked flights alone the
+#: burn term is barely told apart (−log L 1503.9 against 1504.8 without it, floor 83 m); over every
+#: partner's reports of ``benchmarks/coverage.py`` a flat 83 m floor held 98.7 % of MRBM launch points
+#: (median miss a seventh of the 95 % boundary) against 93.8 % of SRBM.
+BOOST_MODEL = ModelError(
+    state_share=0.114, floor_m=60.4, bridged_fraction=0.0, time_s=0.61, between_share=0.666, burn_fraction=0.259
+)
 #: Same fit, 389 coast-only estimates (their first settled coasting state 0–300 s after burnout), every
 #: term free: 94.1 % inside (SRBM 90.5 %, MRBM 99.0 %, IRBM 96.9 %, ICBM 89.0 %; the fit before the
 #: cross-track and spread terms, along-track only, gave 100 %, 100 %, 94.9 %, 85.4 %).  The cross-track
@@ -349,6 +359,7 @@ class _Candidates:
     bridged: NDArray  # (m,) ground distance from the launch point to the track [m]
     cov: NDArray  # (m, 2, 2) of the launch point, from the track's errors [m²]
     time_var: NDArray  # (m,) of the launch time, from the track's errors [s²]
+    burn: NDArray  # (m,) the flight's burn time [s]
 
     def take(self, mask: NDArray) -> _Candidates:
         return _Candidates(*(getattr(self, f)[mask] for f in self.__dataclass_fields__))
@@ -372,6 +383,7 @@ class Posterior:
     time_var_between: float  # s²
     along: NDArray  # (2,) unit direction of flight (weighted)
     bridged: float  # m: weighted ground distance from the launch point to the track
+    burn: float  # s: weighted burn time of the candidate flights
 
     def estimate(self, model: ModelError, method: str) -> LaunchEstimate:
         """The launch estimate: this plus the model error (:class:`ModelError`)."""
@@ -381,7 +393,7 @@ class Posterior:
             + model.between_share * self.cov_between
             + (model.bridged_fraction * self.bridged) ** 2 * np.outer(self.along, self.along)
             + (model.cross_fraction * self.bridged) ** 2 * np.outer(across, across)
-            + model.floor_m**2 * np.eye(2)
+            + (model.floor_m**2 + (model.burn_fraction * self.burn) ** 2) * np.eye(2)
         )
         time_var = (
             model.state_share * self.time_var_states + model.between_share * self.time_var_between + model.time_s**2
@@ -463,6 +475,7 @@ def _average(
         time_var_between=float(weight @ (c.time - time) ** 2),
         along=along,
         bridged=float(weight @ c.bridged),
+        burn=float(weight @ c.burn),
     )
 
 
@@ -515,7 +528,7 @@ def _match_states(obs: _States, values: tuple[NDArray, ...]) -> _Candidates:
     The launch point's error from the states is that of one state (they share it: see
     :class:`ModelError`), i.e. the weighted mean's variance × n.
     """
-    tau, downrange, v_h, v_v = values
+    tau, downrange, v_h, v_v, burn = values
     n = len(obs.t)
     var_pos = 0.5 * np.trace(obs.cov_pos, axis1=1, axis2=2) + STATE_MODEL_M**2
     w, q = 1.0 / var_pos, 1.0 / (obs.var_vel + (0.1 * STATE_MODEL_M) ** 2)
@@ -552,7 +565,8 @@ def _match_states(obs: _States, values: tuple[NDArray, ...]) -> _Candidates:
         + var_cross[:, None, None] * normal[:, :, None] * normal[:, None, :]
     )
     bridged = downrange[:, int(np.argmin(obs.height))]
-    return _Candidates(a[:, None] * direction + c[:, None] * normal, direction, time, chi2, bridged, cov, var_time)
+    point = a[:, None] * direction + c[:, None] * normal
+    return _Candidates(point, direction, time, chi2, bridged, cov, var_time, burn[:, 0])
 
 
 def boost_posterior(t: NDArray, x: NDArray, p: NDArray, lib: FlightLibrary | None = None) -> Posterior | None:
@@ -565,6 +579,7 @@ def boost_posterior(t: NDArray, x: NDArray, p: NDArray, lib: FlightLibrary | Non
     k = np.clip(np.searchsorted(lib.heights, obs.height, side="right") - 1, 0, lib.heights.size - 2)
     f = (obs.height - lib.heights[k]) / (lib.heights[k + 1] - lib.heights[k])
     tables = tuple((getattr(lib, name)[..., k] * (1.0 - f) + getattr(lib, name)[..., k + 1] * f) for name in _TABLES)
+    tables += (np.broadcast_to(lib.burn[..., None], tables[0].shape),)
     # Consecutive states share their errors: about one independent look per STATE_CORRELATION_S, so
     # the evidence is tempered by how many states each look is.
     looks = 1.0 + float(t.max() - t.min()) / STATE_CORRELATION_S
@@ -634,6 +649,7 @@ def coast_posterior(t: float, x: NDArray, p: NDArray, lib: FlightLibrary | None 
             sb,
             np.broadcast_to(arc_cov, (m, 2, 2)),
             np.full(m, arc_time_var),
+            burn[:, 0],
         )
 
     return _average(candidates, (lib.burnout, lib.burn[..., None]), lib.grid, 1.0, origin)
