@@ -142,14 +142,18 @@ def test_lifecycle_issue_update_cancel(areas):
     assert statuses(alert) == ["issued", "updated"] and alert.active
     mgr.evaluate(T0 + 160, LAUNCH, {"JP-F0001": []})  # 45 s of it, a tenth of the 500 s to go is 50 s
     assert statuses(alert) == ["issued", "updated"] and alert.active
-    mgr.evaluate(T0 + 170, LAUNCH, {"JP-F0001": []})
-    assert statuses(alert) == ["issued", "updated", "cancelled"] and not alert.active
-    assert alert.history[-1]["time"] == T0 + 170
+    mgr.evaluate(T0 + 170, LAUNCH, {"JP-F0001": []})  # first to advisory, on the last prediction ...
+    assert statuses(alert) == ["issued", "updated", "updated"] and alert.active
+    assert alert.history[-1]["level"] == "advisory" and alert.history[-1]["impact_time"] == impact_t + 60.0
+    mgr.evaluate(T0 + 175, LAUNCH, {"JP-F0001": []})
+    mgr.evaluate(T0 + 220, LAUNCH, {"JP-F0001": []})  # ... then withdrawn after a patience of its own (44 s)
+    assert statuses(alert) == ["issued", "updated", "updated", "cancelled"] and not alert.active
+    assert alert.history[-1]["time"] == T0 + 220
 
     # Nothing more happens to a cancelled alert, and close() leaves it alone.
-    mgr.evaluate(T0 + 180, LAUNCH, {"JP-F0001": []})
+    mgr.evaluate(T0 + 230, LAUNCH, {"JP-F0001": []})
     mgr.close(T0 + 2000)
-    assert statuses(alert) == ["issued", "updated", "cancelled"]
+    assert statuses(alert) == ["issued", "updated", "updated", "cancelled"]
 
     # The threat coming back raises a new alert.
     mgr.evaluate(T0 + 130, LAUNCH, {"JP-F0001": [impact_threat(eez, *moved, impact_t)]})
@@ -319,6 +323,34 @@ def test_a_probability_hovering_at_a_threshold_does_not_flip_the_level(areas):
     assert statuses(alert) == ["issued"]
 
 
+def test_a_warning_is_withdrawn_by_way_of_the_advisory_and_can_come_back_as_the_same_alert(areas):
+    """A grazing path's probability can drop from above the warning threshold to below the advisory's as
+    the track settles, and rise again: the warning steps down to advisory first and is withdrawn only
+    after a second patience of its own, so a threat that returns meanwhile is the same alert again."""
+    eez = area(areas, "JP", "eez")
+    for comes_back in (True, False):
+        mgr = AlertManager("JP", areas)
+        mgr.evaluate(T0, LAUNCH, {"JP-F0001": [scored(eez, 0.3)]})
+        (alert,) = mgr.alerts.values()
+        t = T0
+        while alert.level == "warning" and t < T0 + 300:  # far below the advisory threshold, again and again
+            t += 5.0
+            mgr.evaluate(t, LAUNCH, {"JP-F0001": [scored(eez, 0.01)]})
+        assert statuses(alert) == ["issued", "updated"] and alert.level == "advisory" and alert.active
+        assert t - T0 >= 0.1 * (T0 + 600 - t)  # the downgrade's patience, a tenth of the time still to go
+        stepped = t
+        if comes_back:
+            mgr.evaluate(t + 30, LAUNCH, {"JP-F0001": [scored(eez, 0.3)]})
+            assert len(mgr.alerts) == 1 and statuses(alert) == ["issued", "updated", "updated"]
+            assert alert.level == "warning" and alert.level_changes() == 2
+            continue
+        while alert.active and t < T0 + 300:
+            t += 5.0
+            mgr.evaluate(t, LAUNCH, {"JP-F0001": [scored(eez, 0.01)]})
+        assert statuses(alert) == ["issued", "updated", "cancelled"]
+        assert t - stepped >= 0.1 * (T0 + 600 - t)  # a patience of its own
+
+
 def test_an_area_that_moves_materially_is_news(areas):
     eez = area(areas, "JP", "eez")
     mgr = AlertManager("JP", areas)
@@ -402,16 +434,20 @@ def test_alert_message_of_each_change(areas):
     mgr = AlertManager("JP", areas)
     mgr.evaluate(T0, LAUNCH, {"JP-F0001": [scored(eez, 0.9, lon=181.0)]})
     mgr.evaluate(T0 + 5, LAUNCH, {"JP-F0001": []})
-    mgr.evaluate(T0 + 65, LAUNCH, {"JP-F0001": []})  # withdrawn after the patience (a minute, 600 s ahead)
+    mgr.evaluate(T0 + 65, LAUNCH, {"JP-F0001": []})  # advisory after the patience (a minute, 600 s ahead)
+    mgr.evaluate(T0 + 70, LAUNCH, {"JP-F0001": []})
+    mgr.evaluate(T0 + 130, LAUNCH, {"JP-F0001": []})  # withdrawn after a patience of its own
     (alert,) = mgr.alerts.values()
-    issued, cancelled = (alert_message(alert, e) for e in alert.history)
-    for message in (issued, cancelled):
+    issued, advisory, cancelled = (alert_message(alert, e) for e in alert.history)
+    for message in (issued, advisory, cancelled):
         messages.validate(message)
         assert messages.decode_message(messages.encode(message), "alert") == message
     assert issued.status == "issued" and issued.probability == 0.9 and issued.area.kind == "eez"
     assert issued.impact_point.lon == pytest.approx(-179.0)  # wrapped to [-180, 180]
     assert issued.impact_time == T0 + 600 and issued.sender == "JP" and issued.track_id == "JP-F0001"
     assert issued.launch_id == LAUNCH and issued.why == ["level"]
+    assert advisory.status == "updated" and advisory.level == "advisory" and advisory.why == ["level"]
+    assert advisory.impact_point == issued.impact_point and advisory.probability is None
     assert cancelled.status == "cancelled" and cancelled.impact_point is None and cancelled.probability is None
 
 
@@ -422,12 +458,14 @@ def test_cap_changes_carry_each_changes_alert_area(areas):
     mgr.evaluate(T0, LAUNCH, {"JP-F0001": [scored(eez, 0.9, geometry=big)]})
     mgr.evaluate(T0 + 5, LAUNCH, {"JP-F0001": [scored(eez, 0.9, geometry=small)]})
     mgr.evaluate(T0 + 10, LAUNCH, {"JP-F0001": []})
-    mgr.evaluate(T0 + 70, LAUNCH, {"JP-F0001": []})  # withdrawn after the patience (a minute, 600 s ahead)
+    mgr.evaluate(T0 + 70, LAUNCH, {"JP-F0001": []})  # advisory after the patience (a minute, 600 s ahead)
+    mgr.evaluate(T0 + 75, LAUNCH, {"JP-F0001": []})
+    mgr.evaluate(T0 + 140, LAUNCH, {"JP-F0001": []})  # withdrawn after a patience of its own
     (alert,) = mgr.alerts.values()
     changes = cap_changes(alert)
-    assert [c.lifecycle for c in changes] == ["issued", "updated", "cancelled"]
+    assert [c.lifecycle for c in changes] == ["issued", "updated", "updated", "cancelled"]
     covers = []
-    for change, geometry in zip(changes, (big, small, small), strict=True):
+    for change, geometry in zip(changes, (big, small, small, small), strict=True):
         (cap_area,) = change.areas
         rings = [
             shapely.Polygon([(float(p.split(",")[1]), float(p.split(",")[0])) for p in ring.split(" ")])

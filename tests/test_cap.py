@@ -235,7 +235,8 @@ def test_update_and_cancel_need_references():
 
 # ----------------------------------------------------------------- a whole lifecycle, every msgType
 def lifecycle_changes(areas) -> list[cap.CapAlert]:
-    """CAP changes of a real AlertManager run: impact alert issued, updated, cancelled; overflight issued, ended."""
+    """CAP changes of a real AlertManager run: impact alert issued, updated, kept as advisory, cancelled;
+    overflight issued, ended."""
     eez = area_of(areas, "JP", "eez")
     territory = area_of(areas, "JP", "territory")
     mgr = AlertManager("JP", areas)
@@ -246,7 +247,9 @@ def lifecycle_changes(areas) -> list[cap.CapAlert]:
     mgr.evaluate(t0, "JP-E001", {"JP-F0001": [impact]})
     mgr.evaluate(t0 + 4, "JP-E001", {"JP-F0001": [later]})
     mgr.evaluate(t0 + 8, "JP-E001", {"JP-F0001": []})
-    mgr.evaluate(t0 + 70, "JP-E001", {"JP-F0001": []})  # withdrawn after the patience (~a minute, 590 s ahead)
+    mgr.evaluate(t0 + 70, "JP-E001", {"JP-F0001": []})  # advisory after the patience (~a minute, 590 s ahead)
+    mgr.evaluate(t0 + 75, "JP-E001", {"JP-F0001": []})
+    mgr.evaluate(t0 + 140, "JP-E001", {"JP-F0001": []})  # withdrawn after a patience of its own
     mgr.evaluate(t0 + 2, "JP-E002", {"JP-F0002": [over]})
     mgr.close(t0 + 1000)
     out = []
@@ -257,7 +260,7 @@ def lifecycle_changes(areas) -> list[cap.CapAlert]:
 
 def test_every_msg_type_of_a_lifecycle_validates_and_refers_to_all_earlier(schema, areas):
     changes = lifecycle_changes(areas)
-    assert [c.lifecycle for c in changes] == ["issued", "updated", "cancelled", "issued", "ended"]
+    assert [c.lifecycle for c in changes] == ["issued", "updated", "updated", "cancelled", "issued", "ended"]
     seen_types = set()
     by_alert: dict[str, list[etree._Element]] = {}
     for change in changes:
@@ -284,10 +287,12 @@ def test_every_msg_type_of_a_lifecycle_validates_and_refers_to_all_earlier(schem
         (600, 600),
         (660, 660),
         (660, 660),
+        (660, 660),
         (290, 330),
         (290, 330),
     ]
-    assert changes[2].impact_lat_deg == 40.2  # the cancel keeps the last prediction
+    assert changes[2].impact_lat_deg == changes[3].impact_lat_deg == 40.2  # the advisory and the cancel keep
+    # the last prediction
     # The identifiers are unique and deterministic.
     assert len({c.identifier for c in changes}) == len(changes)
     assert [c.identifier for c in lifecycle_changes(areas)] == [c.identifier for c in changes]

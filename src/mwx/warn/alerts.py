@@ -38,7 +38,8 @@ a lower level (warning → advisory, or withdrawing the alert) is taken only onc
 ``downgrade_assessments`` assessments in a row have said so, over a tenth of the time still to the
 event (up to a minute: :data:`DOWNGRADE_PATIENCE_SHARE`), so a probability hovering at a threshold,
 or one object of the launch missing from one assessment, does not flip the public message.  A
-higher level goes out at once.
+warning is withdrawn before its event only by way of the advisory, each step with that patience of
+its own.  A higher level goes out at once.
 
 Entries hold ``time``, ``status``, ``change``, ``why``, ``track_id`` (the strongest contribution's
 system track), ``launch_id`` and, for issued/updated, the prediction: ``impact_point`` {lat, lon}
@@ -320,9 +321,18 @@ class AlertManager:
                 level = alert.level  # not yet: keep the public message as it is
         else:
             alert.pending = (None, 0, math.nan)
+        passed = time >= alert.last_onset or time >= alert.end_time
+        if level is None and alert.level == WARNING and not passed:
+            # A warning is withdrawn before its time by way of the advisory, each step with its own patience:
+            # a path grazing the area swings in and out of the band as the track settles, and a withdrawal
+            # followed by a new alert is the worst a public can be told.  With nothing left above the
+            # advisory threshold, the advisory stands on the last prediction.
+            if top is None:
+                self._change(alert, time, "updated", level=ADVISORY, why=["level"])
+                return
+            level = ADVISORY
         if level is None:
             # Withdrawn before its time, or over: an overflight no longer threatens once the object is over it.
-            passed = time >= alert.last_onset or time >= alert.end_time
             if passed and not alert.contributions and time < alert.end_time + END_GRACE_S:
                 return  # over: the all-clear waits out the grace (review says it)
             self._change(alert, time, "ended" if passed else "cancelled", why=["level"])
@@ -397,6 +407,11 @@ class AlertManager:
             alert.level = level or WARNING
             alert.probability = threat.probability
             alert.lost = False
+            alert.pending = (None, 0, math.nan)
+        elif level is not None:  # a new level on the last prediction (no contribution left to give one)
+            last = {k: v for k, v in _latest(alert, entry).items() if k not in entry and k != "probability"}
+            entry.update(last, level=level)
+            alert.level = level
             alert.pending = (None, 0, math.nan)
         entry.update(extra)
         if status == "track-lost":
