@@ -23,6 +23,11 @@ has slowed it by km/s (a spent stage found in re-entry): below :data:`DEBRIS_CEI
 belongs to the launch with the nearest object within :data:`DEBRIS_RADIUS_M` — objects of one missile
 fall within minutes and hundreds of km of each other (as :func:`mwx.assess.events._attach_debris`).
 
+A first stage dropped in boost is, for a while, still called powered by the track that picks it up, next
+to its missile burning on: at one instant it looks like a salvo's next missile.  A new object called powered
+within :data:`WAIT_RADIUS_M` of a placed one that is too, and not one object with it, waits (up to
+:data:`WAIT_S`) until its track shows it coasting, and is then flown back.
+
 :class:`LaunchBook` applies both online, as a node's fused picture grows: each system track is placed in
 a launch once it is settled enough to judge, by comparing it with the launches' objects now and, for a
 coasting one, with where they were (:data:`HISTORY_S` of their states, every :data:`HISTORY_STEP_S`).
@@ -57,6 +62,13 @@ BACK_Q = 1e-4  # m²/s³: white acceleration of the flight back (the vacuum's; i
 BACK_FLOOR_M = 40e3  # only an object coasting above this is flown back
 DEBRIS_CEILING_M = 50e3  # an object first seen falling below this, far slower than its missile, is debris ...
 DEBRIS_RADIUS_M = 500e3  # ... of the launch whose object is nearest, within this
+#: m: a new object called powered this near a placed one that is too, and not one object with it, waits ...
+WAIT_RADIUS_M = 30e3
+#: s: ... this long at most for its tracks to show it coasting (then it is flown back), before it starts a
+#: launch of its own.  A first stage just dropped is still called powered by its tracks for a while, and
+#: 10–30 s after the separation its missile, burning on at 30–50 m/s², is 1–20 km and hundreds of m/s
+#: ahead: at one instant it looks like a salvo's next missile; flown back it meets its own.
+WAIT_S = 60.0
 
 
 def _falling_low(s: Sighting) -> bool:
@@ -136,6 +148,7 @@ class LaunchBook:
         self.launches: dict[str, Launch] = {}
         self._of: dict[str, str] = {}
         self._history: dict[str, list[Sighting]] = {}  # per placed system: its live states, oldest first
+        self._waiting: dict[str, float] = {}  # systems not placed yet for a burning neighbour → since when
         self._next = 1
 
     def of(self, system_id: str) -> str | None:
@@ -182,6 +195,8 @@ class LaunchBook:
                     best, best_d2 = other.system_id, d2
             if best is None and _falling_low(s):
                 best = _nearest(s, references)
+            if best is None and self._waits(s, references):
+                continue
             if best is None:
                 launch = Launch(f"{self.owner}-E{self._next:03d}", s.time)
                 self._next += 1
@@ -197,6 +212,18 @@ class LaunchBook:
                     kept.append(s)
                 while kept and s.time - kept[0].time > HISTORY_S:
                     kept.pop(0)
+
+    def _waits(self, s: Sighting, references: list[Sighting]) -> bool:
+        """Whether ``s``, not one missile with any placed object now, waits before starting a launch: called
+        powered within :data:`WAIT_RADIUS_M` of a placed object called powered too, for :data:`WAIT_S` at
+        most (see there: a stage just dropped, until its tracks show it coasting and it can be flown back)."""
+        near = any(
+            r.live and r.boosting and float(np.linalg.norm(r.x[:3] - s.x[:3])) < WAIT_RADIUS_M for r in references
+        )
+        if not (s.boosting and near):
+            return False
+        since = self._waiting.setdefault(s.system_id, s.time)
+        return s.time - since < WAIT_S
 
     def _back_d2(self, s: Sighting, system_id: str) -> float:
         """The least χ² distance of coasting ``s``, flown back, to the kept states of a placed system."""
