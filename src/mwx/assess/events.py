@@ -453,9 +453,9 @@ def _ellipse_km(axes: tuple[float, float, float]) -> dict:
 
 def _summary(report: dict, time: float) -> dict:
     """The figures of a report that its ``updates`` keep over time."""
-    keys = ("launch_time", "launch_point", "launch_ellipse_95", "apogee_km", "range_km", "impact_time", "impact_point",
-            "impact_ellipse_95", "class", "lofted", "equivalent_range_km", "stage_probability", "over_territory_of",
-            "inside_eez_of", "number_of_objects", "estimated_at")  # fmt: skip
+    keys = ("launch_time", "launch_point", "launch_ellipse_95", "launch_method", "apogee_km", "range_km",
+            "impact_time", "impact_point", "impact_ellipse_95", "class", "lofted", "equivalent_range_km",
+            "stage_probability", "over_territory_of", "inside_eez_of", "number_of_objects", "estimated_at")  # fmt: skip
     return {"time": time, **{k: report[k] for k in keys}}
 
 
