@@ -377,3 +377,14 @@ def test_an_alert_for_an_area_the_flight_only_passed_near_is_a_near_miss_not_fal
     assert bool(judged.threatened) == (north_km < 0)
     if verdict == "near miss":
         assert judged.near_misses[key] == pytest.approx(3.0, abs=0.1)
+
+
+def test_alerts_per_area_are_counted_and_the_bar_is_over_threatened_areas() -> None:
+    """Two alerts of one launch for the isle: counted for the isle; they break the one-alert bar only where the
+    flight threatened it (over it), not where it passed 3 km off (a near miss warned, withdrawn, warned)."""
+    alerts = [{"truth_id": "F1", "area": {"partner": "JP", "name": "Isle"}}] * 2
+    over = judge_alerts([_flight_past_the_isle(-5.0)], (ISLE,), alerts)
+    near = judge_alerts([_flight_past_the_isle(3.0)], (ISLE,), alerts)
+    assert over.alerts_per_area == near.alerts_per_area == {("F1", "JP", "Isle"): 2}
+    assert over.most_alerts_per_threatened_area() == 2
+    assert near.most_alerts_per_threatened_area() == 0

@@ -320,6 +320,11 @@ class AlertVerdicts:
     missed: frozenset[tuple[str, str, str, str]]  # ... without an alert of the launch for the area
     false: frozenset[tuple[str, str, str]]  # alerts for areas every object of the launch kept away from
     near_misses: dict[tuple[str, str, str], float]  # alerts for areas one came within NEAR_MISS_KM of → km
+    alerts_per_area: dict[tuple[str, str, str], int]  # how many alerts each (launch, partner, area) had
+
+    def most_alerts_per_threatened_area(self) -> int:
+        """The most alerts one launch raised for one area its warhead-bearing body threatened."""
+        return max((self.alerts_per_area.get(t[:3], 0) for t in self.threatened), default=0)
 
 
 def judge_alerts(truth: list[TruthLaunch], areas, alerts: list[dict]) -> AlertVerdicts:
@@ -333,7 +338,11 @@ def judge_alerts(truth: list[TruthLaunch], areas, alerts: list[dict]) -> AlertVe
     for launch in truth:
         threatened |= {(launch.missile.id, *t) for t in truth_threats(launch, areas)}
         any_object |= {(launch.missile.id, *t[:2]) for t in truth_threats(launch, areas, every_object=True)}
-    alerted = {(a["truth_id"], a["area"]["partner"], a["area"]["name"]) for a in alerts}
+    per_area: dict[tuple[str, str, str], int] = {}
+    for a in alerts:
+        key = (a["truth_id"], a["area"]["partner"], a["area"]["name"])
+        per_area[key] = per_area.get(key, 0) + 1
+    alerted = set(per_area)
     truth_of = {launch.missile.id: launch for launch in truth}
     area_of = {(area.partner, area.name): area.geometry for area in areas}
     closest = {a: _closest_km(truth_of[a[0]], area_of[a[1:]]) for a in alerted - any_object}
@@ -342,6 +351,7 @@ def judge_alerts(truth: list[TruthLaunch], areas, alerts: list[dict]) -> AlertVe
         missed=frozenset(t for t in threatened if t[:3] not in alerted),
         false=frozenset(a for a, km in closest.items() if km > NEAR_MISS_KM),
         near_misses={a: km for a, km in closest.items() if km <= NEAR_MISS_KM},
+        alerts_per_area=per_area,
     )
 
 
@@ -535,10 +545,6 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
     # Share of all reports and updates (every partner, every launch) whose 95 % ellipse held the truth.
     reports = [u for launch in launches for p in launch["per_partner"].values() for u in p.get("over_time", [])]
     judged = judge_alerts(result.truth, areas, alerts["alerts"])
-    per_area: dict[tuple, int] = {}
-    for a in alerts["alerts"]:
-        key = (a["truth_id"], a["area"]["partner"], a["area"]["name"])
-        per_area[key] = per_area.get(key, 0) + 1
     return {
         "launches": launches,
         "ellipse_95_coverage": _coverage(reports, "inside_ellipse_95"),
@@ -553,7 +559,10 @@ def metrics_json(result: RunResult, events: dict, alerts: dict) -> dict:
             "near_misses": sorted([[*a, _r(km)] for a, km in judged.near_misses.items()]),
             "threatened": sorted([list(t) for t in judged.threatened]),
             # What a reviewer asks first: one alert per threatened area per threat, few changes, no flip-flop.
-            "most_alerts_per_threat_and_area": max(per_area.values(), default=0),
+            "most_alerts_per_threat_and_area": max(judged.alerts_per_area.values(), default=0),
+            # ... counting only the areas the launch's warhead-bearing body threatened (the issue's bar; an
+            # area it only passed near may have been warned, withdrawn and warned again).
+            "most_alerts_per_threatened_area": judged.most_alerts_per_threatened_area(),
             "most_changes_per_alert": max((len(a["history"]) for a in alerts["alerts"]), default=0),
             "most_level_changes_per_alert": max((a["level_changes"] for a in alerts["alerts"]), default=0),
         },
