@@ -388,3 +388,9 @@ def test_alerts_per_area_are_counted_and_the_bar_is_over_threatened_areas() -> N
     assert over.alerts_per_area == near.alerts_per_area == {("F1", "JP", "Isle"): 2}
     assert over.most_alerts_per_threatened_area() == 2
     assert near.most_alerts_per_threatened_area() == 0
+
+
+def test_an_alert_of_a_launch_that_is_no_true_one_is_false() -> None:
+    alerts = [{"truth_id": None, "area": {"partner": "JP", "name": "Isle"}}]
+    judged = judge_alerts([_flight_past_the_isle(3.0)], (ISLE,), alerts)
+    assert judged.false == {(None, "JP", "Isle")} and not judged.near_misses

@@ -318,9 +318,10 @@ class AlertVerdicts:
 
     threatened: frozenset[tuple[str, str, str, str]]  # what the warhead-bearing bodies threatened
     missed: frozenset[tuple[str, str, str, str]]  # ... without an alert of the launch for the area
-    false: frozenset[tuple[str, str, str]]  # alerts for areas every object of the launch kept away from
-    near_misses: dict[tuple[str, str, str], float]  # alerts for areas one came within NEAR_MISS_KM of → km
-    alerts_per_area: dict[tuple[str, str, str], int]  # how many alerts each (launch, partner, area) had
+    false: frozenset[tuple[str | None, str, str]]  # alerts for areas every object kept away from (launch id
+    # None: an alert of a launch that follows no true one)
+    near_misses: dict[tuple[str | None, str, str], float]  # alerts for areas one came within NEAR_MISS_KM of → km
+    alerts_per_area: dict[tuple[str | None, str, str], int]  # how many alerts each (launch, partner, area) had
 
     def most_alerts_per_threatened_area(self) -> int:
         """The most alerts one launch raised for one area its warhead-bearing body threatened."""
@@ -334,18 +335,21 @@ def judge_alerts(truth: list[TruthLaunch], areas, alerts: list[dict]) -> AlertVe
     threatened area is warned by an alert of its launch for it, whatever the reason the alert stood for.
     """
     threatened: set[tuple[str, str, str, str]] = set()
-    any_object: set[tuple[str, str, str]] = set()
+    any_object: set[tuple[str | None, str, str]] = set()
     for launch in truth:
         threatened |= {(launch.missile.id, *t) for t in truth_threats(launch, areas)}
         any_object |= {(launch.missile.id, *t[:2]) for t in truth_threats(launch, areas, every_object=True)}
-    per_area: dict[tuple[str, str, str], int] = {}
+    per_area: dict[tuple[str | None, str, str], int] = {}
     for a in alerts:
         key = (a["truth_id"], a["area"]["partner"], a["area"]["name"])
         per_area[key] = per_area.get(key, 0) + 1
     alerted = set(per_area)
     truth_of = {launch.missile.id: launch for launch in truth}
     area_of = {(area.partner, area.name): area.geometry for area in areas}
-    closest = {a: _closest_km(truth_of[a[0]], area_of[a[1:]]) for a in alerted - any_object}
+    # An alert of a launch that follows no true one (clutter) is false wherever it is.
+    closest = {
+        a: _closest_km(truth_of[a[0]], area_of[a[1:]]) if a[0] in truth_of else math.inf for a in alerted - any_object
+    }
     return AlertVerdicts(
         threatened=frozenset(threatened),
         missed=frozenset(t for t in threatened if t[:3] not in alerted),
