@@ -83,8 +83,7 @@ def schema() -> etree.XMLSchema:
 # ----------------------------------------------------------------- truth
 def ground_track(obj) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Times [Unix s] and geodetic lat, lon [deg] of a true object's path."""
-    lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[:, :3])
-    return obj.t, np.degrees(lat), np.degrees(lon)
+    return obj.t, *obj.ground_track()
 
 
 def all_alerts(result: RunResult) -> list[Alert]:

@@ -301,8 +301,7 @@ def truth_threat_times(launch: TruthLaunch, areas, *, every_object: bool = False
     """
     out: dict[tuple[str, str, str], float] = {}
     for obj in launch.objects if every_object else launch.objects[:1]:
-        lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[:, :3])
-        for t in threats(areas, obj.t, np.degrees(lat), np.degrees(lon), float(obj.t[-1])):
+        for t in threats(areas, obj.t, *obj.ground_track(), float(obj.t[-1])):
             key = (t.area.partner, t.area.name, t.reason)
             out[key] = min(out.get(key, math.inf), t.crossing_time or t.impact_time)
     return out
@@ -363,8 +362,8 @@ def _closest_km(launch: TruthLaunch, area) -> float:
     """How near [km] any object of the true flight came to ``area`` (lon/lat deg) over the ground."""
     nearest = math.inf
     for obj in launch.objects:
-        lat, lon, _ = wgs84.ecef_to_geodetic(obj.ecef[:, :3])
-        path = shapely.LineString(np.column_stack([np.degrees(np.unwrap(lon)), np.degrees(lat)]))
+        lat, lon = obj.ground_track()
+        path = shapely.LineString(np.column_stack([np.unwrap(lon, period=360.0), lat]))
         nearest = min(nearest, distance_km(path, area))
     return nearest
 

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mwx.errors import UnreachableFlight
+from mwx.geo import wgs84
 from mwx.geo.hermite import interpolate_states
 from mwx.sim.flight import Trajectory, coast, solve_flight
 from mwx.sim.scenario import Missile, Scenario, missiles
@@ -72,6 +73,11 @@ class TruthObject:
     def rcs_at(self, times: NDArray) -> NDArray:
         """Radar cross-section [m²] at ``times``."""
         return np.where(self.burning(times), self.stack_rcs_m2, self.rcs_m2)
+
+    def ground_track(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Geodetic latitude and longitude [deg] under each sample (n,), longitudes in [−180, 180]."""
+        lat, lon, _ = wgs84.ecef_to_geodetic(self.ecef[:, :3])
+        return np.degrees(lat), np.degrees(lon)
 
     def states_at(self, times: NDArray[np.float64]) -> NDArray[np.float64]:
         """ECEF states (m, 6) at ``times``; NaN where the object is not in flight.
