@@ -437,6 +437,44 @@ def test_ingest_many_assigns_one_senders_new_tracks_jointly() -> None:
     assert [s.id for s in out] == [one_by_one.system_of("KR", "KR-A"), one_by_one.system_of("KR", "KR-B")]
 
 
+def test_a_body_and_its_stage_one_partner_keeps_apart_stay_two_systems() -> None:
+    # A re-entry body and its spent stage parting at 10 m/s.  From 30 s JP's radars resolve them (two
+    # tracks, reported side by side) but JP's covariances (400 m: its registration errors, common to both
+    # tracks) cannot tell them apart; from 100 s JP sees the weak body only now and then (gaps up to 25 s)
+    # while it holds the stage all along.  US follows both precisely until 100 s.  Before, the fusion took
+    # JP's two tracks for duplicates of one object: one system held body and stage, and at the end
+    # followed the stage.
+    rng = np.random.default_rng(21)
+    times = T0 + np.arange(0.0, 240.0, 1.0)
+    body = fly(ballistic_state(), times)
+    x_stage = ballistic_state()
+    x_stage[3:] += 10.0 * x_stage[3:] / np.linalg.norm(x_stage[3:])
+    stage = fly(x_stage, times)
+    loose = np.diag([400.0**2] * 3 + [8.0**2] * 3)
+    bias = np.concatenate([rng.normal(0.0, 100.0, 3), np.zeros(3)])  # JP's registration error, one for both
+    body_seen = set(range(30, 100)) | {100, 125, 150, 160, 185, 210, 230, 239}
+    center = FusionCenter("X")
+    holders: list[tuple[str | None, str | None]] = []
+    us_noise, jp_noise = np.array([15.0] * 3 + [0.75] * 3), np.array([2.0] * 6)
+    for k, t in enumerate(times):
+        batch = []
+        if k < 100:
+            batch += [report("US", "US-B", t, body[k] + rng.normal(0, us_noise), P_GOOD)]
+            batch += [report("US", "US-S", t, stage[k] + rng.normal(0, us_noise), P_GOOD)]
+        if k in body_seen:
+            batch.append(report("JP", "JP-B", t + 0.3, later(body[k], 0.3) + bias + rng.normal(0, jp_noise), loose))
+        if k >= 30:
+            batch.append(report("JP", "JP-S", t + 0.3, later(stage[k], 0.3) + bias + rng.normal(0, jp_noise), loose))
+        center.ingest_many(batch)
+        if k >= 45:
+            holders.append((center.system_of("JP", "JP-B"), center.system_of("JP", "JP-S")))
+    assert all(b != s for b, s in holders)  # never one system for both, once JP has kept them apart 10 s
+    body_system = center.systems[center.system_of("JP", "JP-B")]
+    assert ("US", "US-B") in body_system.members and ("JP", "JP-S") not in body_system.members
+    x, _ = center.fused_state(body_system, times[-1] + 0.3)
+    assert np.linalg.norm(x[:3] - later(body[-1], 0.3)[:3]) < np.linalg.norm(x[:3] - later(stage[-1], 0.3)[:3])
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # gain and consistency on synthetic partners with known error statistics
 # ------------------------------------------------------------------------------------------------------------------

@@ -81,13 +81,17 @@ small floor :data:`GATE_FLOOR`)
     * Every ``review_interval_s`` the systems near one another (:data:`NEAR_M`) are reviewed.  Per
       sender, its live tracks — in units of duplicates — are assigned again to the systems (2-D
       assignment; cost: χ² against the fusion of the system's *other* partners, "alone" at the gate
-      value).  The present assignment gets a bonus of ``stay_bonus``, and another is applied only once
+      value).  Two tracks the sender has reported side by side for :data:`RESOLVED_S` are never
+      duplicates, whatever their covariances (:func:`_kept_apart`): its tracker folds duplicates itself,
+      and the covariances of a body and its stage hold the registration errors common to both.  The
+      present assignment gets a bonus of ``stay_bonus``, and another is applied only once
       ``confirm_reviews`` reviews in a row propose it: hysteresis, so that the tracks of crossing objects
       or of partners disagreeing for a moment do not flicker between systems, while a track that follows
       another object (identities swapped at a separation or a crossing) or diverges does move.  A system
       left empty is retired into the one that took its last track; two systems that no sender holds live
       tracks in both and that agree for ``confirm_reviews`` reviews are merged into the older.  System
-      numbers are never reused.
+      numbers are never reused.  Nor does a merge or a sender's new track in a system drop a track the
+      sender kept apart from one of the other's (a body it sees only now and then beside its stage).
 
 Staleness
     Members older than ``stale_s`` at the requested time are left out of the fused state; a system with
@@ -125,6 +129,7 @@ GATE_6 = float(chi2.ppf(GATE_PROBABILITY, 6))
 # Spread always allowed between two tracks of one object beyond P + U [m, m/s per axis]: the prediction
 # to a common time and what the learned statistics have not caught up with yet.
 GATE_FLOOR = np.diag([50.0**2] * 3 + [1.0**2] * 3)
+RESOLVED_S = 10.0  # s: a sender's two tracks reported side by side this long are two objects (``_duplicates``)
 NEAR_M = 50e3  # systems closer than this (straight-line extrapolation) are reviewed together
 REGISTRATION_WINDOW_M = 5e3  # tracks of systems sharing no live sender within this teach registration
 # Allowances for what a partner's covariance cannot know (see "Allowances" in the module doc):
@@ -157,6 +162,7 @@ class Member:
     P_independent: NDArray = field(default_factory=lambda: np.zeros((6, 6)))  # the part of P its sender's own
     # errors make (sensor noise, registration): independent of other partners' (zero: not reported)
     split_reported: bool = False  # its sender reported P_independent (and so estimates its registration)
+    reported_since: float = math.nan  # Unix s: its sender's first report of this track
 
     @property
     def key(self) -> tuple[str, str]:
@@ -289,6 +295,7 @@ class FusionCenter:
             old = system.members[member.key]
             if member.time >= old.time:  # an out-of-order report leaves the newer state standing
                 member.first_detection = min(member.first_detection, old.first_detection)
+                member.reported_since = old.reported_since
                 member.accel, member.accel_var = motion.unmodelled_acceleration(
                     old.x, old.P, old.time, old.accel, old.accel_var, member.x, member.P, member.time, member.boosting
                 )
@@ -480,9 +487,14 @@ class FusionCenter:
         return ids
 
     def _join(self, system: SystemTrack, members: list[Member], time: float) -> str:
-        """Put ``members`` into ``system``; their senders' tracks there that are no longer live leave."""
+        """Put ``members`` into ``system``; their senders' tracks there that are no longer live leave, but for
+        those kept apart from them (:func:`_kept_apart`: another object, between two of its reports)."""
         senders = {m.sender for m in members}
-        for key in [k for k, m in system.members.items() if m.sender in senders and time - m.time > self.live_s]:
+        for key in [
+            k
+            for k, m in system.members.items()
+            if m.sender in senders and time - m.time > self.live_s and not any(_kept_apart(m, new) for new in members)
+        ]:
             del system.members[key]  # superseded: the sender's re-initiated track takes its place
         for member in members:
             system.members[member.key] = member
@@ -646,7 +658,8 @@ class FusionCenter:
         return True
 
     def _merge_agreeing(self, systems: list[SystemTrack], at: AtTime, time: float) -> None:
-        """Merge, into the older, pairs of systems no sender holds live tracks in both and whose states agree."""
+        """Merge, into the older, pairs of systems whose states agree and no sender holds live tracks in both
+        or has kept apart tracks of both (:func:`_kept_apart`)."""
         row = {m.key: i for i, m in enumerate(at.members)}
         for n, a in enumerate(systems):
             for b in systems[n + 1 :]:
@@ -655,7 +668,11 @@ class FusionCenter:
                 live_a = {m.sender for m in a.members.values() if time - m.time <= self.live_s}
                 live_b = {m.sender for m in b.members.values() if time - m.time <= self.live_s}
                 ia, ib = [row[k] for k in a.members if k in row], [row[k] for k in b.members if k in row]
-                agree = bool(ia and ib) and not live_a & live_b
+                agree = (
+                    bool(ia and ib)
+                    and not live_a & live_b
+                    and not any(_kept_apart(ma, mb) for ma in a.members.values() for mb in b.members.values())
+                )
                 if agree:
                     (xa, pa), (xb, pb) = self._fuse(at, ia), self._fuse(at, ib)
                     agree = chi2_distance(xa, pa, xb, pb) <= self.gate
@@ -674,6 +691,7 @@ def _member(report: TrackReport) -> Member:
         report.first_detection,
         report.boosting,
         regime_since=report.time,
+        reported_since=report.time,
         P_independent=(
             np.zeros((6, 6))
             if report.independent_covariance is None
@@ -700,13 +718,40 @@ def _clusters(systems: list[SystemTrack], time: float) -> list[list[SystemTrack]
     return [[systems[i] for i in group] for group in _components(near)]
 
 
+def _kept_apart(a: Member, b: Member) -> bool:
+    """Whether ``a`` and ``b`` are two tracks one sender reported side by side for :data:`RESOLVED_S` or more.
+
+    Such tracks are two objects whatever their covariances say: the sender's tracker folds duplicates
+    of one object at every scan and keeps apart only what one scan resolved or what echoes differently
+    (:meth:`mwx.track.tracker.Tracker._merge_duplicates`).  The covariances would join a re-entry body and
+    its stage a few hundred metres apart: they hold the radars' registration errors, common to both
+    tracks and no help in telling them apart.  A track re-initiated after its object was lost overlaps
+    the old one not at all.
+    """
+    if a.sender != b.sender or a.track_id == b.track_id:
+        return False
+    return min(a.time, b.time) - max(a.reported_since, b.reported_since) >= RESOLVED_S
+
+
 def _duplicates(rows: list[int], at: AtTime, gate: float) -> list[tuple[int, ...]]:
-    """One sender's tracks (rows of ``at``) in units it cannot tell apart: χ² under their own covariances.
+    """One sender's tracks (rows of ``at``) in units it cannot tell apart: χ² under their own covariances,
+    unless it has kept them apart (:func:`_kept_apart`).
 
     Single linkage; each unit a sorted tuple of rows, the units sorted.
     """
+    m = at.members
     same = np.array(
-        [[chi2_distance(at.reported[i], at.P[i], at.reported[j], at.P[j]) <= gate for j in rows] for i in rows]
+        [
+            [
+                i == j
+                or (
+                    not _kept_apart(m[i], m[j])
+                    and chi2_distance(at.reported[i], at.P[i], at.reported[j], at.P[j]) <= gate
+                )
+                for j in rows
+            ]
+            for i in rows
+        ]
     )
     return sorted(tuple(sorted(rows[i] for i in group)) for group in _components(same))
 
