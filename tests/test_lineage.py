@@ -46,6 +46,7 @@ def test_a_first_stage_dropped_in_boost_is_its_missiles_object() -> None:
         book.place(t, found)
     assert book.of("KR-F0002") == book.of("KR-F0001") is not None
     assert len(book.launches) == 1
+    assert not book._waiting  # placed: nothing left waiting
 
 
 def test_a_salvos_next_missile_waits_at_most_a_while_and_is_a_launch_of_its_own() -> None:
@@ -67,3 +68,4 @@ def test_a_salvos_next_missile_waits_at_most_a_while_and_is_a_launch_of_its_own(
     assert placed_at is not None and first_seen < placed_at <= first_seen + WAIT_S + 5.0
     assert book.of("JP-F0002") != book.of("JP-F0001")
     assert len(book.launches) == 2
+    assert not book._waiting

@@ -204,6 +204,7 @@ class LaunchBook:
                 self._add(s.system_id, launch.id)
             else:
                 self._add(s.system_id, self._of[best])
+            self._waiting.pop(s.system_id, None)  # placed: it waits no more
             references.append(s)
         for s in sightings:
             if s.live and s.system_id in self._of:
