@@ -3,14 +3,16 @@
 Run::
 
     git worktree add /tmp/before ab748f3          # the revision to compare with (any checkout)
-    .venv/bin/python benchmarks/assessment_seeds.py --seeds 1 2 3 4 5 6 --before /tmp/before
+    .venv/bin/python benchmarks/assessment_seeds.py --seeds 1 2 3 4 5 6 --before /tmp/before \
+        --keep /tmp/before-errors.json                 # optional: the before errors, kept for the next run
 
 One seed's errors are one draw of the noise, biases and false alarms: a partner's impact error on one
 launch moves by kilometres from seed to seed, so "no worse than before" is judged on several.  For each
 seed, each checkout (this one, and ``--before``) runs :mod:`benchmarks.assessment_set`'s four launches in a
 process of its own and writes, per launch and partner, the final report's impact, range, apogee and
 launch point errors (``metrics.json``); printed: per partner and overall, the mean, median and root mean
-square of their absolute values for the pairs (seed, launch, partner) both have.
+square of their absolute values for the pairs (seed, launch, partner) both have, and per figure the three
+pairs whose error grew most.
 """
 
 from __future__ import annotations
@@ -64,13 +66,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6])
     parser.add_argument("--before", type=Path, required=True, help="a checkout of the revision to compare with")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="JSON file of the --before checkout's errors: read the seeds it holds from it, add those it lacks",
+    )
     args = parser.parse_args()
     if not (args.before / "src" / "mwx").is_dir():
         parser.error(f"{args.before}: not a checkout of mwx (no src/mwx)")
+    kept: dict[str, list[dict]] = json.loads(args.keep.read_text()) if args.keep and args.keep.exists() else {}
     now, before = {}, {}
     for seed in args.seeds:
         now |= errors(HERE.parent, seed)
-        before |= errors(args.before, seed)
+        if str(seed) not in kept:
+            kept[str(seed)] = list(errors(args.before, seed).values())
+            if args.keep:
+                args.keep.write_text(json.dumps(kept))
+        before |= {(r["seed"], r["launch"], r["partner"]): r for r in kept[str(seed)]}
         print(f"seed {seed} done", file=sys.stderr, flush=True)
     keys = sorted(now.keys() & before.keys())
     print(f"{len(keys)} (seed, launch, partner) in both; |error| mean / median / rms, before → now")
@@ -80,6 +92,11 @@ def main() -> None:
             b = np.abs([before[k][figure] for k in mine])
             n = np.abs([now[k][figure] for k in mine])
             print(f"  {figure:22s} {partner:5s} {len(mine):3d}  {_stats(b)}  →  {_stats(n)}")
+    print("largest increases of |error| (seed, launch, partner: before → now):")
+    for figure in FIGURES:
+        worse = sorted(keys, key=lambda k: abs(before[k][figure]) - abs(now[k][figure]))[:3]
+        pairs = (f"{k[0]} {k[1]} {k[2]}: {before[k][figure]:+.2f} → {now[k][figure]:+.2f}" for k in worse)
+        print(f"  {figure:22s} " + "; ".join(pairs))
 
 
 if __name__ == "__main__":
