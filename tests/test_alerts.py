@@ -146,12 +146,14 @@ def test_lifecycle_issue_update_cancel(areas):
     assert statuses(alert) == ["issued", "updated", "updated"] and alert.active
     assert alert.history[-1]["level"] == "advisory" and alert.history[-1]["impact_time"] == impact_t + 60.0
     mgr.evaluate(T0 + 175, LAUNCH, {"JP-F0001": []})
-    mgr.evaluate(T0 + 220, LAUNCH, {"JP-F0001": []})  # ... then withdrawn after a patience of its own (44 s)
+    mgr.evaluate(T0 + 230, LAUNCH, {"JP-F0001": []})  # ... then withdrawn after a patience of its own: three
+    assert statuses(alert) == ["issued", "updated", "updated"] and alert.active  # tenths of 480 s, up to 60 s
+    mgr.evaluate(T0 + 235, LAUNCH, {"JP-F0001": []})
     assert statuses(alert) == ["issued", "updated", "updated", "cancelled"] and not alert.active
-    assert alert.history[-1]["time"] == T0 + 220
+    assert alert.history[-1]["time"] == T0 + 235
 
     # Nothing more happens to a cancelled alert, and close() leaves it alone.
-    mgr.evaluate(T0 + 230, LAUNCH, {"JP-F0001": []})
+    mgr.evaluate(T0 + 240, LAUNCH, {"JP-F0001": []})
     mgr.close(T0 + 2000)
     assert statuses(alert) == ["issued", "updated", "updated", "cancelled"]
 
@@ -302,7 +304,9 @@ def test_levels_issue_at_warning_keep_as_advisory_then_cancel(areas):
     one(T0 + 20, 0.11)  # same level, small change: no news
     assert len(alert.history) == 2
     one(T0 + 25, 0.05)  # below the advisory threshold ...
-    one(T0 + 30, 0.04)  # ... twice: withdrawn
+    one(T0 + 30, 0.04)  # ... twice, but the withdrawal waits three tenths of the time to go (9 s at T0 + 30)
+    assert statuses(alert) == ["issued", "updated"] and alert.active
+    one(T0 + 35, 0.04)  # 10 s of it, 7.5 s needed: withdrawn
     assert statuses(alert) == ["issued", "updated", "cancelled"] and not alert.active
     # Every change went through the hook, once, in order, numbered.
     assert [e for _, e in changes] == alert.history
@@ -349,6 +353,36 @@ def test_a_warning_is_withdrawn_by_way_of_the_advisory_and_can_come_back_as_the_
             mgr.evaluate(t, LAUNCH, {"JP-F0001": [scored(eez, 0.01)]})
         assert statuses(alert) == ["issued", "updated", "cancelled"]
         assert t - stepped >= 0.1 * (T0 + 600 - t)  # a patience of its own
+
+
+def test_a_threat_back_soon_after_leaving_the_band_minutes_ahead_is_not_withdrawn_in_between(areas):
+    """Coverage flight 167 (a lofted ICBM's path grazing Honshu, the crossing about 4 minutes ahead): the
+    overflight probability left the band for 25 s after the step down to advisory and came back 10 s
+    later.  Withdrawn at a tenth of the time still to go, it had become a second alert; now the alert
+    steps back up to warning (two level changes, one alert)."""
+    territory = area(areas, "JP", "territory")
+    mgr = AlertManager("JP", areas)
+    crossing = T0 + 260.0
+
+    def assess(t: float, p: float) -> None:
+        found = [Threat(territory, "overflight", T0 + 900, 40.0, 140.0, crossing, crossing + 20, probability=p)]
+        mgr.evaluate(t, LAUNCH, {"JP-F0001": [f for f in found if p >= 0.1]})
+        mgr.review(t, lost=set())
+
+    assess(T0, 0.6)
+    (alert,) = mgr.alerts.values()
+    t = T0
+    while alert.level == "warning":
+        t += 5.0
+        assess(t, 0.0)
+    stepped = t  # advisory now
+    while t < stepped + 35.0:  # out of the band for 35 s more (25 s outlasted a tenth of the time to go) ...
+        t += 5.0
+        assess(t, 0.0)
+    assess(t + 5.0, 0.6)  # ... and back
+    assert len(mgr.alerts) == 1, [statuses(a) for a in mgr.alerts.values()]
+    assert statuses(alert) == ["issued", "updated", "updated"] and alert.level == "warning"
+    assert alert.level_changes() == 2
 
 
 def test_an_area_that_moves_materially_is_news(areas):

@@ -38,8 +38,9 @@ a lower level (warning → advisory, or withdrawing the alert) is taken only onc
 ``downgrade_assessments`` assessments in a row have said so, over a tenth of the time still to the
 event (up to a minute: :data:`DOWNGRADE_PATIENCE_SHARE`), so a probability hovering at a threshold,
 or one object of the launch missing from one assessment, does not flip the public message.  A
-warning is withdrawn before its event only by way of the advisory, each step with that patience of
-its own.  A higher level goes out at once.
+warning is withdrawn before its event only by way of the advisory, each step with a patience of its
+own; the withdrawal's is three tenths of the time still to go (up to the same minute:
+:data:`WITHDRAW_PATIENCE_SHARE`), for it cannot be taken back.  A higher level goes out at once.
 
 Entries hold ``time``, ``status``, ``change``, ``why``, ``track_id`` (the strongest contribution's
 system track), ``launch_id`` and, for issued/updated, the prediction: ``impact_point`` {lat, lon}
@@ -85,6 +86,11 @@ DOWNGRADE_ASSESSMENTS = 2
 #: assessments decide.
 DOWNGRADE_PATIENCE_SHARE = 0.1
 DOWNGRADE_PATIENCE_MAX_S = 60.0
+#: The withdrawal (advisory → cancelled before the event) waits this share of the time still to go, up to
+#: the same minute: it cannot be taken back — a threat that returns after it is a new alert — and a lofted
+#: ICBM's path grazing Honshu three minutes ahead left the band for 25 s and came back 10 s after a
+#: withdrawal at a tenth (coverage flight 167: warning, advisory, cancelled, then a second warning).
+WITHDRAW_PATIENCE_SHARE = 0.3
 #: s an alert stands after its event has passed before the all-clear: a launch's objects pass one after
 #: another (a stage trails its body over the coast by seconds), and one found late must not bring a new
 #: alert for the area just cleared.
@@ -316,7 +322,9 @@ class AlertManager:
                 count, since = 0, time
             alert.pending = (level, count + 1, since)
             ahead = alert.last_onset - time if math.isfinite(alert.last_onset) else 0.0
-            patience = min(DOWNGRADE_PATIENCE_MAX_S, DOWNGRADE_PATIENCE_SHARE * ahead)
+            withdrawal = level is None and alert.level == ADVISORY  # a warning steps down to advisory first
+            share = WITHDRAW_PATIENCE_SHARE if withdrawal else DOWNGRADE_PATIENCE_SHARE
+            patience = min(DOWNGRADE_PATIENCE_MAX_S, share * ahead)
             if count + 1 < self.downgrade_assessments or time - since < patience:
                 level = alert.level  # not yet: keep the public message as it is
         else:
