@@ -2,7 +2,7 @@
 
 Run::
 
-    .venv/bin/python benchmarks/coverage.py                      # 200 flights, --jobs 2 (30–40 min on 2 cores)
+    .venv/bin/python benchmarks/coverage.py                      # 200 flights, --jobs 2 (21–41 min on 2 cores)
     .venv/bin/python benchmarks/coverage.py --flights 24 --out /tmp/coverage   # a quick look; resumes
 
 Each flight is one scenario of the default theater (``korea-japan``: every partner's radars with their

@@ -129,7 +129,7 @@ GATE_6 = float(chi2.ppf(GATE_PROBABILITY, 6))
 # Spread always allowed between two tracks of one object beyond P + U [m, m/s per axis]: the prediction
 # to a common time and what the learned statistics have not caught up with yet.
 GATE_FLOOR = np.diag([50.0**2] * 3 + [1.0**2] * 3)
-RESOLVED_S = 10.0  # s: a sender's two tracks reported side by side this long are two objects (``_duplicates``)
+RESOLVED_S = 10.0  # s: a sender's two tracks reported side by side this long are two objects (``_kept_apart``)
 NEAR_M = 50e3  # systems closer than this (straight-line extrapolation) are reviewed together
 REGISTRATION_WINDOW_M = 5e3  # tracks of systems sharing no live sender within this teach registration
 # Allowances for what a partner's covariance cannot know (see "Allowances" in the module doc):
