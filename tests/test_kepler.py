@@ -75,3 +75,44 @@ def test_an_arc_that_never_reaches_the_sphere_is_nan_and_apoapsis_is_the_top() -
     c = kepler.crossing(x, radius)
     # Climbing at first: apoapsis ahead and higher than the start.
     assert c.time_to_apoapsis > 0 and c.apoapsis_radius > radius
+
+
+def _to_frame_at(t: float, y: np.ndarray) -> np.ndarray:
+    """An inertial state (the frame of ECEF at t = 0) as an ECEF state at t [m, m/s]."""
+    a = wgs84.OMEGA * t
+    rot = np.array([[math.cos(a), math.sin(a), 0.0], [-math.sin(a), math.cos(a), 0.0], [0.0, 0.0, 1.0]])
+    r, v = rot @ y[:3], rot @ y[3:]
+    return np.concatenate([r, v - np.cross([0.0, 0.0, wgs84.OMEGA], r)])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    lat=st.floats(-1.2, 1.2),
+    lon=st.floats(-math.pi, math.pi),
+    speed=st.floats(2000.0, 7000.0),
+    gamma=st.floats(0.1, 1.4),
+    heading=st.floats(0.0, 2 * math.pi),
+    after=st.floats(-0.9, 0.9),
+)
+def test_apoapsis_is_the_top_of_a_numerical_two_body_flight(lat, lon, speed, gamma, heading, after) -> None:
+    """From a climbing state and from one on either side of the top, flown numerically: the point where
+    the radial speed turns (in the frame of ECEF at the state's instant, as :func:`kepler.apoapsis` gives it)."""
+    x = _state(lat, lon, 150e3, speed, gamma, heading)
+    y0 = np.concatenate([x[:3], kepler.inertial_velocity(x)])
+
+    def f(_t, y):
+        return np.concatenate([y[3:], -wgs84.GM * y[:3] / np.linalg.norm(y[:3]) ** 3])
+
+    def top(_t, y):
+        return float(np.dot(y[:3], y[3:]))
+
+    top.terminal, top.direction = True, -1
+    sol = solve_ivp(f, (0.0, 20000.0), y0, events=top, rtol=1e-11, atol=1e-6, method="DOP853")
+    t_top, p_top = float(sol.t_events[0][0]), sol.y_events[0][0][:3]
+    t1 = t_top * (1.0 + after)  # a state before or after the top (the arc is symmetric about it: still high)
+    y1 = solve_ivp(f, (0.0, t1), y0, rtol=1e-11, atol=1e-6, method="DOP853").y[:, -1]
+    got = kepler.apoapsis(x)
+    assert np.linalg.norm(got - p_top) < 1.0, (got, p_top)  # m
+    x1 = _to_frame_at(t1, y1)  # as ECEF at its own instant
+    want = _to_frame_at(t1, np.concatenate([p_top, np.zeros(3)]))[:3]
+    assert np.linalg.norm(kepler.apoapsis(x1) - want) < 1.0

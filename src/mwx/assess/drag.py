@@ -79,23 +79,31 @@ STAGE_SHARES = ((0.0, 1e-4), (1000.0, 0.01), (3000.0, 0.04), (5500.0, 0.30))
 #: burns (``dropped`` of :func:`prior`): a missile burns on only after dropping a stage, never its
 #: re-entry body.  What is left is the chance that the lineage test took another missile for its own.
 DROPPED_SHARE = 0.95
+#: Prior probability of a stage for an object shown to keep more energy than another of its missile that
+#: parted from it after burnout (``body`` of :func:`prior`, :func:`mwx.assess.events.body_since`): of the
+#: two the spent stage is the one pushed back and slowed by the air.  Below :data:`NEGLIGIBLE_WEIGHT`, so
+#: the prediction is the body's alone until the air says otherwise; on the assessment set's six seeds every
+#: track so shown followed a body (docs/benchmarks.md).
+BODY_SHOWN_SHARE = 0.002
 
 
 #: Where :func:`prior` (and so :func:`posterior`) puts the re-entry body and the spent stage.
 BODY, STAGE = 0, 1
 
 
-def prior(equivalent_range_km: float, *, dropped: bool = False) -> tuple[Component, ...]:
+def prior(equivalent_range_km: float, *, dropped: bool = False, body: bool = False) -> tuple[Component, ...]:
     """The ballistic-coefficient prior of a coasting track with the burnout energy of that range [km].
 
     Component ``BODY`` a re-entry body; ``STAGE`` a spent stage, with :data:`DROPPED_SHARE` for an
-    object dropped while its missile burns on (``dropped``), else the share of :data:`STAGE_SHARES`
-    for the range.
+    object dropped while its missile burns on (``dropped``), else :data:`BODY_SHOWN_SHARE` for one shown
+    to be the body of a parted pair (``body``), else the share of :data:`STAGE_SHARES` for the range.
     """
     share = STAGE_SHARES[0][1]
     for lowest, weight in STAGE_SHARES:
         if equivalent_range_km >= lowest:
             share = weight
+    if body:
+        share = BODY_SHOWN_SHARE
     if dropped:
         share = DROPPED_SHARE
     body = REENTRY_BODY[0]

@@ -52,6 +52,27 @@ def inertial_velocity(x: NDArray) -> NDArray:
     return v
 
 
+def apoapsis(x: NDArray) -> NDArray:
+    """The apoapsis [m] of the two-body arcs through ECEF states ``x`` (..., 6): a (1 + e) along −ê.
+
+    In the inertial frame aligned with ECEF at each state's instant, so its longitude is that of no
+    one instant but its latitude and radius are the apoapsis's own: enough for its height above the
+    ellipsoid (:func:`mwx.geo.wgs84.ellipsoidal_height`), which the Earth's turning about z leaves
+    alone.  NaN for an arc that is no ellipse.  ê = ((v² − μ/r) r − (r·v) v) / μ (Vallado 2013, alg. 9).
+    """
+    x = np.asarray(x, float)
+    r, v = x[..., :3], inertial_velocity(x)
+    rn = np.linalg.norm(r, axis=-1, keepdims=True)
+    v2 = np.einsum("...i,...i->...", v, v)[..., None]
+    rv = np.einsum("...i,...i->...", r, v)[..., None]
+    e_vec = ((v2 - wgs84.GM / rn) * r - rv * v) / wgs84.GM
+    e = np.linalg.norm(e_vec, axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = -wgs84.GM / (v2 - 2.0 * wgs84.GM / rn)
+        out = -a * (1.0 + e) * e_vec / e
+    return np.where((a > 0.0) & (e < 1.0), out, np.nan)
+
+
 #: States per block.  Every operation below makes a temporary the size of a block: blocks of 8192
 #: (64 KiB per temporary) stay in cache and in the allocator's pool, where 10⁵ at once make each
 #: temporary a fresh 800 KiB mapping and cost three times as long (measured).
