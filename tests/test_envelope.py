@@ -280,9 +280,51 @@ def test_the_window_is_a_parameter():
 
 def test_a_stale_message_can_be_taken_later_with_a_fresh_send_time():
     guard = ReplayGuard()
-    assert rejected(sealed(sent=NOW, seq=4), guard, now=NOW + 1000.0).reason == Reason.STALE
+    event = SAMPLES[2]  # a launch event report: its time is when it was estimated
+    assert rejected(sealed(event, sent=NOW, seq=4), guard, now=NOW + 1000.0).reason == Reason.STALE
     # The stale copy did not use up seq 4: the sender's replay from its outbox, re-sealed, is accepted.
-    unseal(sealed(sent=NOW + 1000.0, seq=4), VERIFIER, guard, NOW + 1000.0)
+    unseal(sealed(event, sent=NOW + 1000.0, seq=4), VERIFIER, guard, NOW + 1000.0)
+
+
+@pytest.mark.parametrize(
+    ("measured", "accepted"),
+    [(-600.0, True), (0.0, True), (1.0, True), (-600.5, False), (1.5, False), (3600.0, False), (10 * 3.156e7, False)],
+)
+def test_a_track_measured_after_its_sending_or_long_before_is_refused(measured, accepted):
+    """A track report's measurement time lies within 600 s before and 1 s after its envelope's send time
+    (itself within the receiver's window of its clock): one dated an hour or ten years ahead is refused by
+    name, at the cost of any other refusal.  (Before: both were fused, and ten years hung the assessment.)"""
+    track = msgspec.structs.replace(SAMPLES[0], time=NOW + measured, sent=NOW + max(measured, 0.0) + 0.5)
+    if accepted:
+        unseal(sealed(track, sent=NOW), VERIFIER, ReplayGuard(), NOW)
+        return
+    with pytest.raises(MessageError, match="time-window"):
+        sealed(track, sent=NOW)  # a node never sends it
+    rejection = rejected(signed_anyway(track, KR, seq=0, sent=NOW))
+    assert rejection.reason == Reason.INVALID_CONTENT and rejection.detail.startswith("time-window"), rejection
+
+
+def signed_anyway(message, signer, *, seq: int, sent: float) -> bytes:
+    """What :func:`seal` makes, without its checks: an envelope a partner's own key signed, whatever it says."""
+    body = messages.encode(message)
+    unsigned = envelope.Envelope(messages.SCHEMA_VERSION, signer.partner, seq, envelope.msg_id(signer.partner, seq),
+                                 float(message.time), float(sent), messages.kind_of(message), body, b"")  # fmt: skip
+    return msgspec.msgpack.encode(msgspec.structs.replace(unsigned, signature=signer.sign(unsigned.signed_bytes())))
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"state": [-2.7e6, 3.6e6, 3.4e6, 1200.0, -800.0, 2500.0]}, "state-implausible"),
+        ({"covariance": [0.0] * 36}, "covariance-floor"),
+        ({"covariance": np.diag([1e12] * 6).ravel().tolist()}, "covariance-ceiling"),
+    ],
+)
+def test_absurd_content_signed_by_a_partner_is_refused_by_name(changes, reason):
+    """Content no missile's track has, though signed by the partner's own key, is refused before it reaches
+    fusion, its reason named (before: fused, and the zero covariances raised EEZ alerts)."""
+    rejection = rejected(signed_anyway(msgspec.structs.replace(SAMPLES[0], **changes), KR, seq=0, sent=NOW))
+    assert rejection.reason == Reason.INVALID_CONTENT and rejection.detail.startswith(reason + ":"), rejection
 
 
 def test_reordered_delivery_is_accepted_once_each():
@@ -511,10 +553,26 @@ texts = st.text(
 
 @st.composite
 def covariances(draw) -> list[float]:
+    """A track's covariance: A Aᵀ (any correlations, near-singular ones too) plus the floor's variances,
+    every variance under the ceiling (:func:`mwx.exchange.messages.check_state`)."""
     a = np.array(draw(st.lists(st.integers(-1000, 1000), min_size=36, max_size=36)), float).reshape(6, 6)
-    scale = np.array(draw(st.lists(st.sampled_from([1e-3, 1.0, 1e2]), min_size=6, max_size=6)))
+    scale = np.array(draw(st.lists(st.sampled_from([1e-3, 1.0, 1e2]), min_size=3, max_size=3)))
+    scale = np.concatenate([scale, np.minimum(scale, 1.0)])  # velocity rows: at most (6 km/s)²
     p = (a * scale[:, None]) @ (a * scale[:, None]).T
+    floors = np.array([messages.POSITION_SIGMA_M[0]] * 3 + [messages.VELOCITY_SIGMA_MPS[0]] * 3)
+    p += np.diag((2.0 * floors) ** 2)
     return (0.5 * (p + p.T)).ravel().tolist()
+
+
+@st.composite
+def states(draw) -> list[float]:
+    """A missile's ECEF state: 10 km under the poles' sea level to 10 000 km up, under 9 km/s."""
+    u = np.array(draw(st.lists(st.floats(-1.0, 1.0), min_size=6, max_size=6)))
+    r = u[:3] / max(float(np.linalg.norm(u[:3])), 1e-3) * draw(st.floats(*messages.RADIUS_RANGE_M))
+    if not messages.RADIUS_RANGE_M[0] <= float(np.linalg.norm(r)) <= messages.RADIUS_RANGE_M[1]:
+        r = np.array([messages.RADIUS_RANGE_M[0] + 1.0, 0.0, 0.0])
+    v = u[3:] / max(float(np.linalg.norm(u[3:])), 1e-3) * draw(st.floats(0.0, messages.MAX_SPEED_MPS - 1.0))
+    return [float(c) for c in (*r, *v)]
 
 
 def maybe(strategy):
@@ -531,9 +589,9 @@ def any_message(draw, sender: str | None = None):
             sender=sender,
             seq=draw(st.integers(0, 2**63 - 1)),
             track_id=draw(ids),
-            time=t,
+            time=NOW - draw(st.floats(0.0, envelope.TRACK_TIME_BEHIND_S)),  # measured before its sealing at NOW
             sent=draw(times),
-            state=draw(st.lists(st.floats(-1e12, 1e12), min_size=6, max_size=6)),
+            state=draw(states()),
             covariance=draw(covariances()),
             first_detection=draw(times),
             boosting=draw(st.booleans()),
@@ -655,3 +713,26 @@ def test_the_worked_example_of_the_docs():
     assert data.hex() == expected
     doc = (ROOT / "docs" / "exchange.md").read_text(encoding="utf-8")
     assert "ea838bb434d8b700103f95047524c9c952e4754b3073cf6620d29802b8bf41b3ba6ae59a02eb3b433560ee53dfc3860e5" in doc
+
+
+def test_a_track_dated_ten_years_ahead_costs_no_more_than_a_normal_one():
+    """Refused on its envelope's times, before its body is decoded: no dearer than taking a genuine report
+    (best of five rounds of 200 each; generous, for a loaded machine)."""
+    import time as clock
+
+    ahead = signed_anyway(msgspec.structs.replace(SAMPLES[0], time=NOW + 3.156e8), KR, seq=0, sent=NOW)
+    normal = sealed(SAMPLES[0], sent=NOW)
+
+    def best(data: bytes, accept: bool) -> float:
+        rounds = []
+        for _ in range(5):
+            started = clock.perf_counter()
+            for _ in range(200):
+                try:
+                    unseal(data, VERIFIER, ReplayGuard(), NOW)
+                except Rejection:
+                    assert not accept
+            rounds.append(clock.perf_counter() - started)
+        return min(rounds)
+
+    assert best(ahead, accept=False) <= 1.5 * best(normal, accept=True)

@@ -805,3 +805,19 @@ def test_a_new_track_that_guesses_powered_does_not_contradict_the_coasting_ones(
     assert not any(m.contradicted for m in system.members.values())
     _, p = center.fused_state(system, times[-1])
     assert math.sqrt(np.trace(p[:3, :3])) < 300.0
+
+
+def test_fusion_never_moves_a_state_beyond_its_horizon() -> None:
+    """A system asked for its state ten years after its members' reports refuses at once (a ValueError naming
+    the horizon) instead of flying them ten years; within the horizon it answers."""
+    import time as clock
+
+    from mwx.fuse.fusion import HORIZON_S, FusionCenter
+
+    center = FusionCenter("X")
+    system = center.ingest(report("KR", "KR-T1", T0, ballistic_state(), P_GOOD))
+    center.fused_state(system, T0 + HORIZON_S)
+    started = clock.perf_counter()
+    with pytest.raises(ValueError, match="fusion horizon"):
+        center.fused_state(system, T0 + 10 * 3.156e7)
+    assert clock.perf_counter() - started < 0.1

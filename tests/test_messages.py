@@ -257,3 +257,57 @@ def test_bus_with_no_subscribers_still_counts_what_was_sent():
     bus = InMemoryBus()
     bus.publish(report())
     assert (bus.sent, bus.delivered, bus.bytes) == (1, 0, len(messages.encode(report())))
+
+
+# ----------------------------------------------------------------- absurd content
+_ZERO = [0.0] * 36
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"state": [-2.7e6, 3.6e6, 3.4e6, 1200.0, -800.0, 2500.0]}, "state-implausible"),  # 560 km underground
+        ({"state": [1e12, 0.0, 0.0, 1200.0, -800.0, 2500.0]}, "state-implausible"),
+        ({"state": [-3.1e6, 4.1e6, 3.9e6, 1e5, 0.0, 0.0]}, "state-implausible"),  # 100 km/s
+        ({"covariance": _ZERO}, "covariance-floor"),
+        ({"covariance": np.diag([1e-20] * 6).ravel().tolist()}, "covariance-floor"),
+        ({"covariance": np.diag([1e4, 1e4, 1e4, 1e-20, 1e-20, 1e-20]).ravel().tolist()}, "covariance-floor"),
+        # Near-singular: x and y known only together, their difference to a micrometre.
+        (
+            {
+                "covariance": (np.diag([1e4] * 3 + [25.0] * 3) + np.pad([[0, 1e4 - 1e-12], [1e4 - 1e-12, 0]], (0, 4)))
+                .ravel()
+                .tolist()
+            },
+            "covariance-floor",
+        ),
+        ({"covariance": np.diag([1e12] * 6).ravel().tolist()}, "covariance-ceiling"),
+        ({"covariance": np.diag([1e4, 1e4, 1e4, 1e12, 1e12, 1e12]).ravel().tolist()}, "covariance-ceiling"),
+    ],
+    ids=[
+        "underground",
+        "far-out",
+        "100-km-s",
+        "zero",
+        "1e-20",
+        "velocity-1e-20",
+        "near-singular",
+        "1e12",
+        "velocity-1e12",
+    ],
+)
+def test_absurd_tracks_are_refused_with_their_reason(changes, reason):
+    """Positions under the ground or beyond any missile's reach, speeds no missile has, covariances that claim
+    certainty no sensor gives or say nothing: each refused by name.  (Before: all were fused, and the tiny
+    covariances raised EEZ alerts.)"""
+    messages.decode(wire(**changes))  # the schema alone takes it
+    with pytest.raises(MessageError) as err:
+        messages.decode_message(wire(**changes), "track")
+    assert err.value.reason == reason, err.value
+
+
+def test_the_assessment_sets_published_tracks_are_within_the_bounds():
+    """The bounds leave room around what real tracks publish (measured over six seeds of the assessment set:
+    1.4 m to 32 km and 0.002 m/s to 1.9 km/s): a report at either end of that is accepted."""
+    for pos, vel in ((1.4, 0.002), (32e3, 1.9e3)):
+        messages.decode_message(wire(covariance=np.diag([pos**2] * 3 + [vel**2] * 3).ravel().tolist()), "track")

@@ -64,6 +64,13 @@ MAX_ENVELOPE_BYTES = 65_536
 MAX_SEQ = 2**63 - 1
 DEFAULT_WINDOW_S = 300.0
 DEFAULT_MAX_PENDING = 65_536
+#: A track report's measurement time against its envelope's send time [s]: no later than this after it
+#: (the sender's clock rounds) and no earlier than this before it (latency, a link's backlog; a resent
+#: envelope keeps its own send time).  With ``sent`` within the receiver's window of its clock
+#: (:class:`ReplayGuard`), no state dated an hour or ten years ahead reaches fusion, whose prediction
+#: over such a span would cost in proportion to it.
+TRACK_TIME_AHEAD_S = 1.0
+TRACK_TIME_BEHIND_S = 600.0
 
 
 class Reason(StrEnum):
@@ -253,6 +260,17 @@ class ReplayGuard:
             self._above[sender] = {int(s) for s in above if s > floor}
 
 
+def _check_time_window(kind: str, time: float, sent: float) -> None:
+    """Raise MessageError ``"time-window"`` for a track measured after its sending or long before it
+    (:data:`TRACK_TIME_AHEAD_S`, :data:`TRACK_TIME_BEHIND_S`)."""
+    if kind == "track" and not -TRACK_TIME_BEHIND_S <= time - sent <= TRACK_TIME_AHEAD_S:
+        raise MessageError(
+            "time-window",
+            f"measured {time - sent:+.1f} s from its sending, "
+            f"not within -{TRACK_TIME_BEHIND_S:g}..+{TRACK_TIME_AHEAD_S:g} s",
+        )
+
+
 def seal(message: Message, signer: Signer, *, seq: int, sent: float, counters: Counters | None = None) -> bytes:
     """The wire bytes of ``message`` signed by ``signer``, as the sender's ``seq``, sealed at ``sent`` (Unix s).
 
@@ -271,6 +289,7 @@ def seal(message: Message, signer: Signer, *, seq: int, sent: float, counters: C
         raise MessageError("time-implausible", f"envelope.sent = {sent!r} is not between 2000 and 2100")
     body = messages.encode(message)
     messages.decode_message(body, messages.kind_of(message))  # schema and content, exactly as the receiver
+    _check_time_window(messages.kind_of(message), float(message.time), sent)
     unsigned = Envelope(
         messages.SCHEMA_VERSION,
         signer.partner,
@@ -347,6 +366,10 @@ def _unseal(data: bytes, verifier: Verifier, guard: ReplayGuard, now: float) -> 
     except Rejection as err:
         raise Rejection(err.reason, err.detail, **claims) from None
     guard.record(env.sender, env.seq)
+    try:
+        _check_time_window(env.kind, env.time, env.sent)
+    except MessageError as err:
+        raise Rejection(Reason.INVALID_CONTENT, f"{err.reason}: {err.detail}", **claims) from None
     try:
         message = messages.decode_message(env.body, env.kind)
     except MessageError as err:

@@ -45,6 +45,19 @@ EARLIEST = 946_684_800.0  # 2000-01-01T00:00:00Z, Unix s: earliest plausible tim
 LATEST = 4_102_444_800.0  # 2100-01-01T00:00:00Z, Unix s: latest plausible time on the wire
 SYMMETRY_RTOL = 1e-6  # |P_ij − P_ji| ≤ rtol·√(P_ii P_jj)
 PSD_TOL = 1e-8  # smallest eigenvalue of the correlation matrix ≥ −tol·trace
+#: What a ballistic missile's track can be (WGS-84 semi-axes 6 378 137 / 6 356 752 m): its geocentric
+#: distance from 10 km under the poles' sea level to 10 000 km up (the highest lofted flights reach
+#: about 7 700 km), its speed over the ground under 9 km/s (sub-orbital: under 7.9 km/s inertial, and the
+#: Earth's turning adds at most 0.47 km/s).
+RADIUS_RANGE_M = (6_346_752.0, 16_378_137.0)
+MAX_SPEED_MPS = 9_000.0
+#: What a track's covariance can be: per axis, the standard deviation left once the axes before it are
+#: known (the Cholesky pivots, so a near-singular matrix counts as small) no less than the floor, and each
+#: variance no more than the ceiling.  Published tracks of the assessment set (six seeds, every partner
+#: and the fused picture) span 1.4 m to 32 km and 0.002 m/s to 1.9 km/s; a covariance of 0 or 10⁻²⁰ would
+#: claim a certainty no sensor gives and make any alert area a point.
+POSITION_SIGMA_M = (0.1, 300e3)
+VELOCITY_SIGMA_MPS = (1e-4, 10e3)
 MAX_NOTE_CHARS = 2000
 MAX_LIST = 64  # track ids of an event
 MAX_PARTNERS = 16  # partner lists of an event
@@ -364,14 +377,45 @@ def check_covariance(values: Sequence[float], n: int = 6) -> None:
         chol.append(row)
 
 
+def check_state(state: Sequence[float], covariance: Sequence[float]) -> None:
+    """Raise MessageError unless an ECEF state [m, m/s] and its covariance (6×6 row-major, PSD) are a
+    missile's: position and speed within :data:`RADIUS_RANGE_M` and :data:`MAX_SPEED_MPS` (reason
+    ``"state-implausible"``), the covariance's position and velocity blocks within
+    :data:`POSITION_SIGMA_M` and :data:`VELOCITY_SIGMA_MPS` (``"covariance-floor"``,
+    ``"covariance-ceiling"``).  Plain Python: a few µs, on every track report received.
+    """
+    radius = math.sqrt(state[0] ** 2 + state[1] ** 2 + state[2] ** 2)
+    if not RADIUS_RANGE_M[0] <= radius <= RADIUS_RANGE_M[1]:
+        raise MessageError("state-implausible", f"{radius / 1e3:.0f} km from the Earth's centre")
+    speed = math.sqrt(state[3] ** 2 + state[4] ** 2 + state[5] ** 2)
+    if not speed <= MAX_SPEED_MPS:
+        raise MessageError("state-implausible", f"speed {speed:.0f} m/s")
+    for first, (floor, ceiling), unit in ((0, POSITION_SIGMA_M, "m"), (3, VELOCITY_SIGMA_MPS, "m/s")):
+        block = [[covariance[(first + i) * 6 + first + j] for j in range(3)] for i in range(3)]
+        if max(block[i][i] for i in range(3)) > ceiling * ceiling:
+            raise MessageError("covariance-ceiling", f"a {unit} variance above ({ceiling:g} {unit})²")
+        # Cholesky pivots of the block: each axis's variance given the ones before it.
+        low: list[list[float]] = []
+        for i in range(3):
+            row = []
+            for j in range(i):
+                row.append((block[i][j] - sum(row[k] * low[j][k] for k in range(j))) / low[j][j])
+            pivot = block[i][i] - sum(x * x for x in row)
+            if not pivot >= floor * floor:
+                raise MessageError("covariance-floor", f"a {unit} standard deviation under {floor:g} {unit}")
+            row.append(math.sqrt(pivot))
+            low.append(row)
+
+
 def validate(message: Message) -> None:
     """Raise :class:`~mwx.errors.MessageError` unless the message's content is plausible.
 
     Beyond the schema: every time between 2000-01-01 and 2100-01-01; a track's covariance
     symmetric PSD (:func:`check_covariance`), its registration part too and no larger than it,
-    and its id printable; ellipse semi-minor ≤
-    semi-major.  Reasons: ``"time-implausible"``, ``"not-finite"``, ``"covariance-not-symmetric"``,
-    ``"covariance-not-psd"``, ``"id"``, ``"ellipse"``.
+    its state and covariance a missile's (:func:`check_state`), and its id printable; ellipse
+    semi-minor ≤ semi-major.  Reasons: ``"time-implausible"``, ``"not-finite"``,
+    ``"covariance-not-symmetric"``, ``"covariance-not-psd"``, ``"state-implausible"``,
+    ``"covariance-floor"``, ``"covariance-ceiling"``, ``"id"``, ``"ellipse"``.
     """
     kind = kind_of(message)
     _times(kind, ("time", message.time))
@@ -396,6 +440,7 @@ def validate(message: Message) -> None:
                 check_covariance(rest)
             except MessageError as err:
                 raise MessageError(err.reason, f"covariance less independent_covariance: {err.detail}") from None
+        check_state(message.state, message.covariance)
         _ellipse(kind, message.impact_ellipse_95)
     elif isinstance(message, LaunchEventReport):
         _ellipse(kind, message.impact_ellipse_95)

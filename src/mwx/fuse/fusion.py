@@ -129,6 +129,11 @@ GATE_6 = float(chi2.ppf(GATE_PROBABILITY, 6))
 # Spread always allowed between two tracks of one object beyond P + U [m, m/s per axis]: the prediction
 # to a common time and what the learned statistics have not caught up with yet.
 GATE_FLOOR = np.diag([50.0**2] * 3 + [1.0**2] * 3)
+#: The longest span [s] over which the fusion centre moves a member's state (either way): it brings members
+#: to times within ``stale_s`` of their reports (a stale system's, to its own last time), and a receiver
+#: refuses a track measured long before or after its sending (``exchange/envelope.py``
+#: ``TRACK_TIME_BEHIND_S``, ``TRACK_TIME_AHEAD_S``); a prediction costs in proportion to its span.
+HORIZON_S = 900.0
 RESOLVED_S = 10.0  # s: a sender's two tracks reported side by side this long are two objects (``_kept_apart``)
 NEAR_M = 50e3  # systems closer than this (straight-line extrapolation) are reviewed together
 REGISTRATION_WINDOW_M = 5e3  # tracks of systems sharing no live sender within this teach registration
@@ -335,6 +340,9 @@ class FusionCenter:
         tracker that takes a booster for ballistic errs as trackers err in boost, and more.
         """
         dt = np.array([time - m.time for m in members])
+        if not np.all(np.abs(dt) <= HORIZON_S):
+            span = float(np.max(np.abs(dt)))
+            raise ValueError(f"fusion horizon: a member moved by {span:.3g} s, over {HORIZON_S:g} s")
         powered = [m.boosting for m in members] if powered is None else powered
         xs, ps = motion.predict(
             np.array([m.x for m in members]),
