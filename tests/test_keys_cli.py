@@ -180,3 +180,27 @@ def test_generate_as_a_function_returns_the_paths(tmp_path):
     assert (key.name, pub.name) == ("NZ.key", "NZ.pub") and mode(key) == 0o600
     with pytest.raises(InputError, match="exists"):
         generate("NZ", tmp_path / "a" / "b")
+
+
+def test_a_node_signs_only_with_its_own_0600_key_that_keys_json_names(tmp_path):
+    """A node's private key is refused if others may read it (any reader could sign as the partner), if
+    keys.json holds another public key for the partner (a wrong or stale keys.json), or if it has none;
+    a key derived from the scenario seed verifies against no generated keys.json."""
+    from mwx.exchange.keys import own_signer, save_private_key, save_public_keys
+
+    jp, kr = Signer.generate("JP"), Signer.generate("KR")
+    save_public_keys({"JP": jp.public_key_text(), "KR": kr.public_key_text()}, tmp_path / "keys.json")
+    verifier = Verifier.from_file(tmp_path / "keys.json")
+    save_private_key(jp, tmp_path / "JP.key")
+    assert stat.S_IMODE((tmp_path / "JP.key").stat().st_mode) == 0o600
+    assert own_signer(tmp_path / "JP.key", "JP", verifier).public_key_text() == jp.public_key_text()
+    (tmp_path / "JP.key").chmod(0o644)
+    with pytest.raises(InputError, match="chmod 600"):
+        own_signer(tmp_path / "JP.key", "JP", verifier)
+    (tmp_path / "JP.key").chmod(0o600)
+    with pytest.raises(InputError, match="another public key for KR"):
+        own_signer(tmp_path / "JP.key", "KR", verifier)  # JP's key where KR's should be
+    with pytest.raises(InputError, match="another public key for US"):
+        own_signer(tmp_path / "JP.key", "US", verifier)  # no entry at all
+    stolen = Signer.from_seed("JP", 7)  # what anyone holding the scenario (seed 7) could make
+    assert not verifier.verify("JP", stolen.sign(b"forged"), b"forged")

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from mwx.exchange.envelope import trusted_message
+from mwx.exchange.keys import Signer, Verifier
 from mwx.exchange.messages import CONTROL_KINDS, Heartbeat, kind_of
 from mwx.exercise.natsrun import NatsExercise
 from mwx.exercise.outputs import write_run
@@ -151,6 +152,29 @@ def test_nats_run_gives_the_embedded_runs_event_reports(scenario_file: Path, emb
         assert sum(figures["rejected"].values()) == 0, p
         latency = figures["transport"]["latency_ms"]
         assert latency["p50"] is not None and latency["p50"] <= latency["p99"] <= latency["max"]
+    assert_secrets_are_each_nodes_own(tmp_path / "nats", participants)
+
+
+def assert_secrets_are_each_nodes_own(folder: Path, participants: list[str]) -> None:
+    """Each node's private key and configuration are its own, 0600, in a 0700 folder; its configuration names
+    its own leaf URL and credentials only; keys.json holds public keys, and a key derived from the scenario
+    seed (what anyone with the scenario could make) is not one of them.  (Before: every key came from the
+    seed and one 0644 node.json held every participant's password.)"""
+    verifier = Verifier.from_file(folder / "keys.json")
+    seed = load_scenario(Path(__file__).parent / "data" / "scenarios" / "small.yaml").seed
+    texts = {p: (folder / "config" / p / "node.json").read_text() for p in participants}
+    passwords = {
+        p: json.loads(text)["url"].split("//", 1)[1].split("@", 1)[0].split(":", 1)[1] for p, text in texts.items()
+    }
+    assert len(set(passwords.values())) == len(participants)
+    for p in participants:
+        own = folder / "config" / p
+        assert own.stat().st_mode & 0o777 == 0o700, p
+        for secret in (own / "node.json", own / f"{p}.key"):
+            assert secret.stat().st_mode & 0o777 == 0o600, secret
+        assert not [q for q in participants if q != p and passwords[q] in texts[p]], p
+        stolen = Signer.from_seed(p, seed)
+        assert not verifier.verify(p, stolen.sign(b"forged"), b"forged"), p
 
 
 def test_a_partner_node_killed_for_30_s_and_restarted_loses_nothing(

@@ -7,11 +7,10 @@ from pathlib import Path
 import msgspec
 
 from mwx.exchange.envelope import msg_id, seal
+from mwx.exchange.keys import KEYS_FILE, Signer, save_private_key, save_public_keys
 from mwx.exchange.messages import Ack, Heartbeat
-from mwx.exercise.run import exercise_signers
 from mwx.node.journal import Journal
 from mwx.node.service import CONFIG_NAME, NodeConfig, NodeService, load_config
-from mwx.sim.scenario import load_scenario
 
 SMALL = Path(__file__).parent / "data" / "scenarios" / "small.yaml"
 PARTICIPANTS = ["KR", "JP", "US", "fused"]
@@ -24,13 +23,17 @@ def test_a_node_restarted_after_its_final_keeps_its_peers_acknowledgements(tmp_p
         feed=str(tmp_path / "unused.npz"),  # the observer has no sensors: it reads no feed
         participants=PARTICIPANTS,
         senders=PARTICIPANTS[:3],
-        urls={p: "nats://127.0.0.1:1" for p in PARTICIPANTS},
+        url="nats://127.0.0.1:1",
+        key=str(tmp_path / "fused.key"),
+        keys=str(tmp_path / KEYS_FILE),
         epoch=0.0,
         t0=T,
         t_end=T + 600.0,
     )
     (tmp_path / CONFIG_NAME).write_bytes(msgspec.json.encode(config))
-    signers = exercise_signers(load_scenario(SMALL), PARTICIPANTS)
+    signers = {p: Signer.generate(p) for p in PARTICIPANTS}
+    save_private_key(signers["fused"], tmp_path / "fused.key")
+    save_public_keys({p: s.public_key_text() for p, s in signers.items()}, tmp_path / KEYS_FILE)
     # What the observer's journal held when it was killed: its final sent (seq 7 in each stream), JP's
     # final (seq 4) and JP's acknowledgement of the observer's final, all accepted.
     journal = Journal(tmp_path / "nodes" / "fused" / "journal.sqlite")

@@ -219,6 +219,34 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
         raise
 
 
+def save_private_key(signer: Signer, path: str | Path) -> None:
+    """Write ``signer``'s private key to ``path`` (PEM, PKCS#8), mode 0600 from its creation on."""
+    _write_atomic(Path(path), signer.private_pem(), 0o600)
+
+
+def save_public_keys(keys: Mapping[str, str], path: str | Path) -> None:
+    """Write a keys.json file (partner → base64 public key, sorted), mode 0644: it holds no secret."""
+    _write_atomic(Path(path), (json.dumps(dict(sorted(keys.items())), indent=2) + "\n").encode("ascii"), 0o644)
+
+
+def own_signer(path: str | Path, partner: str, verifier: Verifier) -> Signer:
+    """The node's own private key from ``path``, refused (InputError, one line) if the file is readable or
+    writable by anyone but its owner (a secret must be 0600: any reader could sign as the partner), or if
+    ``verifier`` (the run's keys.json) holds another public key for ``partner``."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        raise InputError("no such key file", source=str(path)) from None
+    if mode & 0o077:
+        raise InputError(f"a private key must be readable by its owner alone (mode {mode:04o}; chmod 600)",
+                         source=str(path))  # fmt: skip
+    signer = Signer.from_file(path, partner)
+    if not verifier.knows(partner) or not verifier.verify(partner, signer.sign(b"mwx key check"), b"mwx key check"):
+        raise InputError(f"keys.json holds another public key for {partner} (or none)", source=str(path))
+    return signer
+
+
 def generate(partner: str, directory: str | Path, *, overwrite: bool = False) -> tuple[Path, Path]:
     """Write a new key pair ``DIR/PARTNER.key`` (PEM, 0600) and ``DIR/PARTNER.pub`` and put the public key in keys.json.
 
@@ -242,9 +270,9 @@ def generate(partner: str, directory: str | Path, *, overwrite: bool = False) ->
     signer = Signer.generate(partner)
     keys[partner] = signer.public_key_text()
     try:
-        _write_atomic(key_path, signer.private_pem(), 0o600)
+        save_private_key(signer, key_path)
         _write_atomic(pub_path, (signer.public_key_text() + "\n").encode("ascii"), 0o644)
-        _write_atomic(keys_path, (json.dumps(dict(sorted(keys.items())), indent=2) + "\n").encode("ascii"), 0o644)
+        save_public_keys(keys, keys_path)
     except OSError as err:
         raise InputError(f"cannot write: {err.strerror}", source=str(folder)) from None
     return key_path, pub_path

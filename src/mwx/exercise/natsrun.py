@@ -6,8 +6,10 @@
    the sensor feed ``nats/feed.npz`` every node reads its own sensors' reports from;
 2. writes the hub and leaf server configs (:mod:`mwx.exchange.natsconf`) into ``nats/``,
    starts the servers (:class:`mwx.exchange.servers.NatsCluster`) and creates the inbox streams;
-3. writes ``nats/node.json`` and starts one ``mwx node`` process per partner and one for the
-   observer ``fused``, all paced on a common clock (``speed`` scenario seconds per wall second);
+3. makes each participant a key pair (its private key ``nats/config/<P>/<P>.key``, 0600, in a folder of
+   its own, 0700), writes every public key to ``nats/keys.json`` and each node's ``node.json`` (0600,
+   its own credentials only) beside its key, and starts one ``mwx node`` process per partner and one
+   for the observer ``fused``, all paced on a common clock (``speed`` scenario seconds per wall second);
 4. waits until every node has finished the exchange (:mod:`mwx.node.service`), then gathers
    their outputs into a :class:`~mwx.exercise.run.RunResult` for the same run-folder writer.
 
@@ -35,6 +37,7 @@ import numpy as np
 
 from mwx.errors import MwxError
 from mwx.exchange.envelope import trusted_message
+from mwx.exchange.keys import KEYS_FILE, Signer, save_private_key, save_public_keys
 from mwx.exchange.messages import TrackReport
 from mwx.exchange.natsconf import Topology, ensure_streams, write_configs
 from mwx.exchange.servers import NatsCluster
@@ -94,27 +97,54 @@ class NatsExercise:
         self.cluster.start()
         asyncio.run(ensure_streams(topology))
         t0 = self.prep.t_start - 1.0
-        self.config = NodeConfig(
-            scenario=str(self.scenario_path),
-            feed=str(feed),
-            participants=participants,
-            senders=self.partners,
-            urls={p: self.cluster.url(p) for p in participants},
-            epoch=wallclock.time() + STARTUP_S,
-            t0=t0,
-            t_end=self.prep.t_end,
-            speed=self.speed,
-            policy=self.policy_path,
-        )
-        (self.dir / CONFIG_NAME).write_bytes(msgspec.json.format(msgspec.json.encode(self.config)))
+        signers = {p: Signer.generate(p) for p in participants}  # the operating system's random source
+        keys_path = self.dir / KEYS_FILE
+        save_public_keys({p: s.public_key_text() for p, s in signers.items()}, keys_path)
+        epoch = wallclock.time() + STARTUP_S
+        for p in participants:
+            folder = self.node_folder(p)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            save_private_key(signers[p], folder / f"{p}.key")
+            config = NodeConfig(
+                scenario=str(self.scenario_path),
+                feed=str(feed),
+                participants=participants,
+                senders=self.partners,
+                url=self.cluster.url(p),
+                key=str(folder / f"{p}.key"),
+                keys=str(keys_path),
+                epoch=epoch,
+                t0=t0,
+                t_end=self.prep.t_end,
+                speed=self.speed,
+                policy=self.policy_path,
+                out=str(self.dir / "nodes"),
+            )
+            path = folder / CONFIG_NAME
+            path.touch(mode=0o600)
+            path.write_bytes(msgspec.json.format(msgspec.json.encode(config)))
+            self.config = config  # the clock and the span every node shares
         for p in participants:
             self.start_node(p)
         self.say(f"nodes running at {self.speed:g}× real time", None)
 
+    def node_folder(self, partner: str) -> Path:
+        """Where ``partner``'s node keeps its secrets: its private key and its ``node.json``."""
+        return self.dir / "config" / partner
+
     def start_node(self, partner: str) -> None:
         """Start (or restart) ``partner``'s node process; its output goes to ``nats/<partner>.log``."""
         log = (self.dir / f"{partner}.log").open("ab")
-        cmd = [sys.executable, "-m", "mwx.cli", "node", "--partner", partner, "--config", str(self.dir)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mwx.cli",
+            "node",
+            "--partner",
+            partner,
+            "--config",
+            str(self.node_folder(partner)),
+        ]
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
         self.processes[partner] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()

@@ -49,11 +49,11 @@ import numpy as np
 from mwx.errors import InputError
 from mwx.exchange.endpoint import RejectedMessage
 from mwx.exchange.envelope import msg_id, peek, trusted_message
-from mwx.exchange.keys import Verifier
+from mwx.exchange.keys import Verifier, own_signer
 from mwx.exchange.messages import Ack, Heartbeat, Message, Resend, TrackReport
 from mwx.exchange.nats import NatsTransport
 from mwx.exchange.policy import OPEN, load_policy
-from mwx.exercise.run import TrackLog, exercise_signers
+from mwx.exercise.run import TrackLog
 from mwx.geo import regions
 from mwx.node.journal import Journal
 from mwx.node.node import PartnerNode
@@ -65,13 +65,16 @@ CONFIG_NAME = "node.json"
 
 
 class NodeConfig(msgspec.Struct, forbid_unknown_fields=True):
-    """The run's shared node configuration (``DIR/node.json``), written by ``mwx run --bus nats``."""
+    """One node's configuration (``DIR/node.json``, mode 0600: it holds the node's own credentials and no one
+    else's), written by ``mwx run --bus nats`` into the node's own folder."""
 
     scenario: str  # scenario file
     feed: str  # sensor feed (.npz of Measurements)
     participants: list[str]  # partners, then the observer
     senders: list[str]  # participants that have sensors (their final comes when their feed ends)
-    urls: dict[str, str]  # participant → its leaf server's URL with its credentials
+    url: str  # this node's leaf server's URL with this node's credentials
+    key: str  # this node's private signing key (PEM file, mode 0600)
+    keys: str  # keys.json: every participant's public key, what received envelopes are verified with
     epoch: float  # wall clock [Unix s] at which scenario time is t0
     t0: float  # scenario time [Unix s] at epoch
     t_end: float  # scenario time [Unix s] after which the feed holds nothing
@@ -134,15 +137,15 @@ class NodeService:
         self.out = self.directory / cfg.out / self.partner
         self.out.mkdir(parents=True, exist_ok=True)
         self.journal = Journal(self.out / "journal.sqlite")
-        signers = exercise_signers(scenario, cfg.participants)
-        verifier = Verifier.of(*signers.values())
+        verifier = Verifier.from_file(cfg.keys)
+        signer = own_signer(cfg.key, self.partner, verifier)
         policy = load_policy(cfg.policy) if cfg.policy else OPEN
         links = [i for i in scenario.injects if not isinstance(i, SensorDown)]
         self.transport = NatsTransport(
             self.partner,
             cfg.participants,
             self.journal,
-            signers[self.partner],
+            signer,
             self.clock,
             links=links,
             seed=scenario.seed,
@@ -151,7 +154,7 @@ class NodeService:
         self.log = TrackLog()
         own = {i: s for i, s in enumerate(theater.sensors) if s.partner == self.partner}
         areas = regions.load_areas(scenario.theater)
-        self.node = PartnerNode(self.partner, own, self.transport, areas, self.log.record, signers[self.partner],
+        self.node = PartnerNode(self.partner, own, self.transport, areas, self.log.record, signer,
                                 verifier, policy)  # fmt: skip
         self.endpoint = self.node.exchange
         self.endpoint.guard.window_s = cfg.replay_window_s
@@ -254,7 +257,7 @@ class NodeService:
         resumed = f"resuming from its journal: {done} scans processed, {self.restored_envelopes} envelopes accepted"
         fresh = done == 0 and self.restored_envelopes == 0
         print(f"{self.partner}: node started, pid {os.getpid()}, " + ("new" if fresh else resumed), flush=True)
-        await self.transport.start(self.config.urls[self.partner])
+        await self.transport.start(self.config.url)
         ticker = asyncio.create_task(self._ticker())
         try:
             await self._feed(done)
