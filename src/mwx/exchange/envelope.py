@@ -47,6 +47,7 @@ Every failure raises :class:`~mwx.errors.Rejection`; nothing else escapes :func:
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -379,6 +380,20 @@ def _unseal(data: bytes, verifier: Verifier, guard: ReplayGuard, now: float) -> 
     if message.time != env.time:
         raise Rejection(Reason.INVALID_CONTENT, "time-mismatch: body time differs from the envelope's", **claims)
     return Opened(env, message)
+
+
+def broker_id(data: bytes) -> str:
+    """The broker's message id of a sealed envelope (JetStream's ``Nats-Msg-Id``): ``SENDER-SEQ-`` and the
+    first 16 hex digits of SHA-256 of its signature.
+
+    The broker drops a message whose id it has stored within its duplicate window.  Bound to the signature,
+    an id names these bytes only: a third party cannot make one that collides with a partner's envelope
+    before that envelope is out (it would need the partner's signature), so a forgery of the same number
+    cannot get the genuine one dropped, as ``SENDER-SEQ`` alone let it.  The same bytes published again
+    (a retry whose acknowledgement was lost) keep the id and are dropped as copies.
+    """
+    env = peek(data)
+    return f"{env.msg_id}-{hashlib.sha256(env.signature).hexdigest()[:16]}"
 
 
 def peek(data: bytes) -> Envelope:

@@ -7,8 +7,9 @@ tasks on the node's event loop do the I/O:
 
 * the **publisher** commits the journal (the envelope is durable before it leaves), then
   keeps up to ``window`` envelopes awaiting their acknowledgement at once, each on the recipient's inbox subject
-  (:func:`mwx.exchange.natsconf.inbox_subject`) with ``Nats-Msg-Id`` = the envelope's
-  message id, so that JetStream drops a copy it already stored.  An envelope counts as
+  (:func:`mwx.exchange.natsconf.inbox_subject`) with ``Nats-Msg-Id`` bound to the envelope's signature
+  (:func:`mwx.exchange.envelope.broker_id`), so that JetStream drops a copy it already stored and no one
+  else's envelope of the same number.  An envelope counts as
   sent when the hub's JetStream acknowledges it; one that is not acknowledged (leaf link
   down, hub down, timeout) stays in the outbox and is published again, re-signed with the
   present time if it has waited longer than ``reseal_after_s`` (receivers refuse envelopes
@@ -35,7 +36,7 @@ from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
 from mwx.exchange.bus import arrival_time
-from mwx.exchange.envelope import peek, reseal
+from mwx.exchange.envelope import broker_id, peek, reseal
 from mwx.exchange.keys import Signer
 from mwx.exchange.natsconf import durable_name, inbox_subject, stream_name
 from mwx.node.journal import Journal
@@ -108,7 +109,7 @@ class NatsTransport:
         seq = peek(data).seq
         for r in [recipient] if recipient is not None else self.recipients(sender):
             if self.journal.put_outbox(r, seq, data):
-                self._pending.append((r, seq, data, f"{self.partner}-{seq}"))
+                self._pending.append((r, seq, data, broker_id(data)))
         self._wake.set()
 
     def resend(self, recipient: str, seqs: list[int]) -> int:
@@ -120,7 +121,7 @@ class NatsTransport:
             fresh = reseal(data, self.signer, self.clock())
             self.journal.replace_outbox(recipient, seq, fresh)
             self._repairs += 1
-            self._pending.append((recipient, seq, fresh, f"{self.partner}-{seq}-r{self._repairs}"))
+            self._pending.append((recipient, seq, fresh, broker_id(fresh)))
         self.resent += len(rows)
         self._wake.set()
         return len(rows)
@@ -134,7 +135,7 @@ class NatsTransport:
     async def start(self, url: str) -> None:
         """Connect to the leaf server at ``url``, queue what the outbox holds unacknowledged, start the tasks."""
         for stream, seq, data in self.journal.unacked():
-            self._pending.append((stream, seq, data, f"{self.partner}-{seq}"))
+            self._pending.append((stream, seq, data, broker_id(data)))
         self._nc = await nats.connect(
             url, max_reconnect_attempts=-1, reconnect_time_wait=0.25, allow_reconnect=True, connect_timeout=2
         )
