@@ -214,3 +214,26 @@ def test_sensor_down_inject_silences_that_sensor_only() -> None:
     assert not ((kr_after >= start) & (kr_after < start + 120)).any()
     np.testing.assert_array_equal(kr_after, kr_before[~in_window])  # the rest is unchanged
     np.testing.assert_array_equal(taken(down, "KR-R2"), taken(base, "KR-R2"))
+
+
+def test_a_nats_run_into_a_folder_another_nats_run_used_is_refused_unless_forced(tmp_path, capsys) -> None:
+    """A second ``mwx run --bus nats`` into one ``--out`` would take up the first run's journals and JetStream
+    store (before: silently, exit 0, its fused impact 312 km off): refused with one line and exit 2 before any
+    work, the earlier run left as it was; ``--force`` removes its ``nats/`` first."""
+    import time as clock
+
+    from mwx.cli import clear_earlier_nats_run, main
+
+    earlier = tmp_path / "nats" / "nodes" / "KR"
+    earlier.mkdir(parents=True)
+    (earlier / "journal.sqlite").write_bytes(b"an earlier run's journal")
+    scenario = Path(__file__).parent / "data" / "scenarios" / "small.yaml"
+    started = clock.perf_counter()
+    assert main(["run", str(scenario), "--out", str(tmp_path), "--bus", "nats", "--quiet"]) == 2
+    assert clock.perf_counter() - started < 5.0
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "another NATS run" in err and "--force" in err, err
+    assert (earlier / "journal.sqlite").read_bytes() == b"an earlier run's journal"
+    clear_earlier_nats_run(tmp_path, force=True)
+    assert not (tmp_path / "nats").exists()
+    clear_earlier_nats_run(tmp_path / "fresh", force=False)  # nothing there: nothing to refuse

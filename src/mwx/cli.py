@@ -85,9 +85,29 @@ def _run(
     return 0
 
 
+def clear_earlier_nats_run(out: Path, force: bool) -> None:
+    """Refuse (InputError, one line) a ``--bus nats`` run into a folder another NATS run used, or, with
+    ``force``, remove that run's ``nats/`` first: its journals and JetStream store would be taken up by
+    the new run's nodes and broker (a second run into one folder once reused them silently, exit 0, its
+    fused impact 312 km off).  An embedded run keeps no state there and simply overwrites its files."""
+    import shutil
+
+    earlier = out / "nats"
+    if not earlier.exists():
+        return
+    if not force:
+        raise InputError(
+            "holds another NATS run (its journals and JetStream store): choose another --out, or --force to remove it",
+            source=str(earlier),
+        )
+    shutil.rmtree(earlier)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.speed > 0:
         raise InputError(f"--speed must be > 0, got {args.speed}")
+    if args.bus == "nats":
+        clear_earlier_nats_run(Path(args.out), args.force)
     return _run(Path(args.scenario), Path(args.out), args.quiet, args.policy, args.bus, args.speed)
 
 
@@ -460,6 +480,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=20.0,
         help="with --bus nats: scenario seconds per wall-clock second (default 20)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="with --bus nats: remove an earlier NATS run's nats/ folder (journals, JetStream store) from --out",
     )
     run.set_defaults(func=cmd_run)
 
