@@ -395,23 +395,23 @@ def body_since(histories: list[History]) -> dict[str, float]:
     so nothing is shown; two tracks of one object never show it.
     """
     out = {h.track_id: math.inf for h in histories}
-    for a in histories:
-        coasting_a = np.ones(len(a.t), bool) if a.boosting is None else ~a.boosting
-        above_a = wgs84.ellipsoidal_height(a.x[:, :3]) > AIR_TOP_M
-        for b in histories:
+    # Per track, its states that count: coasting, above the air.
+    usable = [
+        (np.ones(len(h.t), bool) if h.boosting is None else ~h.boosting)
+        & (wgs84.ellipsoidal_height(h.x[:, :3]) > AIR_TOP_M)
+        for h in histories
+    ]
+    for a, usable_a in zip(histories, usable, strict=True):
+        for b, usable_b in zip(histories, usable, strict=True):
             if b is a or b.t[-1] < a.t[0] or b.t[0] > a.t[-1]:
                 continue
-            above_b = wgs84.ellipsoidal_height(b.x[:, :3]) > AIR_TOP_M
             j = np.clip(np.searchsorted(b.t, a.t), 1, len(b.t) - 1)
             j = np.where(np.abs(b.t[j - 1] - a.t) <= np.abs(b.t[j] - a.t), j - 1, j)
-            coasting_b = np.ones(len(b.t), bool) if b.boosting is None else ~b.boosting
             more, var = drag.energy_change(b.x[j, :6], b.P[j, :6, :6], a.x[:, :6], a.P[:, :6, :6])
             shown = (
                 (np.abs(a.t - b.t[j]) <= COEXIST_GAP_S)
-                & coasting_a
-                & coasting_b[j]
-                & above_a
-                & above_b[j]
+                & usable_a
+                & usable_b[j]
                 & (np.linalg.norm(a.x[:, 3:6] - b.x[j, 3:6], axis=1) <= PAIR_SPEED_MPS)
                 & (np.linalg.norm(a.x[:, :3] - b.x[j, :3], axis=1) <= PAIR_DISTANCE_M)
                 & (more >= BODY_SIGMAS * np.sqrt(np.maximum(var, 0.0)))

@@ -66,8 +66,9 @@ MAX_SEQ = 2**63 - 1
 DEFAULT_WINDOW_S = 300.0
 DEFAULT_MAX_PENDING = 65_536
 #: A track report's measurement time against its envelope's send time [s]: no later than this after it
-#: (the sender's clock rounds) and no earlier than this before it (latency, a link's backlog; a resent
-#: envelope keeps its own send time).  With ``sent`` within the receiver's window of its clock
+#: (the sender's clock rounds) and no earlier than this before it (latency, a link's backlog: a resent
+#: envelope is re-sealed with a fresh send time, and a track state ten minutes old says nothing a warning
+#: needs).  With ``sent`` within the receiver's window of its clock
 #: (:class:`ReplayGuard`), no state dated an hour or ten years ahead reaches fusion, whose prediction
 #: over such a span would cost in proportion to it.
 TRACK_TIME_AHEAD_S = 1.0

@@ -92,7 +92,6 @@ class NatsTransport:
         self._nc: nats.NATS | None = None
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
-        self._repairs = 0
         self._in_flight = 0  # publishes awaiting their PubAck
 
     # ----------------------------------------------------------------- the endpoint's side (synchronous)
@@ -120,7 +119,6 @@ class NatsTransport:
         for seq, data in rows:
             fresh = reseal(data, self.signer, self.clock())
             self.journal.replace_outbox(recipient, seq, fresh)
-            self._repairs += 1
             self._pending.append((recipient, seq, fresh, broker_id(fresh)))
         self.resent += len(rows)
         self._wake.set()
