@@ -232,6 +232,7 @@ def test_rejections_are_mwx_errors_with_string_reasons():
         "malformed",
         "unknown-sender",
         "bad-signature",
+        "revoked-key",
         "replayed",
         "stale",
         "schema-version",

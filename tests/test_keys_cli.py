@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import stat
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from mwx.cli import main
 from mwx.errors import InputError
 from mwx.exchange import envelope
-from mwx.exchange.keys import Signer, Verifier, generate, load_public_keys
+from mwx.exchange.keys import Signer, Verifier, generate, load_key_ring
 from mwx.exchange.messages import Heartbeat
 
 T0 = 1_700_000_000.0
@@ -31,6 +32,11 @@ def error_line(capsys) -> str:
     err = capsys.readouterr().err
     assert err.startswith("mwx: ") and err.count("\n") == 1, err
     return err
+
+
+def load_public_keys(path: Path) -> dict[str, bytes]:
+    """Partner → raw bytes of its one key, from a keys.json where each partner has a single key."""
+    return {p: base64.b64decode(k.text) for p, (k,) in load_key_ring(path).items()}
 
 
 def test_generate_writes_the_pair_and_keys_json(tmp_path, capsys):
@@ -122,16 +128,27 @@ GOOD = base64.b64encode(Signer.from_seed("KR").public_key.public_bytes_raw()).de
         ('{"KR": "not base64!"}', "not base64"),
         (json.dumps({"KR": base64.b64encode(b"x" * 31).decode()}), "32 bytes"),
         (f'{{"KR": "{GOOD}", "KR": "{GOOD}"}}', "twice"),
+        ('{"KR": []}', "no key"),
+        (json.dumps({"KR": [{"until": "2026-12-05T23:00:00Z"}]}), '{"key"'),
+        (json.dumps({"KR": [{"key": GOOD, "expires": "2026-12-05T23:00:00Z"}]}), '{"key"'),
+        (json.dumps({"KR": [{"key": GOOD, "until": "tomorrow"}]}), "ISO 8601"),
+        (json.dumps({"KR": [{"key": GOOD, "until": "2026-12-05T23:00:00"}]}), "with its zone"),
+        (
+            json.dumps({"KR": [{"key": GOOD, "from": "2026-12-05T23:00:00Z", "until": "2026-12-05T22:00:00Z"}]}),
+            "before",
+        ),
+        (json.dumps({"KR": [{"key": GOOD, "revoked": "yes"}]}), "true or false"),
+        (json.dumps({"KR": GOOD, "JP": [GOOD]}), "listed twice"),
     ],
 )
-def test_load_public_keys_explains_a_bad_file(tmp_path, text, problem):
+def test_load_key_ring_explains_a_bad_file(tmp_path, text, problem):
     path = write(tmp_path, text)
     with pytest.raises(InputError) as info:
-        load_public_keys(path)
+        load_key_ring(path)
     assert problem in info.value.problem and info.value.source == str(path)
 
 
-def test_load_public_keys_missing_and_binary_files(tmp_path):
+def test_load_key_ring_missing_and_binary_files(tmp_path):
     with pytest.raises(InputError, match="no such"):
         load_public_keys(tmp_path / "absent.json")
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00")
@@ -139,7 +156,7 @@ def test_load_public_keys_missing_and_binary_files(tmp_path):
         load_public_keys(tmp_path / "bin.json")
 
 
-def test_load_public_keys_reads_several_partners(tmp_path):
+def test_load_key_ring_reads_several_partners(tmp_path):
     signers = [Signer.from_seed(p) for p in ("KR", "JP", "US")]
     path = write(tmp_path, json.dumps({s.partner: s.public_key_text() for s in signers}))
     verifier = Verifier.from_file(path)
@@ -204,3 +221,111 @@ def test_a_node_signs_only_with_its_own_0600_key_that_keys_json_names(tmp_path):
         own_signer(tmp_path / "JP.key", "US", verifier)  # no entry at all
     stolen = Signer.from_seed("JP", 7)  # what anyone holding the scenario (seed 7) could make
     assert not verifier.verify("JP", stolen.sign(b"forged"), b"forged")
+
+
+# ----------------------------------------------------------------- rotation and revocation
+def sealed_by(signer: Signer, sent: float, seq: int = 0) -> bytes:
+    return envelope.seal(Heartbeat(sender=signer.partner, time=sent), signer, seq=seq, sent=sent)
+
+
+def refusal(data: bytes, verifier: Verifier, now: float) -> str | None:
+    """The reason ``data`` is refused at ``now`` by ``verifier``, or None if it is accepted."""
+    try:
+        envelope.unseal(data, verifier, envelope.ReplayGuard(), now)
+    except envelope.Rejection as err:
+        return str(err.reason)
+    return None
+
+
+def test_rotation_overlaps_the_old_key_then_ends_it(tmp_path, capsys):
+    """After ``mwx keys rotate KR --at T --overlap 60``: envelopes KR sealed with its old key before T + 60 s
+    verify (in flight, or sealed by its node before it was restarted), after it they do not; its new key
+    verifies from T on, not before; the old private key is kept (0600) and the new one is what own_signer takes."""
+    from mwx.exchange.keys import own_signer
+
+    assert main(["keys", "generate", "KR", "--dir", str(tmp_path)]) == 0
+    old = Signer.from_file(tmp_path / "KR.key")
+    at = "2026-12-05T23:00:00Z"
+    t = datetime.fromisoformat(at).timestamp()
+    assert main(["keys", "rotate", "KR", "--dir", str(tmp_path), "--at", at, "--overlap", "60"]) == 0
+    new = Signer.from_file(tmp_path / "KR.key")
+    assert new.public_key_text() != old.public_key_text()
+    assert Signer.from_file(tmp_path / "KR.key.retired", "KR").public_key_text() == old.public_key_text()
+    assert mode(tmp_path / "KR.key.retired") == 0o600 and mode(tmp_path / "KR.key") == 0o600
+    verifier = Verifier.from_file(tmp_path / "keys.json")
+    assert refusal(sealed_by(old, t + 59.0), verifier, t + 59.0) is None
+    assert refusal(sealed_by(old, t + 61.0), verifier, t + 61.0) == "bad-signature"
+    assert refusal(sealed_by(new, t), verifier, t) is None
+    assert refusal(sealed_by(new, t - 1.0), verifier, t - 1.0) == "bad-signature"
+    assert own_signer(tmp_path / "KR.key", "KR", verifier, now=t + 61.0).public_key_text() == new.public_key_text()
+    with pytest.raises(InputError, match="span"):
+        own_signer(tmp_path / "KR.key.retired", "KR", verifier, now=t + 61.0)
+    # The file says so in words an operator can check.
+    entries = json.loads((tmp_path / "keys.json").read_text())["KR"]
+    assert entries == [
+        {"key": old.public_key_text(), "until": "2026-12-05T23:01:00Z"},
+        {"key": new.public_key_text(), "from": "2026-12-05T23:00:00Z"},
+    ]
+    capsys.readouterr()
+    assert main(["keys", "rotate", "JP", "--dir", str(tmp_path)]) == 2  # nothing to rotate
+    assert "no key of JP" in error_line(capsys)
+    assert main(["keys", "rotate", "KR", "--dir", str(tmp_path), "--at", "tomorrow"]) == 2
+    assert "--at" in error_line(capsys)
+
+
+def test_a_revoked_key_verifies_nothing_whatever_time_it_claims(tmp_path, capsys):
+    """A key stolen from KR and revoked: what it signs is refused as revoked-key (journalled apart from a bad
+    signature), whether it claims a send time before or after the revocation; KR's node refuses to sign with it;
+    a node that re-reads keys.json takes the revocation without a restart, and keeps its keys if the new file is bad."""
+    from mwx.exchange.keys import KeyRingWatch, own_signer
+
+    assert main(["keys", "generate", "KR", "--dir", str(tmp_path)]) == 0
+    assert main(["keys", "generate", "JP", "--dir", str(tmp_path)]) == 0
+    stolen = Signer.from_file(tmp_path / "KR.key")
+    keys_json = tmp_path / "keys.json"
+    verifier = Verifier.from_file(keys_json)
+    watch = KeyRingWatch(keys_json, verifier)
+    assert watch.poll() is None  # unchanged
+    assert refusal(sealed_by(stolen, T0), verifier, T0) is None
+    capsys.readouterr()
+    assert main(["keys", "revoke", "KR", "--key", str(tmp_path / "KR.pub"), "--keys", str(keys_json)]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert "re-read" in (watch.poll() or "")
+    for claimed in (T0 - 3600.0, T0, T0 + 3600.0):
+        assert refusal(sealed_by(stolen, claimed), verifier, claimed) == "revoked-key"
+    jp = Signer.from_file(tmp_path / "JP.key")
+    assert refusal(sealed_by(jp, T0), verifier, T0) is None  # the others' keys are untouched
+    with pytest.raises(InputError, match="revokes"):
+        own_signer(tmp_path / "KR.key", "KR", verifier)
+    assert json.loads(keys_json.read_text())["KR"] == [{"key": stolen.public_key_text(), "revoked": True}]
+    # A broken keys.json is not taken: the verifier keeps the revocation.
+    keys_json.write_text("{not json")
+    assert "not taken" in (watch.poll() or "")
+    assert refusal(sealed_by(stolen, T0, seq=1), verifier, T0) == "revoked-key"
+    assert refusal(sealed_by(jp, T0, seq=1), verifier, T0) is None
+    # Revoking a key keys.json does not list is an error, not a silent no-op.
+    keys_json.unlink()
+    assert main(["keys", "generate", "KR", "--dir", str(tmp_path), "--force"]) == 0
+    capsys.readouterr()
+    other = Signer.generate("KR").public_key_text()
+    assert main(["keys", "revoke", "KR", "--key", other, "--keys", str(keys_json)]) == 2
+    assert "no such key" in error_line(capsys)
+
+
+def test_the_embedded_run_derives_keys_from_the_seed_only_when_asked(tmp_path, capsys):
+    """Whoever has a scenario knows its seed: by default an embedded run signs with fresh keys, not seeded ones;
+    --exercise-keys (which says so loudly) gives the seeded ones; a NATS run refuses the flag before any work."""
+    from mwx.cli import _demo_path
+    from mwx.exercise.run import run_signers
+    from mwx.sim.scenario import load_scenario
+
+    scenario = load_scenario(_demo_path())
+    fresh, again = run_signers(scenario, ["KR", "JP"]), run_signers(scenario, ["KR", "JP"])
+    seeded = run_signers(scenario, ["KR", "JP"], exercise_keys=True)
+    for p in ("KR", "JP"):
+        stolen = Signer.from_seed(p, scenario.seed)
+        assert fresh[p].public_key_text() not in {stolen.public_key_text(), again[p].public_key_text()}
+        assert seeded[p].public_key_text() == stolen.public_key_text()
+    out = tmp_path / "run"
+    assert main(["run", str(_demo_path()), "--out", str(out), "--bus", "nats", "--exercise-keys"]) == 2
+    assert "--exercise-keys" in error_line(capsys) and not out.exists()

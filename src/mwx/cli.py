@@ -59,6 +59,7 @@ def _run(
     policy_path: str | None = None,
     bus: str = "embedded",
     speed: float = 20.0,
+    exercise_keys: bool = False,
 ) -> int:
     from mwx.exchange.policy import OPEN, load_policy
     from mwx.exercise.outputs import write_run
@@ -75,7 +76,7 @@ def _run(
 
             result = run_nats(scenario_path, out, speed=speed, policy_path=policy_path, progress=progress)
         else:
-            result = run_scenario(scenario, progress, policy=policy)
+            result = run_scenario(scenario, progress, policy=policy, exercise_keys=exercise_keys)
     except InputError as err:
         raise InputError(err.problem, source=str(scenario_path), where=err.where) from None
     progress(f"writing {out}", None)
@@ -107,8 +108,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.speed > 0:
         raise InputError(f"--speed must be > 0, got {args.speed}")
     if args.bus == "nats":
+        if args.exercise_keys:
+            raise InputError("exercise keys are for the embedded bus: a NATS run gives each node a key of its own",
+                             where="--exercise-keys")  # fmt: skip
         clear_earlier_nats_run(Path(args.out), args.force)
-    return _run(Path(args.scenario), Path(args.out), args.quiet, args.policy, args.bus, args.speed)
+    if args.exercise_keys:
+        print("mwx: WARNING: EXERCISE KEYS, derived from the scenario seed: anyone who has the scenario can sign "
+              "as any partner; never for real traffic", file=sys.stderr)  # fmt: skip
+    return _run(Path(args.scenario), Path(args.out), args.quiet, args.policy, args.bus, args.speed, args.exercise_keys)
 
 
 def cmd_node(args: argparse.Namespace) -> int:
@@ -413,6 +420,33 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """Give a partner a new key pair; in keys.json its old keys end after the overlap (mwx.exchange.keys.rotate)."""
+    from mwx.exchange.keys import KEYS_FILE, check_partner, parse_utc, rotate
+
+    partner = check_partner(args.partner)
+    at = parse_utc(args.at) if args.at else None
+    if args.at and at is None:
+        raise InputError(f"expected an ISO 8601 time with its zone, e.g. 2026-12-05T23:00:00Z, got {args.at!r}",
+                         where="--at")  # fmt: skip
+    key_path, _ = rotate(partner, args.dir, at=at, overlap_s=args.overlap)
+    print(f"{key_path}: new private key of {partner} (0600; the old one is {key_path.name}.retired)")
+    print(f"{Path(args.dir) / KEYS_FILE}: {partner}'s new key from {args.at or 'now'}, its old keys end "
+          f"{args.overlap:g} s later: give it to every partner; restart {partner}'s node with its new key")  # fmt: skip
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    """Mark one of a partner's public keys revoked in keys.json (mwx.exchange.keys.revoke)."""
+    from mwx.exchange.keys import check_partner, revoke
+
+    partner = check_partner(args.partner)
+    key = Path(args.key).read_text(encoding="ascii").strip() if Path(args.key).is_file() else args.key
+    revoke(partner, key, args.keys)
+    print(f"{args.keys}: that key of {partner} is revoked: nodes reading this file refuse what it signs")
+    return 0
+
+
 # --------------------------------------------------------------------------- nats-config
 def cmd_nats_config(args: argparse.Namespace) -> int:
     """Write the hub's and every leaf's nats-server config and credentials.json (mwx.exchange.natsconf)."""
@@ -485,6 +519,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="with --bus nats: remove an earlier NATS run's nats/ folder (journals, JetStream store) from --out",
+    )
+    run.add_argument(
+        "--exercise-keys",
+        action="store_true",
+        help="embedded bus only: sign with keys derived from the scenario seed, so envelopes repeat byte for byte "
+        "(anyone with the scenario can sign as any partner; default: fresh keys held in memory for the run)",
     )
     run.set_defaults(func=cmd_run)
 
@@ -607,6 +647,28 @@ def build_parser() -> argparse.ArgumentParser:
     kgen.add_argument("--dir", default="keys", metavar="DIR", help="folder of the key files (default: keys)")
     kgen.add_argument("--force", action="store_true", help="replace an existing private key of the partner")
     kgen.set_defaults(func=cmd_keys_generate)
+    krot = keys_sub.add_parser(
+        "rotate",
+        help="give a partner a new key pair; its old keys end after an overlap",
+        description="Write a new DIR/PARTNER.key and .pub (the old private key kept as PARTNER.key.retired) and, "
+        "in DIR/keys.json, start the new key at --at while the partner's old keys end --overlap seconds later.",
+    )
+    krot.add_argument("partner", metavar="PARTNER", help="partner code: 2 to 8 letters, e.g. KR")
+    krot.add_argument("--dir", default="keys", metavar="DIR", help="folder of the key files (default: keys)")
+    krot.add_argument("--at", metavar="TIME", help="when the new key starts, ISO 8601 with zone (default: now)")
+    krot.add_argument("--overlap", type=float, default=600.0, metavar="S",
+                      help="seconds the old keys still sign after --at (default: 600)")  # fmt: skip
+    krot.set_defaults(func=cmd_keys_rotate)
+    krev = keys_sub.add_parser(
+        "revoke",
+        help="revoke one of a partner's public keys in keys.json",
+        description="Mark a partner's public key revoked in keys.json: nodes reading the file (they re-read it "
+        "when it changes) refuse every envelope it signed, as revoked-key.",
+    )
+    krev.add_argument("partner", metavar="PARTNER", help="partner code: 2 to 8 letters, e.g. KR")
+    krev.add_argument("--key", required=True, metavar="KEY", help="the public key: base64, or a .pub file")
+    krev.add_argument("--keys", default="keys/keys.json", metavar="FILE", help="keys.json (default: keys/keys.json)")
+    krev.set_defaults(func=cmd_keys_revoke)
 
     nats_config = sub.add_parser(
         "nats-config",

@@ -57,7 +57,7 @@ import msgspec
 
 from mwx.errors import MessageError, Rejection
 from mwx.exchange import messages
-from mwx.exchange.keys import SIGNATURE_BYTES, Signer, Verifier
+from mwx.exchange.keys import SIGNATURE_BYTES, KeyCheck, Signer, Verifier
 from mwx.exchange.messages import Kind, Message, MsgId, Partner, UnixTime
 
 DOMAIN = b"mwx-envelope\x00"  # prefix of the signed bytes
@@ -82,6 +82,7 @@ class Reason(StrEnum):
     SCHEMA_VERSION = "schema-version"
     UNKNOWN_SENDER = "unknown-sender"
     BAD_SIGNATURE = "bad-signature"
+    REVOKED_KEY = "revoked-key"
     REPLAYED = "replayed"
     STALE = "stale"
     INVALID_CONTENT = "invalid-content"
@@ -361,7 +362,12 @@ def _unseal(data: bytes, verifier: Verifier, guard: ReplayGuard, now: float) -> 
         raise Rejection(Reason.MALFORMED, "msg_id is not SENDER-SEQ", **claims)
     if not verifier.knows(env.sender):
         raise Rejection(Reason.UNKNOWN_SENDER, f"no public key for {env.sender!r}", **claims)
-    if not verifier.verify(env.sender, env.signature, env.signed_bytes()):
+    check = verifier.check(env.sender, env.signature, env.signed_bytes(), env.sent)
+    if check is KeyCheck.REVOKED:  # a stolen key, or a node not yet given its new one: journalled as such
+        raise Rejection(Reason.REVOKED_KEY, f"signed with a key of {env.sender}'s that keys.json revokes", **claims)
+    if check is KeyCheck.OUT_OF_VALIDITY:
+        raise Rejection(Reason.BAD_SIGNATURE, f"signed with a key of {env.sender}'s outside its span", **claims)
+    if check is not KeyCheck.VALID:
         raise Rejection(Reason.BAD_SIGNATURE, "signature does not verify", **claims)
     try:
         guard.check(env.sender, env.seq, env.sent, now)

@@ -149,9 +149,14 @@ def prepare(scenario: Scenario, say: Progress) -> Prepared:
     return Prepared(theater, areas, truth, objects, t_start, t_end, sensor_run)
 
 
-def exercise_signers(scenario: Scenario, participants: list[str]) -> dict[str, Signer]:
-    """Exercise keys, derived from the scenario seed (a deployment reads key files: mwx keys generate)."""
-    return {partner: Signer.from_seed(partner, scenario.seed) for partner in participants}
+def run_signers(scenario: Scenario, participants: list[str], *, exercise_keys: bool = False) -> dict[str, Signer]:
+    """The partners' keys for an embedded run: fresh key pairs from the operating system's random source, held in
+    memory for the run only; with ``exercise_keys``, keys derived from the scenario seed
+    (:meth:`~mwx.exchange.keys.Signer.from_seed`: anyone who has the scenario can sign as any partner, so only
+    for exercises whose envelopes must repeat byte for byte).  A deployment reads key files (mwx keys generate)."""
+    if exercise_keys:
+        return {partner: Signer.from_seed(partner, scenario.seed) for partner in participants}
+    return {partner: Signer.generate(partner) for partner in participants}
 
 
 class FusedLog:
@@ -211,11 +216,13 @@ def run_scenario(
     *,
     assess_interval_s: float = 5.0,
     policy: ReleasePolicy = OPEN,
+    exercise_keys: bool = False,
 ) -> RunResult:
     """Simulate the whole scenario; :func:`mwx.exercise.outputs.write_run` writes the files.
 
     ``policy``: the release policy every partner applies before sending (default: everything to
     everyone).  The ``fused`` observer is a recipient like the others (name ``fused`` in rules).
+    ``exercise_keys``: sign with keys derived from the scenario seed (:func:`run_signers`).
     """
     started = wallclock.perf_counter()
     say = progress or (lambda message, fraction: None)
@@ -224,7 +231,7 @@ def run_scenario(
     measurements = prep.measurements
 
     bus = InMemoryBus([i for i in scenario.injects if not isinstance(i, SensorDown)], scenario.seed)
-    signers = exercise_signers(scenario, theater.partner_ids)
+    signers = run_signers(scenario, theater.partner_ids, exercise_keys=exercise_keys)
     verifier = Verifier.of(*signers.values())
     log = TrackLog()
     nodes: dict[str, PartnerNode] = {}
