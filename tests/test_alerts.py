@@ -675,3 +675,132 @@ def test_a_stage_passing_just_after_its_body_keeps_the_overflight_alert(areas):
     assert statuses(alert)[0] == "issued" and "ended" not in statuses(alert), statuses(alert)
     mgr.review(T0 + 380 + END_GRACE_S, lost=set())
     assert statuses(alert)[-1] == "ended" and len(mgr.alerts) == 1
+
+
+# ----------------------------------------------------------------- after a restart: resume
+def told(mgr: AlertManager) -> list[messages.Alert]:
+    """What the manager sends from now on (its on_change hook, as the node sends it)."""
+    out: list[messages.Alert] = []
+    mgr.on_change = lambda alert, entry: out.append(alert_message(alert, entry))
+    return out
+
+
+def by_id(sent: list[messages.Alert]) -> dict[str, list[messages.Alert]]:
+    out: dict[str, list[messages.Alert]] = {}
+    for m in sent:
+        out.setdefault(m.alert_id, []).append(m)
+    return out
+
+
+def first_life(areas) -> list[messages.Alert]:
+    """JP's alert for its EEZ as sent before the restart: issued, then updated twice (the impact later twice)."""
+    eez = area(areas, "JP", "eez")
+    mgr = AlertManager("JP", areas)
+    sent = told(mgr)
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 600)]})
+    mgr.evaluate(T0 + 110, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 660)]})
+    mgr.evaluate(T0 + 120, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 720)]})
+    assert [(m.change, m.status) for m in sent] == [(1, "issued"), (2, "updated"), (3, "updated")]
+    return sent
+
+
+def test_a_restarted_alert_that_goes_on_is_numbered_above_what_was_sent(areas):
+    eez = area(areas, "JP", "eez")
+    sent = first_life(areas)
+    # Rebuilt by the replay, the picture saw the issue only (its reports fused in another order).
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 600)]})
+    now = told(mgr)
+    mgr.resume(T0 + 125, by_id(sent))
+    assert now == []  # still a warning for an impact: nothing to correct
+    (alert,) = mgr.alerts.values()
+    assert [(e["change"], e["status"]) for e in alert.history] == [(1, "issued"), (2, "updated"), (3, "updated")]
+    # Its next change is 4, not 2 (before, "ended" went out as change 2 after change 3: ignored, the warning
+    # stood at the partners for good).
+    mgr.evaluate(T0 + 750, LAUNCH, {"JP-F0001": []})
+    mgr.review(T0 + 750, set())
+    assert [(m.alert_id, m.change, m.status) for m in now] == [("JP-A0001", 4, "ended")]
+
+
+def test_a_restarted_alert_over_in_the_rebuilt_picture_is_ended_for_the_partners(areas):
+    eez = area(areas, "JP", "eez")
+    sent = first_life(areas)
+    mgr = AlertManager("JP", areas)  # the rebuilt picture: issued, then over (the issue's failure)
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 110)]})
+    mgr.review(T0 + 140, set())
+    assert statuses(mgr.alerts["JP-A0001"]) == ["issued", "ended"]
+    now = told(mgr)
+    mgr.resume(T0 + 145, by_id(sent))
+    assert [(m.change, m.status, m.why, m.time) for m in now] == [(4, "ended", ["restart"], T0 + 145)]
+    assert statuses(mgr.alerts["JP-A0001"]) == ["issued", "updated", "updated", "ended"]
+    assert mgr.standing() == []
+
+
+def test_a_sent_alert_the_rebuilt_picture_lacks_is_cancelled_or_ended(areas):
+    sent = first_life(areas)
+    for at, status in ((T0 + 130, "cancelled"), (T0 + 800, "ended")):  # its impact (T0 + 720) ahead, or past
+        mgr = AlertManager("JP", areas)
+        now = told(mgr)
+        mgr.resume(at, by_id(sent))
+        assert [(m.alert_id, m.change, m.status, m.why) for m in now] == [("JP-A0001", 4, status, ["restart"])]
+        alert = mgr.alerts["JP-A0001"]  # what the partners were told is what it shows
+        assert [e["status"] for e in alert.history] == ["issued", "updated", "updated", status]
+        assert alert.history[1]["impact_time"] == T0 + 660 and not alert.active
+    # A new alert gets a new id.
+    mgr.evaluate(T0 + 900, "JP-E002", {"JP-F0009": [impact_threat(area(areas, "JP", "eez"), 40, 138.7, T0 + 999)]})
+    assert [m.alert_id for m in now][-1] == "JP-A0002"
+
+
+def test_a_sent_end_stands_and_what_was_never_sent_is_forgotten(areas):
+    eez, territory = area(areas, "JP", "eez"), area(areas, "JP", "territory")
+    first = AlertManager("JP", areas)
+    sent = told(first)
+    first.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 110)]})
+    first.review(T0 + 140, set())  # ended, as change 2
+    # Rebuilt: the EEZ alert still stands (the all-clear not yet reached), and an overflight alert the first
+    # life never issued.
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 110)]})
+    over = Threat(territory, "overflight", T0 + 900, 40.6, 168.0, T0 + 290, T0 + 330)
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0002": [over]})
+    assert len(mgr.standing()) == 2
+    now = told(mgr)
+    mgr.resume(T0 + 145, by_id(sent))
+    assert now == []  # the partners hold it ended already; the other they never heard of
+    assert list(mgr.alerts) == ["JP-A0001"] and statuses(mgr.alerts["JP-A0001"]) == ["issued", "ended"]
+    assert mgr.standing() == []
+    # The overflight, still found, is issued at the next assessment, under a new id, from change 1.
+    mgr.evaluate(T0 + 150, LAUNCH, {"JP-F0002": [over]})
+    assert [(m.alert_id, m.change, m.status) for m in now] == [("JP-A0003", 1, "issued")]
+
+
+def test_a_restarted_alert_at_another_level_says_so(areas):
+    eez = area(areas, "JP", "eez")
+    sent = first_life(areas)
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 600)]})
+    mgr.alerts["JP-A0001"].level = "advisory"  # the rebuilt picture stepped it down
+    now = told(mgr)
+    mgr.resume(T0 + 125, by_id(sent))
+    assert [(m.change, m.status, m.level, m.why) for m in now] == [(4, "updated", "advisory", ["restart"])]
+
+
+def test_a_restarted_alert_is_paired_by_its_threat_before_its_id(areas):
+    """Found in a chaos run: the rebuilt picture held a second launch and numbered its alerts in another order
+    (JP-A0001 for the other launch, JP-A0002 for the one the partners were warned of).  Paired by id, the warned
+    launch's alert was forgotten and issued again as a new alert: two alerts where there was one."""
+    eez = area(areas, "JP", "eez")
+    sent = first_life(areas)  # JP-A0001, for LAUNCH
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0 + 95, "JP-E002", {"JP-F0002": [impact_threat(eez, 40.1, 138.6, T0 + 600)]})
+    mgr.evaluate(T0 + 100, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 600)]})
+    assert [(a.alert_id, a.launch_id) for a in mgr.alerts.values()] == [("JP-A0001", "JP-E002"), ("JP-A0002", LAUNCH)]
+    now = told(mgr)
+    mgr.resume(T0 + 125, by_id(sent))
+    assert now == []
+    assert [(a.alert_id, a.launch_id) for a in mgr.alerts.values()] == [("JP-A0001", LAUNCH)]
+    assert [a.launch_id for a in mgr.standing()] == [LAUNCH]
+    mgr.evaluate(T0 + 130, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 720)]})
+    assert now == []  # the same threat as told: no news
+    mgr.evaluate(T0 + 130, "JP-E002", {"JP-F0002": [impact_threat(eez, 40.1, 138.6, T0 + 600)]})
+    assert [(m.alert_id, m.change, m.status) for m in now] == [("JP-A0003", 1, "issued")]  # the other launch: new

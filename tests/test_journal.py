@@ -7,13 +7,20 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from mwx.errors import OutboxClash
 from mwx.node.journal import Journal
 
 
 def test_outbox_keeps_each_sequence_once_and_tracks_acknowledgements(tmp_path: Path) -> None:
     j = Journal(tmp_path / "j.sqlite")
     assert j.put_outbox("JP", 0, b"a") and j.put_outbox("JP", 1, b"b") and j.put_outbox("KR", 0, b"c")
-    assert not j.put_outbox("JP", 1, b"other")  # a seq is kept once: the first copy stays
+    assert not j.put_outbox("JP", 1, b"b")  # the same envelope again: kept once
+    # Another envelope under a kept number: the node numbered it twice.  Loud, never skipped in silence.
+    with pytest.raises(OutboxClash, match="seq 1 of stream JP is kept already"):
+        j.put_outbox("JP", 1, b"other")
+    assert j.outbox("JP", [1]) == [(1, b"b")]  # the first copy stays
     j.mark_acked("JP", [0])
     assert j.unacked() == [("JP", 1, b"b"), ("KR", 0, b"c")]
     assert j.outbox("JP", [1, 0, 5]) == [(0, b"a"), (1, b"b")]
@@ -21,6 +28,7 @@ def test_outbox_keeps_each_sequence_once_and_tracks_acknowledgements(tmp_path: P
     assert j.outbox("JP", [1]) == [(1, b"b2")]
     assert j.next_seqs() == {"JP": 2, "KR": 1}
     assert j.outbox_count() == 3
+    assert list(j.outbox_rows()) == [("JP", 0, b"a"), ("JP", 1, b"b2"), ("KR", 0, b"c")]
 
 
 def test_inbox_refuses_a_second_copy_and_keeps_acceptance_order(tmp_path: Path) -> None:

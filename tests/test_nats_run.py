@@ -12,18 +12,26 @@ and one node process per participant, paced at a few times real time, on a 650 k
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import math
+import re
+import shutil
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from mwx.exchange.envelope import trusted_message
 from mwx.exchange.keys import Signer, Verifier
 from mwx.exchange.messages import CONTROL_KINDS, Heartbeat, kind_of
+from mwx.exchange.messages import Alert as AlertMessage
 from mwx.exercise.natsrun import NatsExercise
 from mwx.exercise.outputs import write_run
 from mwx.exercise.run import FUSED, run_scenario
@@ -46,10 +54,22 @@ def scenario_file() -> Path:
 
 
 @pytest.fixture(scope="module")
-def embedded(scenario_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def embedded_run(scenario_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("embedded")
     write_run(run_scenario(load_scenario(scenario_file)), out)
-    return json.loads((out / "events.json").read_text())
+    return out
+
+
+@pytest.fixture(scope="module")
+def embedded(embedded_run: Path) -> dict:
+    return json.loads((embedded_run / "events.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def embedded_alerts(embedded_run: Path) -> list[dict]:
+    alerts = json.loads((embedded_run / "alerts.json").read_text())["alerts"]
+    assert alerts, "the scenario raises no alert: nothing to compare"
+    return alerts
 
 
 def _picture(events: dict, partner: str | None = None) -> list[dict]:
@@ -77,6 +97,36 @@ def assert_same_reports(got: list[dict], want: list[dict]) -> None:
             assert g[key] == pytest.approx(w[key], abs=POINT_TOL_KM), (where, key)
         for key in ("launch_time", "impact_time", "first_detection"):
             assert _seconds(g[key]) == pytest.approx(_seconds(w[key]), abs=TIME_TOL_S), (where, key)
+
+
+ASSESS_S = 5.0  # the nodes' assessment interval [scenario s]: how far apart two runs' alert times may be
+ACTIVE = {"issued", "updated"}
+
+
+def assert_same_alerts(got: list[dict], want: list[dict]) -> None:
+    """Same alerts (partner, area, reason, launch), each issued with the same level and ending with the same
+    status, each within one assessment interval of the embedded run's time.
+
+    Each node of a NATS run assesses its picture with what the broker delivered by then, which may be a scan
+    more or less than the embedded run's: an alert may come an assessment earlier or later, no more.
+    """
+
+    def key(a: dict) -> tuple:
+        return a["partner"], a["area"]["partner"], a["area"]["name"], a["reason"], a["launch_id"]
+
+    assert sorted(map(key, got)) == sorted(map(key, want))
+    wanted = {key(a): a for a in want}
+    for g in got:
+        w = wanted[key(g)]
+        first, last, w_first, w_last = g["history"][0], g["history"][-1], w["history"][0], w["history"][-1]
+        assert (first["status"], first.get("level")) == (w_first["status"], w_first.get("level")), key(g)
+        assert abs(_seconds(first["time"]) - _seconds(w_first["time"])) <= ASSESS_S + 0.5, key(g)
+        assert last["status"] == w_last["status"] and last["status"] not in ACTIVE, key(g)
+        assert abs(_seconds(last["time"]) - _seconds(w_last["time"])) <= ASSESS_S + 0.5, key(g)
+
+
+def _alerts(run_dir: Path) -> list[dict]:
+    return json.loads((run_dir / "alerts.json").read_text())["alerts"]
 
 
 def _seconds(iso: str | None) -> float:
@@ -123,8 +173,32 @@ def assert_every_envelope_arrived(run_dir: Path, participants: list[str]) -> dic
     return counts
 
 
-def _run(scenario_file: Path, out: Path, speed: float, fault=None) -> tuple[dict, dict, list[str]]:
-    with NatsExercise(scenario_file, out, speed=speed) as run:
+def assert_no_alert_left_standing(run_dir: Path, participants: list[str]) -> int:
+    """At every participant, every other partner's alert changes arrived with their numbers strictly increasing
+    in the sender's sequence, the last one over (ended or cancelled).  Returns how many alerts were checked."""
+    checked = 0
+    for r in participants:
+        journal = Journal(run_dir / "nats" / "nodes" / r / "journal.sqlite")
+        try:
+            changes: dict[tuple[str, str], list[tuple[int, int | None, str]]] = {}
+            for sender, seq, data in journal.inbox():
+                if isinstance(m := trusted_message(data), AlertMessage):
+                    changes.setdefault((sender, m.alert_id), []).append((seq, m.change, m.status))
+        finally:
+            journal.close()
+        for alert, steps in changes.items():
+            numbers = [change or 0 for _, change, _ in sorted(steps)]
+            assert all(0 < a < b for a, b in itertools.pairwise(numbers)), (r, alert, steps)
+            assert max(steps, key=lambda step: step[1] or 0)[2] in ("ended", "cancelled"), (r, alert, steps)
+            checked += 1
+    return checked
+
+
+def _run(
+    scenario_file: Path, out: Path, speed: float, fault=None, *, link_faults: bool = False
+) -> tuple[dict, dict, list[str]]:
+    """Run over NATS (``link_faults``: leaf links through proxies a fault can cut): events, metrics, participants."""
+    with NatsExercise(scenario_file, out, speed=speed, link_faults=link_faults) as run:
         run.start()
         if fault is not None:
             fault(run)
@@ -140,8 +214,11 @@ def _at_scenario_time(run: NatsExercise, t: float) -> None:
     time.sleep(max(0.0, (t - run.scenario_time()) / run.speed))
 
 
-def test_nats_run_gives_the_embedded_runs_event_reports(scenario_file: Path, embedded: dict, tmp_path: Path) -> None:
+def test_nats_run_gives_the_embedded_runs_event_reports_and_alerts(
+    scenario_file: Path, embedded: dict, embedded_alerts: list[dict], tmp_path: Path
+) -> None:
     events, metrics, participants = _run(scenario_file, tmp_path, speed=20.0)
+    assert_same_alerts(_alerts(tmp_path), embedded_alerts)
     assert_same_reports(_picture(events, FUSED), _picture(embedded, FUSED))
     assert_same_reports(_picture(events), _picture(embedded))
     assert _picture(events, FUSED), "the observer fused nothing"
@@ -159,7 +236,8 @@ def assert_secrets_are_each_nodes_own(folder: Path, participants: list[str]) -> 
     """Each node's private key and configuration are its own, 0600, in a 0700 folder; its configuration names
     its own leaf URL and credentials only; keys.json holds public keys, and a key derived from the scenario
     seed (what anyone with the scenario could make) is not one of them.  (Before: every key came from the
-    seed and one 0644 node.json held every participant's password.)"""
+    seed and one 0644 node.json held every participant's password.)  Its TLS files are the CA's certificate
+    and its own client certificate and key, 0600; no node holds the CA's key."""
     verifier = Verifier.from_file(folder / "keys.json")
     seed = load_scenario(Path(__file__).parent / "data" / "scenarios" / "small.yaml").seed
     texts = {p: (folder / "config" / p / "node.json").read_text() for p in participants}
@@ -170,15 +248,25 @@ def assert_secrets_are_each_nodes_own(folder: Path, participants: list[str]) -> 
     for p in participants:
         own = folder / "config" / p
         assert own.stat().st_mode & 0o777 == 0o700, p
-        for secret in (own / "node.json", own / f"{p}.key"):
+        for secret in (own / "node.json", own / f"{p}.key", own / "tls-client.key", own / "tls-client.pem"):
             assert secret.stat().st_mode & 0o777 == 0o600, secret
+        config = json.loads(texts[p])
+        assert config["url"].startswith("tls://"), p
+        assert [config["ca"], config["cert"], config["cert_key"]] == [
+            str(own / name) for name in ("tls-ca.pem", "tls-client.pem", "tls-client.key")
+        ]
+        cert = x509.load_pem_x509_certificate((own / "tls-client.pem").read_bytes())
+        assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == f"client-{p}"
+        assert (own / "tls-client.key").read_bytes() == (folder / "conf" / "tls" / f"client-{p}.key").read_bytes()
+        keys = {f.name for f in own.iterdir() if b"PRIVATE KEY" in f.read_bytes()}
+        assert keys == {f"{p}.key", "tls-client.key"}, p  # its own two keys, not the CA's nor anyone else's
         assert not [q for q in participants if q != p and passwords[q] in texts[p]], p
         stolen = Signer.from_seed(p, seed)
         assert not verifier.verify(p, stolen.sign(b"forged"), b"forged"), p
 
 
 def test_a_partner_node_killed_for_30_s_and_restarted_loses_nothing(
-    scenario_file: Path, embedded: dict, tmp_path: Path
+    scenario_file: Path, embedded: dict, embedded_alerts: list[dict], tmp_path: Path
 ) -> None:
     outage_s, seen = 30.0, {}
 
@@ -193,9 +281,11 @@ def test_a_partner_node_killed_for_30_s_and_restarted_loses_nothing(
         seen["new_pid"] = run.processes["JP"].pid
 
     events, metrics, participants = _run(scenario_file, tmp_path, speed=6.0, fault=fault)
+    assert_same_alerts(_alerts(tmp_path), embedded_alerts)
     assert_every_envelope_arrived(tmp_path, participants)
     assert_same_reports(_picture(events), _picture(embedded))
     assert metrics["exchange"]["JP"]["transport"]["published"] > 0
+    assert assert_no_alert_left_standing(tmp_path, participants) > 0  # KR's alert, at JP (restarted) too
 
     # The process really died of SIGKILL, and another one took over.
     assert seen["status"] == -signal.SIGKILL, seen
@@ -230,7 +320,9 @@ def test_a_partner_node_killed_for_30_s_and_restarted_loses_nothing(
     assert beats[k] <= seen["killed_at"] <= beats[k + 1], (beats[k], seen["killed_at"], beats[k + 1])
 
 
-def test_the_hub_killed_and_restarted_loses_nothing(scenario_file: Path, embedded: dict, tmp_path: Path) -> None:
+def test_the_hub_killed_and_restarted_loses_nothing(
+    scenario_file: Path, embedded: dict, embedded_alerts: list[dict], tmp_path: Path
+) -> None:
     def fault(run: NatsExercise) -> None:
         _at_scenario_time(run, run.prep.t_start + 120.0)
         assert run.cluster is not None
@@ -239,12 +331,15 @@ def test_the_hub_killed_and_restarted_loses_nothing(scenario_file: Path, embedde
         run.cluster.start_hub()
 
     events, metrics, participants = _run(scenario_file, tmp_path, speed=6.0, fault=fault)
+    assert_same_alerts(_alerts(tmp_path), embedded_alerts)
     assert_every_envelope_arrived(tmp_path, participants)
     assert_same_reports(_picture(events), _picture(embedded))
     assert sum(metrics["exchange"][p]["transport"]["publish_retries"] for p in participants) > 0
 
 
-def test_a_leaf_link_cut_for_60_s_loses_nothing(scenario_file: Path, embedded: dict, tmp_path: Path) -> None:
+def test_a_leaf_link_cut_for_60_s_loses_nothing(
+    scenario_file: Path, embedded: dict, embedded_alerts: list[dict], tmp_path: Path
+) -> None:
     def fault(run: NatsExercise) -> None:
         _at_scenario_time(run, run.prep.t_start + 60.0)  # KR sees the boost and the climb
         assert run.cluster is not None
@@ -252,7 +347,8 @@ def test_a_leaf_link_cut_for_60_s_loses_nothing(scenario_file: Path, embedded: d
         time.sleep(60.0)
         run.cluster.restore_link("KR")
 
-    events, metrics, participants = _run(scenario_file, tmp_path, speed=4.0, fault=fault)
+    events, metrics, participants = _run(scenario_file, tmp_path, speed=4.0, fault=fault, link_faults=True)
+    assert_same_alerts(_alerts(tmp_path), embedded_alerts)
     assert_every_envelope_arrived(tmp_path, participants)
     assert_same_reports(_picture(events), _picture(embedded))
     assert metrics["exchange"]["KR"]["transport"]["publish_retries"] > 0
@@ -315,7 +411,8 @@ def test_a_compromised_link_cannot_alter_forge_or_replay(scenario_file: Path, em
 
         async def publish() -> None:
             assert run.cluster is not None
-            nc = await nats.connect(run.cluster.url("KR"))
+            # KR's NATS credentials and its TLS client certificate: the link, not the signing key, is compromised.
+            nc = await nats.connect(run.cluster.url("KR"), tls=run.cluster.client_tls("KR"))
             js = nc.jetstream()
             for name, data in attacks.items():
                 await js.publish(inbox_subject("JP", "KR"), data, headers={"Nats-Msg-Id": f"attack-{name}"})
@@ -337,3 +434,44 @@ def test_a_compromised_link_cannot_alter_forge_or_replay(scenario_file: Path, em
     assert metrics["exchange"]["JP"]["rejected"]["bad-signature"] == 2
     assert_every_envelope_arrived(tmp_path, participants)
     assert_same_reports(_picture(events), _picture(embedded))
+
+
+def test_a_journal_that_lost_its_end_is_refused_with_one_line(scenario_file: Path, tmp_path: Path) -> None:
+    """KR's journal copied at +100 s; KR SIGKILLed at +150 s and restarted on the copy (a journal that lost its
+    end: restored from an older copy, or its WAL deleted after the crash).  Its peers hold what it sent after
+    the copy: it must stop with one line and exit status 2, having numbered nothing (numbering on from the
+    copy's end, its envelopes would be refused by its peers as replays: lost without a word)."""
+    copy = tmp_path / "copy.sqlite"
+    with NatsExercise(scenario_file, tmp_path, speed=20.0) as run:
+        run.start()
+        journal = run.dir / "nodes" / "KR" / "journal.sqlite"
+        _at_scenario_time(run, run.prep.t_start + 100.0)
+        with (
+            contextlib.closing(sqlite3.connect(journal, timeout=10)) as src,
+            contextlib.closing(sqlite3.connect(copy)) as dst,
+        ):
+            src.backup(dst)
+        _at_scenario_time(run, run.prep.t_start + 150.0)
+        run.kill_node("KR")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{journal}{suffix}").unlink(missing_ok=True)
+        shutil.copy(copy, journal)
+        run.start_node("KR")
+        code = run.processes["KR"].wait(timeout=60)
+    log = (tmp_path / "nats" / "KR.log").read_text().strip().splitlines()
+    found = re.fullmatch(
+        r"mwx: KR: journal is behind what (JP|US|fused) holds from KR \(seq (\d+) > (\d+)\): "
+        r"restore the journal or start a new run with --force",
+        log[-1],
+    )
+    assert code == 2 and found, log[-3:]
+    held, sealed = int(found[2]), int(found[3])
+    assert held > sealed
+    assert not any("Traceback" in line for line in log)
+    kept, restarted = Journal(copy), Journal(journal)
+    try:
+        assert sealed == max(kept.next_seqs().values()) - 1
+        assert restarted.next_seqs() == kept.next_seqs()  # nothing numbered after the copy's end
+    finally:
+        kept.close()
+        restarted.close()

@@ -1,9 +1,10 @@
 """The exchange's NATS topology on real nats-server processes: delivery, isolation, failures, configs.
 
-Each test starts its own hub and leaf servers on free ports in ``tmp_path``
-(:class:`mwx.exchange.servers.NatsCluster`) and stops them; the server on 127.0.0.1:4222, if any,
-is never touched.  Skipped when no nats-server binary is installed, but under ``CI=true`` that
-skip is a failure (tests/conftest.py).
+Each test starts its own hub (three servers, a JetStream cluster) and leaf servers on free ports in
+``tmp_path`` (:class:`mwx.exchange.servers.NatsCluster`), TLS on every link, and stops them; the
+server on 127.0.0.1:4222, if any, is never touched.  Skipped when no nats-server binary is installed,
+but under ``CI=true`` that skip is a failure (tests/conftest.py).  TLS and the loss of one hub server
+are tested in tests/test_nats_tls.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import json
 import os
 import socket
+import ssl
 import stat
 import subprocess
 import sys
@@ -27,6 +29,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from mwx.cli import main
+from mwx.exchange.certs import OPERATOR, Pki, client_name, client_tls_context
 from mwx.exchange.natsconf import (
     Topology,
     durable_name,
@@ -62,10 +65,12 @@ class Errors:
         return [e for e in self.seen if "permissions violation" in e.lower()]
 
 
-async def connect(url: str, errors: Errors | None = None) -> Client:
-    """A client that reconnects quickly and forever (the servers under test get killed)."""
+async def connect(url: str | list[str], tls: ssl.SSLContext, errors: Errors | None = None) -> Client:
+    """A client (TLS with the client certificate of ``tls``) that reconnects quickly and forever (the servers
+    under test get killed).  ``url`` may list several servers (every hub server)."""
     return await nats.connect(
-        url,
+        servers=url,
+        tls=tls,
         connect_timeout=2,
         reconnect_time_wait=0.2,
         max_reconnect_attempts=-1,
@@ -73,8 +78,8 @@ async def connect(url: str, errors: Errors | None = None) -> Client:
     )
 
 
-def cluster_for(tmp_path: Path) -> NatsCluster:
-    return NatsCluster(Topology.local(PARTICIPANTS, tmp_path / "jetstream"), tmp_path)
+def cluster_for(tmp_path: Path, *, link_faults: bool = False) -> NatsCluster:
+    return NatsCluster(Topology.local(PARTICIPANTS, tmp_path / "jetstream"), tmp_path, link_faults=link_faults)
 
 
 async def eventually(call: Callable[[], Awaitable[object]], within_s: float = 10.0) -> object:
@@ -89,9 +94,9 @@ async def eventually(call: Callable[[], Awaitable[object]], within_s: float = 10
             await asyncio.sleep(0.2)
 
 
-async def stream_messages(url: str, recipient: str) -> int:
+async def stream_messages(url: str, recipient: str, tls: ssl.SSLContext) -> int:
     """How many messages ``recipient``'s inbox holds, asked as ``recipient`` through ``url``."""
-    nc = await connect(url)
+    nc = await connect(url, tls)
     try:
         info = await nc.jetstream(timeout=2).stream_info(stream_name(recipient))
         return info.state.messages
@@ -102,10 +107,10 @@ async def stream_messages(url: str, recipient: str) -> int:
 # --------------------------------------------------------------------------- 1. delivery
 def test_message_reaches_recipient_stream_and_durable_consumer(tmp_path: Path) -> None:
     async def scenario(c: NatsCluster) -> None:
-        await ensure_streams(c.topology)
-        await ensure_streams(c.topology)  # idempotent
+        await ensure_streams(c.topology, tls=c.client_tls())
+        await ensure_streams(c.topology, tls=c.client_tls())  # idempotent
 
-        kr = await connect(c.url("KR"))
+        kr = await connect(c.url("KR"), c.client_tls("KR"))
         js = kr.jetstream(timeout=2)
         ack = await js.publish(inbox_subject("JP", "KR"), b"track 1", headers={"Nats-Msg-Id": "KR-1"})
         assert (ack.stream, ack.seq, bool(ack.duplicate)) == (stream_name("JP"), 1, False)
@@ -115,7 +120,7 @@ def test_message_reaches_recipient_stream_and_durable_consumer(tmp_path: Path) -
         assert ack2.stream == stream_name("fused")
         await kr.close()
 
-        jp = await connect(c.url("JP"))
+        jp = await connect(c.url("JP"), c.client_tls("JP"))
         jjs = jp.jetstream(timeout=2)
         sub = await jjs.pull_subscribe("mwx.in.JP.*", durable=durable_name("JP"), stream=stream_name("JP"))
         [msg] = await sub.fetch(1, timeout=2)
@@ -123,7 +128,8 @@ def test_message_reaches_recipient_stream_and_durable_consumer(tmp_path: Path) -
         await msg.ack_sync()
         info = await jjs.consumer_info(stream_name("JP"), durable_name("JP"))
         assert (info.num_ack_pending, info.num_pending, info.ack_floor.stream_seq) == (0, 0, 1)
-        assert (await jjs.stream_info(stream_name("JP"))).state.messages == 1
+        info = await jjs.stream_info(stream_name("JP"))
+        assert (info.state.messages, info.config.num_replicas) == (1, 3)  # a copy on every hub server
         with pytest.raises(nats.errors.TimeoutError):
             await sub.fetch(1, timeout=0.5)  # the duplicate was not stored
         await jp.close()
@@ -135,7 +141,8 @@ def test_message_reaches_recipient_stream_and_durable_consumer(tmp_path: Path) -
 # --------------------------------------------------------------------------- 2. security
 def _loosen_leaf(cluster: NatsCluster, participant: str) -> None:
     """Restart ``participant``'s leaf with no permissions on its user: what a careless participant might run."""
-    conf = leaf_config(cluster.topology, participant, remote_port=cluster.link_port(participant))
+    assert cluster.pki is not None
+    conf = leaf_config(cluster.topology, participant, cluster.pki, remote_ports=cluster.link_ports(participant))
     del conf["accounts"][participant]["users"][0]["permissions"]
     cluster.kill_leaf(participant)
     cluster.configs[f"leaf-{participant}.conf"].write_text(render_config(conf), encoding="utf-8")
@@ -146,7 +153,7 @@ def test_participant_cannot_read_or_pose_in_another_inbox(tmp_path: Path) -> Non
     async def attempts(c: NatsCluster, url: str, where: str, legit_so_far: int) -> list[str]:
         """Every attack of KR's on JP's inbox through ``url``; returns the server's permission errors."""
         errors = Errors()
-        kr = await connect(url, errors)
+        kr = await connect(url, c.client_tls("KR"), errors)
         js = kr.jetstream(timeout=0.5)
         # Read JP's inbox: consumer on its stream, a message of it, or the raw subjects.
         with pytest.raises(REFUSED):
@@ -162,7 +169,7 @@ def test_participant_cannot_read_or_pose_in_another_inbox(tmp_path: Path) -> Non
 
         sub = await kr.subscribe("mwx.in.JP.>", cb=spy)
         await kr.flush()
-        us = await connect(c.url("US"))
+        us = await connect(c.url("US"), c.client_tls("US"))
         ack = await us.jetstream(timeout=2).publish(inbox_subject("JP", "US"), f"from US {where}".encode())
         assert ack.stream == stream_name("JP")
         await us.close()
@@ -177,7 +184,7 @@ def test_participant_cannot_read_or_pose_in_another_inbox(tmp_path: Path) -> Non
         await asyncio.sleep(0.3)
         await kr.close()
         # What matters: JP's stream holds only the legitimate messages and no consumer.
-        jp = await connect(c.url("JP"))
+        jp = await connect(c.url("JP"), c.client_tls("JP"))
         info = await jp.jetstream(timeout=2).stream_info(stream_name("JP"))
         assert (info.state.messages, info.state.consumer_count) == (legit_so_far + 1, 0), where
         last = await jp.jetstream(timeout=2).get_msg(stream_name("JP"), info.state.last_seq)
@@ -186,7 +193,7 @@ def test_participant_cannot_read_or_pose_in_another_inbox(tmp_path: Path) -> Non
         return errors.permission_violations()
 
     async def scenario(c: NatsCluster) -> None:
-        await ensure_streams(c.topology)
+        await ensure_streams(c.topology, tls=c.client_tls())
         on_leaf = await attempts(c, c.url("KR"), "KR's leaf", 0)
         assert on_leaf, "KR's own leaf should refuse outright"
         on_hub = await attempts(c, c.hub_url("KR"), "the hub", 1)
@@ -195,7 +202,7 @@ def test_participant_cannot_read_or_pose_in_another_inbox(tmp_path: Path) -> Non
         _loosen_leaf(c, "KR")
         await attempts(c, c.url("KR"), "KR's loosened leaf", 2)
         # ... and KR can still do its own job through the loosened leaf.
-        kr = await connect(c.url("KR"))
+        kr = await connect(c.url("KR"), c.client_tls("KR"))
         ack = await kr.jetstream(timeout=2).publish(inbox_subject("JP", "KR"), b"legit")
         assert (ack.stream, ack.seq) == (stream_name("JP"), 4)
         await kr.close()
@@ -209,9 +216,9 @@ def test_hub_killed_and_restarted_keeps_stream_and_serves_again(tmp_path: Path) 
     with cluster_for(tmp_path) as c:
 
         async def before() -> tuple[Client, Client]:
-            await ensure_streams(c.topology)
-            kr = await connect(c.url("KR"))
-            us = await connect(c.hub_url("US"))  # directly on the hub: has to reconnect itself
+            await ensure_streams(c.topology, tls=c.client_tls())
+            kr = await connect(c.url("KR"), c.client_tls("KR"))
+            us = await connect(c.hub_urls("US"), c.client_tls("US"))  # directly on the hub: reconnects itself
             ack = await kr.jetstream(timeout=2).publish(
                 inbox_subject("JP", "KR"), b"before", headers={"Nats-Msg-Id": "a"}
             )
@@ -219,7 +226,7 @@ def test_hub_killed_and_restarted_keeps_stream_and_serves_again(tmp_path: Path) 
             return kr, us
 
         async def after(kr: Client, us: Client) -> None:
-            assert await stream_messages(c.url("JP"), "JP") == 1
+            assert await stream_messages(c.url("JP"), "JP", c.client_tls("JP")) == 1
             kjs = kr.jetstream(timeout=2)
             again = await kjs.publish(inbox_subject("JP", "KR"), b"before", headers={"Nats-Msg-Id": "a"})
             assert again.duplicate  # the de-duplication window survives the crash
@@ -232,7 +239,7 @@ def test_hub_killed_and_restarted_keeps_stream_and_serves_again(tmp_path: Path) 
                 lambda: ujs.publish(inbox_subject("JP", "US"), b"US after", headers={"Nats-Msg-Id": "c"})
             )
             assert (ack.stream, ack.seq) == (stream_name("JP"), 3)
-            jp = await connect(c.url("JP"))
+            jp = await connect(c.url("JP"), c.client_tls("JP"))
             sub = await jp.jetstream(timeout=2).pull_subscribe(
                 "mwx.in.JP.*", durable=durable_name("JP"), stream=stream_name("JP")
             )
@@ -246,8 +253,8 @@ def test_hub_killed_and_restarted_keeps_stream_and_serves_again(tmp_path: Path) 
         loop = asyncio.new_event_loop()
         try:
             kr, us = loop.run_until_complete(before())
-            c.kill_hub()
-            c.start_hub()  # waits until every leaf reaches the hub's JetStream again
+            c.kill_hub()  # every hub server
+            c.start_hub()  # waits until the cluster has settled and every leaf reaches its JetStream again
             loop.run_until_complete(after(kr, us))
         finally:
             loop.close()
@@ -255,11 +262,11 @@ def test_hub_killed_and_restarted_keeps_stream_and_serves_again(tmp_path: Path) 
 
 # --------------------------------------------------------------------------- 4. link cut
 def test_cut_link_stops_publishing_until_restored(tmp_path: Path) -> None:
-    with cluster_for(tmp_path) as c:
+    with cluster_for(tmp_path, link_faults=True) as c:
 
         async def scenario() -> None:
-            await ensure_streams(c.topology)
-            kr = await connect(c.url("KR"))
+            await ensure_streams(c.topology, tls=c.client_tls())
+            kr = await connect(c.url("KR"), c.client_tls("KR"))
             js = kr.jetstream(timeout=1)
             assert (await js.publish(inbox_subject("JP", "KR"), b"1", headers={"Nats-Msg-Id": "1"})).seq == 1
             c.cut_link("KR")
@@ -269,7 +276,7 @@ def test_cut_link_stops_publishing_until_restored(tmp_path: Path) -> None:
             await asyncio.sleep(max(0.0, 2.0 - (time.monotonic() - cut_at)))
             with pytest.raises(NO_PUBACK):
                 await js.publish(inbox_subject("JP", "KR"), b"2", headers={"Nats-Msg-Id": "2"})
-            assert await stream_messages(c.url("JP"), "JP") == 1  # JP's own link is fine
+            assert await stream_messages(c.url("JP"), "JP", c.client_tls("JP")) == 1  # JP's own link is fine
             c.restore_link("KR")
             ack = await eventually(lambda: js.publish(inbox_subject("JP", "KR"), b"2", headers={"Nats-Msg-Id": "2"}))
             assert (ack.seq, bool(ack.duplicate)) == (2, False)
@@ -293,53 +300,72 @@ def _wait_tcp(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.0) -
 
 def test_nats_config_cli_writes_configs_nats_server_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "conf"
-    hub_port, leaf_port, kr_port, jp_port = free_ports(4)
-    argv = ["nats-config", "--participants", "KR,JP", "--out", str(out), "--hub-port", str(hub_port)]
-    argv += ["--leaf-port", str(leaf_port), "--leaf-ports", f"KR={kr_port},JP={jp_port}"]
+    ports = free_ports(11)
+    hub_ports, leaf_ports, cluster_ports, (kr_port, jp_port) = ports[0:3], ports[3:6], ports[6:9], ports[9:]
+    listed = [",".join(map(str, q)) for q in (hub_ports, leaf_ports, cluster_ports)]
+    argv = ["nats-config", "--participants", "KR,JP", "--out", str(out), "--hub-port", listed[0]]
+    argv += ["--leaf-port", listed[1], "--cluster-port", listed[2], "--leaf-ports", f"KR={kr_port},JP={jp_port}"]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    names = ["hub.conf", "leaf-KR.conf", "leaf-JP.conf", "credentials.json"]
-    for name in names:
-        assert str(out / name) in printed
-        assert stat.S_IMODE(os.stat(out / name).st_mode) == 0o600
+    servers = ["hub-1.conf", "hub-2.conf", "hub-3.conf", "leaf-KR.conf", "leaf-JP.conf"]
+    private = [*servers, "credentials.json", "tls/ca.key", "tls/client-KR.key", "tls/leaf-JP.key", "tls/hub-2.key"]
+    for name in private:
+        assert stat.S_IMODE(os.stat(out / name).st_mode) == 0o600, name
+    for name in [*servers, "credentials.json", "tls/ca.pem", "tls/ca.key"]:
+        assert str(out / name) in printed, name
+    assert stat.S_IMODE(os.stat(out / "tls").st_mode) == 0o700
     assert main(["nats-config", "--participants", "KR,JP", "--out", str(out), "--leaf-ports", "CN=5000"]) == 2
     assert main(["nats-config", "--participants", "KR,K.R", "--out", str(out)]) == 2
+    assert main(["nats-config", "--participants", "KR,JP", "--out", str(out), "--hub-port", "1,2"]) == 2
     capsys.readouterr()
+    assert (out / "hub-1.conf").read_text().count(f"{cluster_ports[0]}") == 1  # its own cluster port, no route to it
 
     binary = find_nats_server()
-    for name in names[:3]:
+    for name in servers:
         checked = subprocess.run([binary, "-t", "-c", str(out / name)], capture_output=True, timeout=10)
         assert checked.returncode == 0, checked.stderr.decode()
 
     creds = json.loads((out / "credentials.json").read_text())
-    assert creds["KR"]["url"].endswith(f"@127.0.0.1:{kr_port}")
+    assert creds["KR"]["url"].startswith("tls://") and creds["KR"]["url"].endswith(f"@127.0.0.1:{kr_port}")
     topology = Topology(
         participants=["KR", "JP"],
-        hub_client_port=hub_port,
-        hub_leaf_port=leaf_port,
+        hub_client_ports=hub_ports,
+        hub_leaf_ports=leaf_ports,
+        hub_cluster_ports=cluster_ports,
         leaf_ports={"KR": kr_port, "JP": jp_port},
         credentials={p: (c["user"], c["password"]) for p, c in creds.items()},
     )
+    tls = {p: client_tls_context(c["ca"], c["cert"], c["key"]) for p, c in creds.items()}
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        for name, port in (("hub.conf", hub_port), ("leaf-KR.conf", kr_port), ("leaf-JP.conf", jp_port)):
+        for name, port in zip(servers, [*hub_ports, kr_port, jp_port], strict=True):
             with open(tmp_path / f"{name}.log", "wb") as log:
                 procs.append(subprocess.Popen([binary, "-c", str(out / name)], stdout=log, stderr=subprocess.STDOUT))
             _wait_tcp(port, procs[-1])
 
         async def scenario() -> None:
-            await ensure_streams(topology)
-            kr = await connect(creds["KR"]["url"])
+            operator = Pki(out / "tls").client_context(OPERATOR)
+            deadline = time.monotonic() + 30.0
+            while True:  # the cluster elects its metadata leader first
+                try:
+                    await ensure_streams(topology, tls=operator)
+                    break
+                except (nats.errors.Error, nats.js.errors.Error, OSError):
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.5)
+            kr = await connect(creds["KR"]["url"], tls["KR"])
             js = kr.jetstream(timeout=1)
             ack = await eventually(
-                lambda: js.publish(inbox_subject("JP", "KR"), b"hello", headers={"Nats-Msg-Id": "1"})
+                lambda: js.publish(inbox_subject("JP", "KR"), b"hello", headers={"Nats-Msg-Id": "1"}), within_s=20.0
             )
             assert (ack.stream, ack.seq) == (stream_name("JP"), 1)
             await kr.close()
-            assert await stream_messages(creds["JP"]["url"], "JP") == 1
+            assert await stream_messages(creds["JP"]["url"], "JP", tls["JP"]) == 1
 
         asyncio.run(scenario())
-        assert (out / "jetstream").is_dir()  # the default store is beside the configs
+        assert sorted(q.name for q in (out / "jetstream").iterdir()) == ["hub-1", "hub-2", "hub-3"]
+        assert client_name("KR") in creds["KR"]["cert"]
     finally:
         for proc in procs:
             proc.terminate()

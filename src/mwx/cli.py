@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mwx.errors import InputError, MwxError
+from mwx.lifecycle import Interrupted, signals_end_the_run
 
 if TYPE_CHECKING:
     from mwx.sim.theater import InfraredSatellite, Sensor
@@ -449,8 +450,18 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- nats-config
 def cmd_nats_config(args: argparse.Namespace) -> int:
-    """Write the hub's and every leaf's nats-server config and credentials.json (mwx.exchange.natsconf)."""
-    from mwx.exchange.natsconf import DEFAULT_HUB_CLIENT_PORT, DEFAULT_HUB_LEAF_PORT, Topology, write_configs
+    """Write the certificates, every hub server's and every leaf's nats-server config and credentials.json
+    (mwx.exchange.natsconf, mwx.exchange.certs)."""
+    from mwx.exchange.certs import client_name
+    from mwx.exchange.natsconf import (
+        DEFAULT_HUB_CLIENT_PORT,
+        DEFAULT_HUB_CLUSTER_PORT,
+        DEFAULT_HUB_LEAF_PORT,
+        MAX_HUB_SERVERS,
+        Topology,
+        leaf_name,
+        write_configs,
+    )
 
     participants = [p.strip() for p in args.participants.split(",") if p.strip()]
     leaf_ports: dict[str, int] = {}
@@ -459,31 +470,77 @@ def cmd_nats_config(args: argparse.Namespace) -> int:
         if not sep or not port.strip().isdigit() or name.strip() not in participants:
             raise InputError(f"expected P=PORT for participants of --participants, got {item!r}", where="--leaf-ports")
         leaf_ports[name.strip()] = int(port)
+    n = args.hub_servers
+    if not 1 <= n <= MAX_HUB_SERVERS:
+        raise InputError(f"the hub needs 1 to {MAX_HUB_SERVERS} servers, got {n}", where="--hub-servers")
     out = Path(args.out)
+    hosts = _per_hub_server(args.host, n, "--host", str)
+    shared = len(set(hosts)) < n  # servers on one host need ports of their own: one port given counts up
     topology = Topology(
         participants=participants,
-        host=args.host,
-        hub_client_port=args.hub_port if args.hub_port is not None else DEFAULT_HUB_CLIENT_PORT,
-        hub_leaf_port=args.leaf_port if args.leaf_port is not None else DEFAULT_HUB_LEAF_PORT,
+        hub_servers=n,
+        hub_hosts=hosts,
+        hub_client_ports=_per_hub_server(args.hub_port, n, "--hub-port", int, DEFAULT_HUB_CLIENT_PORT, shared),
+        hub_leaf_ports=_per_hub_server(args.leaf_port, n, "--leaf-port", int, DEFAULT_HUB_LEAF_PORT, shared),
+        hub_cluster_ports=_per_hub_server(
+            args.cluster_port, n, "--cluster-port", int, DEFAULT_HUB_CLUSTER_PORT, shared
+        ),
         leaf_ports=leaf_ports,
         store_dir=Path(args.store_dir).resolve() if args.store_dir else (out / "jetstream").resolve(),
+        sync_interval=args.sync_interval,
     )
     try:
         written = write_configs(topology, out)
     except OSError as err:
         raise InputError(f"cannot write: {err.strerror}", source=str(out)) from None
-    print(
-        f"{written['hub.conf']}: hub, clients on {topology.host}:{topology.hub_client_port}, leaf nodes on "
-        f"{topology.host}:{topology.hub_leaf_port}, JetStream store {topology.store_dir}"
-    )
-    for p in topology.participants:
+    t = topology
+    for i, name in enumerate(t.hub_names):
+        cluster = f", routes on {t.hub_hosts[i]}:{t.hub_cluster_ports[i]}" if n > 1 else ""
         print(
-            f"{written[f'leaf-{p}.conf']}: leaf of {p} on {topology.leaf_host}:{topology.leaf_ports[p]} "
-            f"(give it to {p} only)"
+            f"{written[f'{name}.conf']}: hub server {name}, clients on {t.hub_hosts[i]}:{t.hub_client_ports[i]}, "
+            f"leaf nodes on {t.hub_hosts[i]}:{t.hub_leaf_ports[i]}{cluster}, JetStream store {t.store_dir / name}"
         )
-    print(f"{written['credentials.json']}: every participant's user, password and leaf URL (secret, mode 0600)")
-    print("start each with: nats-server -c FILE; then create the inbox streams (mwx.exchange.natsconf.ensure_streams)")
+    for p in t.participants:
+        leaf = written[f"{leaf_name(p)}.conf"]
+        print(f"{leaf}: leaf of {p} on {t.leaf_host}:{t.leaf_ports[p]} (give it to {p} only)")
+    tls = written["tls"]
+    print(f"{written['credentials.json']}: every participant's user, password, URLs and TLS files (secret, mode 0600)")
+    print(f"{tls / 'ca.pem'}: the exchange's CA certificate (give it to every server and node)")
+    print(f"{tls / 'ca.key'}: the CA's private key (mode 0600: keep it here, never on a server or node)")
+    print(
+        f"{tls}/: each server's certificate and key (hub-N, leaf-P: give leaf-P's to P only), each node's client "
+        f"certificate and key ({client_name('P')}: to P only) and the hub operator's (operator); keys mode 0600"
+    )
+    print(
+        f"TLS with client certificates on every port; {n} hub server{'s' if n > 1 else ''}, inbox streams with "
+        f"{t.replicas} cop{'ies' if t.replicas > 1 else 'y'} each"
+    )
+    print(
+        "start each with: nats-server -c FILE; then create the inbox streams (mwx.exchange.natsconf.ensure_streams, "
+        "with the operator's certificate)"
+    )
     return 0
+
+
+def _per_hub_server(
+    text: str | None, n: int, option: str, kind: type, first: object = None, count_up: bool = False
+) -> list:
+    """``text`` as one value per hub server: ``A,B,C`` as given, or one value for all (``count_up``: ports
+    count up from it, for servers that share a host)."""
+    if text is None:
+        if first is None:
+            return []
+        text = str(first)
+    values = [v.strip() for v in str(text).split(",") if v.strip()]
+    try:
+        parsed = [kind(v) for v in values]
+    except ValueError:
+        raise InputError(f"expected a value or one per hub server, got {text!r}", where=option) from None
+    if len(parsed) == 1 and n > 1:
+        parsed = [parsed[0] + i for i in range(n)] if count_up else parsed * n
+    if len(parsed) != n:
+        raise InputError(f"expected one value or {n} (one per hub server), got {len(parsed)}", where=option)
+    return parsed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -672,18 +729,49 @@ def build_parser() -> argparse.ArgumentParser:
 
     nats_config = sub.add_parser(
         "nats-config",
-        help="write the NATS server configs of a deployment",
-        description="Write hub.conf (US-run hub: JetStream, one account and inbox stream per participant), "
-        "leaf-P.conf for each participant's leaf node, and credentials.json (random passwords), for nats-server "
-        "2.9+ (see mwx.exchange.natsconf). The files hold passwords and are written mode 0600.",
+        help="write the NATS server configs and certificates of a deployment",
+        description="Write hub-N.conf for each server of the US-run hub (a JetStream cluster: one account and "
+        "inbox stream per participant, each stream kept on up to 3 servers), leaf-P.conf for each participant's "
+        "leaf node, credentials.json (random passwords) and tls/ (a private CA and a certificate for every server "
+        "and node: TLS with client certificates on every link), for nats-server 2.9+ (see mwx.exchange.natsconf). "
+        "The files holding passwords or keys are written mode 0600.",
     )
     nats_config.add_argument("--participants", required=True, metavar="P,P,...", help="e.g. KR,JP,US,fused")
     nats_config.add_argument("--out", required=True, metavar="DIR", help="folder to write (created if missing)")
-    nats_config.add_argument("--host", default="127.0.0.1", help="the hub's address: it listens there, leaves dial it")
-    nats_config.add_argument("--hub-port", type=int, metavar="N", help="hub client port (default 4222)")
-    nats_config.add_argument("--leaf-port", type=int, metavar="N", help="hub port the leaves connect to (default 7422)")
-    nats_config.add_argument("--leaf-ports", metavar="P=N,...", help="client port of each leaf (default 4223 up)")
-    nats_config.add_argument("--store-dir", metavar="DIR", help="hub JetStream store (default DIR/jetstream)")
+    nats_config.add_argument(
+        "--hub-servers", type=int, default=3, metavar="N", help="servers of the hub (default 3; 1: no cluster)"
+    )
+    nats_config.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="H[,H,...]",
+        help="the hub servers' address (one, or one per server): they listen there, leaves dial it",
+    )
+    nats_config.add_argument(
+        "--hub-port",
+        metavar="N[,N,...]",
+        help="client port per hub server, or one for all (default 4222; servers sharing a host count up from it)",
+    )
+    nats_config.add_argument(
+        "--leaf-port",
+        metavar="N[,N,...]",
+        help="leaf port per hub server, or one for all (default 7422; servers sharing a host count up from it)",
+    )
+    nats_config.add_argument(
+        "--cluster-port",
+        metavar="N[,N,...]",
+        help="route port per hub server, or one for all (default 6222; servers sharing a host count up from it)",
+    )
+    nats_config.add_argument(
+        "--leaf-ports", metavar="P=N,...", help="client port of each leaf (default: up from 4223, after the hub's)"
+    )
+    nats_config.add_argument("--store-dir", metavar="DIR", help="hub JetStream stores (default DIR/jetstream/hub-N)")
+    nats_config.add_argument(
+        "--sync-interval",
+        metavar="always|DURATION",
+        help="JetStream fsync interval of the hub servers (always: before every acknowledgement); nats-server "
+        "2.10+ only, 2.9 refuses the key and fsyncs every 60 s (docs/exchange.md)",
+    )
     nats_config.set_defaults(func=cmd_nats_config)
     return parser
 
@@ -692,16 +780,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        with signals_end_the_run():
+            return int(args.func(args))
+    except Interrupted as err:  # SIGTERM or SIGINT: the with blocks have stopped every child process
+        print(f"mwx: {err}", file=sys.stderr)
+        return err.exit_code
     except InputError as err:
         print(f"mwx: {err.one_line()}", file=sys.stderr)
         return 2
     except MwxError as err:
         print(f"mwx: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("mwx: interrupted", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -68,8 +68,29 @@ class Rejection(MessageError):
 
 
 class NatsUnavailable(MwxError):
-    """No usable nats-server: the binary is missing, or a server it runs fails to start or come up.
+    """No usable nats-server: the binary is missing, a server it runs fails to start or come up, or a node finds
+    no leaf server where its configuration says (``mwx node`` started where no exchange runs).
 
     Raised by mwx.exchange.servers; the message names the binary or the server and ends with the
     tail of that server's log when there is one.
     """
+
+
+class JournalError(InputError):
+    """A node's journal it must not go on from: another run's, or one that cannot say what the node sent.
+
+    Raised by mwx.node.service and mwx.node.journal, always with one line that names the node, what
+    does not match and what to do.  An input error (``mwx node`` exits with status 2: it would refuse
+    again if started again): the node stops rather than reuse a sequence number its peers already hold
+    (their copy would be refused as a replay, or dropped by the broker as a duplicate: an envelope
+    lost without a word).
+    """
+
+
+class OutboxClash(JournalError):
+    """An envelope sealed with a (stream, sequence number) the outbox already keeps for other bytes."""
+
+
+class JournalBehind(JournalError):
+    """A peer holds a higher sequence number from this node than its journal's outbox: the journal lost
+    what it had sent (truncated, restored from an older copy, its WAL deleted after a crash)."""

@@ -70,7 +70,12 @@ class Endpoint:
     #: The sender's clock [Unix s]: when set, envelopes carry the time they are sealed (a paced node may
     #: run behind the scan it reports); otherwise the ``now`` the caller gives (the simulation's time).
     clock: Callable[[], float] | None = None
+    #: While True, :meth:`send` drops what it is given, unsealed and unnumbered: a restarted node replays
+    #: its sensor feed to rebuild its tracks and alerts, and what that regenerates is in its outbox already
+    #: (sealing it would use up sequence numbers that nothing then fills: gaps no one could repair).
+    muted: bool = False
     _seq: dict[str, int] = field(default_factory=dict)
+    _deferred: list[tuple[Message, float]] | None = None
 
     def __post_init__(self) -> None:
         self.transport.subscribe_bytes(self.partner, self.receive)
@@ -79,6 +84,11 @@ class Endpoint:
         """Seal ``message`` (this partner's next sequence number, sent at ``now``) and publish it."""
         if self.signer is None:
             raise RuntimeError(f"{self.partner} listens only: it has no key to sign with")
+        if self.muted:
+            return
+        if self._deferred is not None:
+            self._deferred.append((message, now))
+            return
         if self.clock is not None:
             now = self.clock()
         if self.policy is OPEN:
@@ -96,6 +106,18 @@ class Endpoint:
         seq = self._seq.get(stream, 0)
         self._seq[stream] = seq + 1
         return seal(message, self.signer, seq=seq, sent=now, counters=self.counters)
+
+    def defer(self) -> None:
+        """Keep what is sent from now on, unsealed, until :meth:`release`: a restarted node first hears what its
+        peers hold from it, and numbers nothing before it knows it may go on."""
+        if self._deferred is None:
+            self._deferred = []
+
+    def release(self) -> None:
+        """Seal and send, in order, what was kept since :meth:`defer`; send at once again from now on."""
+        kept, self._deferred = self._deferred or [], None
+        for message, now in kept:
+            self.send(message, now)
 
     def last_seq(self, recipient: str) -> int:
         """The sequence number of the last envelope sealed for ``recipient`` (−1 if none)."""
@@ -118,8 +140,12 @@ class Endpoint:
             )
             return None
 
-    def receive(self, data: bytes, now: float) -> None:
-        """Open an envelope that arrived at ``now``; hand its message on, or journal the refusal."""
+    def receive(self, data: bytes, now: float, redelivered: bool = False) -> None:
+        """Open an envelope that arrived at ``now``; hand its message on, or journal the refusal.
+
+        ``redelivered`` (the transport delivered it before) changes nothing here: the replay guard refuses a
+        second copy of an accepted envelope either way (:mod:`mwx.node.service` tells the two apart).
+        """
         opened = self.open(data, now)
         if opened is not None:
             self.deliver(opened)

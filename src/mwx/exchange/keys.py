@@ -354,9 +354,15 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
         raise
 
 
+def write_secret(path: str | Path, data: bytes) -> None:
+    """Write a secret (a private key, a file with passwords) to ``path``: mode 0600 from its creation on, even where
+    a file was (it is replaced, not rewritten in place), and on disk when this returns."""
+    _write_atomic(Path(path), data, 0o600)
+
+
 def save_private_key(signer: Signer, path: str | Path) -> None:
     """Write ``signer``'s private key to ``path`` (PEM, PKCS#8), mode 0600 from its creation on."""
-    _write_atomic(Path(path), signer.private_pem(), 0o600)
+    write_secret(path, signer.private_pem())
 
 
 def save_public_keys(keys: Mapping[str, str], path: str | Path) -> None:

@@ -75,6 +75,8 @@ UnixTime = Annotated[float, msgspec.Meta(ge=EARLIEST, le=LATEST, description="Un
 Sigma_s = Annotated[float, msgspec.Meta(ge=0.0, le=1e6, description="1σ, s")]
 Km = Annotated[float, msgspec.Meta(ge=0.0, le=1e5, description="km")]
 Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+Seq = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+Held = Annotated[dict[Partner, Seq], msgspec.Meta(max_length=MAX_PARTNERS, description="per participant: a seq")]
 # Free text a person reads: no control characters but tab and newline, no bidirectional
 # overrides (text that displays differently from what it says).
 _TEXT = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*\Z"
@@ -189,8 +191,9 @@ class LaunchEventReport(_Struct, tag="event"):
     number_of_objects: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1
 
 
-#: Why an alert changed (see :mod:`mwx.warn.alerts`).
-AlertWhy = Literal["level", "reason", "area", "time", "regained", "lost", "merged"]
+#: Why an alert changed (see :mod:`mwx.warn.alerts`); ``restart``: a restarted sender bringing the alert in
+#: line with its rebuilt picture (:meth:`mwx.warn.alerts.AlertManager.resume`).
+AlertWhy = Literal["level", "reason", "area", "time", "regained", "lost", "merged", "restart"]
 
 
 class Alert(_Struct, tag="alert"):
@@ -225,12 +228,16 @@ class Heartbeat(_Struct, tag="heartbeat"):
     Heartbeats travel in the sender's sequence like every other message, so a receiver that sees
     one knows the sender's latest sequence number and can ask for any gap below it (:class:`Resend`).
     ``final``: the sender will send nothing new after this (only repairs and acknowledgements).
+    ``held``: per other participant, the highest of its sequence numbers the sender holds (accepted):
+    a restarted node whose journal's outbox ends below what a peer holds from it lost part of its
+    journal and must not number on (it would reuse numbers the peer holds).
     """
 
     sender: Partner
     time: UnixTime
     interval_s: Annotated[float, msgspec.Meta(gt=0.0, le=3600.0)] = 1.0
     final: bool = False
+    held: Held | None = None
 
 
 class Ack(_Struct, tag="ack"):

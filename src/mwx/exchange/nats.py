@@ -27,22 +27,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 import nats
 import numpy as np
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
+from mwx.errors import NatsUnavailable
 from mwx.exchange.bus import arrival_time
+from mwx.exchange.certs import client_tls_context
 from mwx.exchange.envelope import broker_id, peek, reseal
 from mwx.exchange.keys import Signer
 from mwx.exchange.natsconf import durable_name, inbox_subject, stream_name
 from mwx.node.journal import Journal
 from mwx.sim.scenario import LinkInject
 
-BytesHandler = Callable[[bytes, float], None]
+#: ``handler(data, now, redelivered)``: ``redelivered`` when JetStream delivered the message before (its
+#: acknowledgement was lost): a copy the node accepted already is then no replay.
+BytesHandler = Callable[[bytes, float, bool], None]
 _FAILURES = (NatsError, JetStreamError, asyncio.TimeoutError, TimeoutError, OSError)
 
 
@@ -59,6 +65,7 @@ class NatsTransport:
         *,
         window: int = 256,
         publish_timeout_s: float = 2.0,
+        first_connect_s: float = 15.0,
         reseal_after_s: float = 30.0,
         retry_s: float = 0.5,
         links: Sequence[LinkInject] = (),
@@ -72,6 +79,7 @@ class NatsTransport:
         self.clock = clock
         self.window = window
         self.publish_timeout_s = publish_timeout_s
+        self.first_connect_s = first_connect_s  # wall s the first connection may take (start() then says why)
         self.reseal_after_s = reseal_after_s
         self.retry_s = retry_s
         #: Scenario link injects applied to what this node sends (``link_loss`` drops an envelope after
@@ -80,9 +88,6 @@ class NatsTransport:
         self.speed = speed
         self._rng = np.random.default_rng([seed, *partner.encode()])
         self.lost = 0
-        #: While True, publish_bytes drops what it is given: a restarted node replays its sensor feed
-        #: to rebuild its tracks, and what that regenerates is already in the outbox.
-        self.muted = False
         self.published = 0  # envelopes JetStream acknowledged
         self.retries = 0  # publishes that failed and were tried again
         self.resent = 0  # envelopes sent again on a recipient's request
@@ -103,8 +108,6 @@ class NatsTransport:
 
     def publish_bytes(self, sender: str, data: bytes, now: float, recipient: str | None = None) -> None:
         """Keep ``data`` in the outbox for ``recipient`` (or every other participant) and wake the publisher."""
-        if self.muted:
-            return
         seq = peek(data).seq
         for r in [recipient] if recipient is not None else self.recipients(sender):
             if self.journal.put_outbox(r, seq, data):
@@ -130,19 +133,60 @@ class NatsTransport:
         return not self._pending and self._in_flight == 0
 
     # ----------------------------------------------------------------- I/O (asynchronous)
-    async def start(self, url: str) -> None:
-        """Connect to the leaf server at ``url``, queue what the outbox holds unacknowledged, start the tasks."""
+    async def start(
+        self,
+        url: str,
+        *,
+        tls: ssl.SSLContext | None = None,
+        ca: str | None = None,
+        cert: str | None = None,
+        cert_key: str | None = None,
+    ) -> None:
+        """Connect to the leaf server at ``url``, queue what the outbox holds unacknowledged, start the tasks.
+
+        The servers require TLS with a client certificate (``tls://`` URLs): pass the client context
+        ``tls``, or the files to make one from (``ca``: the exchange's CA; ``cert``/``cert_key``: this
+        node's client certificate and key, see :func:`mwx.exchange.certs.client_tls_context`).
+        """
+        if tls is None and ca is not None:
+            tls = client_tls_context(ca, cert, cert_key)
         for stream, seq, data in self.journal.unacked():
             self._pending.append((stream, seq, data, broker_id(data)))
-        self._nc = await nats.connect(
-            url, max_reconnect_attempts=-1, reconnect_time_wait=0.25, allow_reconnect=True, connect_timeout=2
+        # Reconnects after the first connection go on for ever (a leaf or hub restart is a pause, not an end);
+        # the first one is bounded, so a node started where no exchange runs says so instead of waiting.
+        connecting = nats.connect(
+            url,
+            tls=tls,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.25,
+            allow_reconnect=True,
+            connect_timeout=2,
+            error_cb=self._connection_error,
         )
+        try:
+            self._nc = await asyncio.wait_for(connecting, self.first_connect_s)
+        except (TimeoutError, *_FAILURES) as err:
+            where = urlsplit(url)
+            raise NatsUnavailable(
+                f"{self.partner}: no leaf server answers at {where.hostname}:{where.port} within "
+                f"{self.first_connect_s:g} s ({type(err).__name__}): is the exchange running (mwx run --bus nats)?"
+            ) from None
         js = self._nc.jetstream(timeout=self.publish_timeout_s)
         self._tasks = [
             asyncio.create_task(self._publisher(js), name=f"{self.partner}-publisher"),
             asyncio.create_task(self._consumer(js), name=f"{self.partner}-consumer"),
         ]
         self._wake.set()
+
+    async def _connection_error(self, err: Exception) -> None:
+        """nats-py's report of a connection error: one line in the node's log (its default prints a traceback).
+
+        What it reports while the node closes its connection is dropped: a TLS peer that closed first
+        (``APPLICATION_DATA_AFTER_CLOSE_NOTIFY``) says nothing about the exchange.
+        """
+        if self._stopping:
+            return
+        print(f"{self.partner}: NATS connection: {type(err).__name__}: {err}", flush=True)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -228,7 +272,11 @@ class NatsTransport:
                 continue
             assert self._handler is not None
             for msg in msgs:
-                self._handler(msg.data, self.clock())
+                try:
+                    redelivered = msg.metadata.num_delivered > 1  # delivered before, its acknowledgement lost
+                except NatsError:  # no JetStream metadata: taken as a first delivery
+                    redelivered = False
+                self._handler(msg.data, self.clock(), redelivered)
             self.journal.commit()  # on disk before JetStream forgets it
             for msg in msgs:
                 with contextlib.suppress(*_FAILURES):

@@ -4,14 +4,23 @@
 
 1. flies the missiles and simulates the sensors (:func:`mwx.exercise.run.prepare`) and writes
    the sensor feed ``nats/feed.npz`` every node reads its own sensors' reports from;
-2. writes the hub and leaf server configs (:mod:`mwx.exchange.natsconf`) into ``nats/``,
-   starts the servers (:class:`mwx.exchange.servers.NatsCluster`) and creates the inbox streams;
+2. writes the configs of the hub's three servers and of every leaf, and the certificates of TLS on
+   every link (:mod:`mwx.exchange.natsconf`, :mod:`mwx.exchange.certs`) into ``nats/conf/``, starts
+   the servers (:class:`mwx.exchange.servers.NatsCluster`; the leaves dial the hub directly, through
+   test proxies only with ``link_faults``) and creates the inbox streams (three copies each);
 3. makes each participant a key pair (its private key ``nats/config/<P>/<P>.key``, 0600, in a folder of
    its own, 0700), writes every public key to ``nats/keys.json`` and each node's ``node.json`` (0600,
-   its own credentials only) beside its key, and starts one ``mwx node`` process per partner and one
+   its own credentials only) beside its key with its TLS files (the CA certificate and its own client
+   certificate and key, 0600), and starts one ``mwx node`` process per partner and one
    for the observer ``fused``, all paced on a common clock (``speed`` scenario seconds per wall second);
-4. waits until every node has finished the exchange (:mod:`mwx.node.service`), then gathers
-   their outputs into a :class:`~mwx.exercise.run.RunResult` for the same run-folder writer.
+4. waits until every node has finished the exchange (:mod:`mwx.node.service`), restarting from its
+   journal a node that died on its own (up to :data:`NODE_RESTARTS` times; one that refused to start
+   fails the run with its own last line), then gathers their outputs into a
+   :class:`~mwx.exercise.run.RunResult` for the same run-folder writer.
+
+Every server and node is a child bound to this process (:mod:`mwx.lifecycle`): SIGTERM or Ctrl-C stops
+the nodes (they save what they hold) and then the servers, and even a SIGKILL of ``mwx run`` takes them
+with it.
 
 The fused event reports come from the observer's journal: every track report it accepted,
 fused in the senders' order (:func:`mwx.exercise.run.canonical_order`), so a NATS run and an
@@ -25,10 +34,12 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
+import secrets
 import signal
 import subprocess
 import sys
 import time as wallclock
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -36,17 +47,20 @@ import msgspec
 import numpy as np
 
 from mwx.errors import MwxError
+from mwx.exchange.certs import client_name, copy_secret
 from mwx.exchange.envelope import trusted_message
-from mwx.exchange.keys import KEYS_FILE, Signer, save_private_key, save_public_keys
+from mwx.exchange.keys import KEYS_FILE, Signer, save_private_key, save_public_keys, write_secret
 from mwx.exchange.messages import TrackReport
-from mwx.exchange.natsconf import Topology, ensure_streams, write_configs
+from mwx.exchange.natsconf import Topology, ensure_streams
 from mwx.exchange.servers import NatsCluster
 from mwx.exercise.run import FUSED, FusedLog, Progress, RunResult, TrackLog, canonical_order, partner_events, prepare
+from mwx.lifecycle import child_options
 from mwx.node.journal import Journal
 from mwx.node.service import CONFIG_NAME, NodeConfig, save_feed
 from mwx.sim.scenario import load_scenario
 
 STARTUP_S = 3.0  # wall s between writing the config and scenario time t0: the node processes start
+NODE_RESTARTS = 3  # times wait() restarts a node that died on its own before the run gives up
 
 
 class NodeFailed(MwxError):
@@ -64,6 +78,7 @@ class NatsExercise:
         speed: float = 20.0,
         policy_path: str | Path | None = None,
         progress: Progress | None = None,
+        link_faults: bool = False,
     ) -> None:
         self.scenario_path = Path(scenario_path).resolve()
         self.scenario = load_scenario(self.scenario_path)
@@ -73,7 +88,12 @@ class NatsExercise:
         self.policy_path = str(Path(policy_path).resolve()) if policy_path else None
         self.say = progress or (lambda message, fraction: None)
         self.processes: dict[str, subprocess.Popen] = {}
+        self.held_down: set[str] = set()  # nodes killed on purpose (kill_node): not restarted by wait()
+        self.restarts: Counter[str] = Counter()  # restarts of nodes that died on their own
         self.cluster: NatsCluster | None = None
+        #: Leaf links through test proxies that :meth:`NatsCluster.cut_link` can cut (tests only: the proxies
+        #: are threads of this process, so a link would die with it).
+        self.link_faults = link_faults
 
     def __enter__(self) -> NatsExercise:
         return self
@@ -92,11 +112,12 @@ class NatsExercise:
         participants = [*self.partners, FUSED]
         self.say("starting the NATS hub and leaf servers", None)
         topology = Topology.local(participants, self.dir / "jetstream")
-        write_configs(topology, self.dir)
-        self.cluster = NatsCluster(topology, self.dir)
+        # The configs and certificates go to nats/conf (nats/conf/tls: the CA and its key stay there).
+        self.cluster = NatsCluster(topology, self.dir, link_faults=self.link_faults)
         self.cluster.start()
-        asyncio.run(ensure_streams(topology))
+        asyncio.run(ensure_streams(self.cluster.topology, tls=self.cluster.client_tls()))
         t0 = self.prep.t_start - 1.0
+        self.run_id = secrets.token_hex(8)  # each node's journal belongs to this run only
         signers = {p: Signer.generate(p) for p in participants}  # the operating system's random source
         keys_path = self.dir / KEYS_FILE
         save_public_keys({p: s.public_key_text() for p, s in signers.items()}, keys_path)
@@ -105,6 +126,7 @@ class NatsExercise:
             folder = self.node_folder(p)
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             save_private_key(signers[p], folder / f"{p}.key")
+            ca, cert, cert_key = self._copy_tls_files(p, folder)
             config = NodeConfig(
                 scenario=str(self.scenario_path),
                 feed=str(feed),
@@ -119,18 +141,31 @@ class NatsExercise:
                 speed=self.speed,
                 policy=self.policy_path,
                 out=str(self.dir / "nodes"),
+                ca=str(ca),
+                cert=str(cert),
+                cert_key=str(cert_key),
+                run_id=self.run_id,
             )
-            path = folder / CONFIG_NAME
-            path.touch(mode=0o600)
-            path.write_bytes(msgspec.json.format(msgspec.json.encode(config)))
+            write_secret(folder / CONFIG_NAME, msgspec.json.format(msgspec.json.encode(config)))
             self.config = config  # the clock and the span every node shares
         for p in participants:
             self.start_node(p)
         self.say(f"nodes running at {self.speed:g}× real time", None)
 
     def node_folder(self, partner: str) -> Path:
-        """Where ``partner``'s node keeps its secrets: its private key and its ``node.json``."""
+        """Where ``partner``'s node keeps its secrets: its private key, its TLS files and its ``node.json``."""
         return self.dir / "config" / partner
+
+    def _copy_tls_files(self, partner: str, folder: Path) -> tuple[Path, Path, Path]:
+        """Copy the CA certificate and ``partner``'s own client certificate and key into its folder (0600 each):
+        a node is handed no other participant's key, nor the CA's."""
+        assert self.cluster is not None and self.cluster.pki is not None
+        pki = self.cluster.pki
+        files = (folder / "tls-ca.pem", folder / "tls-client.pem", folder / "tls-client.key")
+        sources = (pki.ca, pki.cert(client_name(partner)), pki.key(client_name(partner)))
+        for source, target in zip(sources, files, strict=True):
+            copy_secret(source, target)
+        return files
 
     def start_node(self, partner: str) -> None:
         """Start (or restart) ``partner``'s node process; its output goes to ``nats/<partner>.log``."""
@@ -146,11 +181,18 @@ class NatsExercise:
             str(self.node_folder(partner)),
         ]
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
-        self.processes[partner] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.processes[partner] = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL, **child_options()
+        )
         log.close()
+        self.held_down.discard(partner)
 
     def kill_node(self, partner: str) -> None:
-        """SIGKILL ``partner``'s node: no chance to flush or say goodbye (what a crash does)."""
+        """SIGKILL ``partner``'s node: no chance to flush or say goodbye (what a crash does).
+
+        The node stays down until :meth:`start_node`: :meth:`wait` does not restart a node killed here.
+        """
+        self.held_down.add(partner)
         process = self.processes[partner]
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -166,10 +208,10 @@ class NatsExercise:
         last = -1.0
         while True:
             codes = {p: proc.poll() for p, proc in self.processes.items()}
-            failed = {p: c for p, c in codes.items() if c not in (None, 0)}
-            if failed:
-                p, code = next(iter(failed.items()))
-                raise NodeFailed(f"node {p} exited with {code}: see {self.dir / f'{p}.log'}")
+            for p, code in codes.items():
+                if code not in (None, 0) and p not in self.held_down:
+                    self._recover(p, code)
+                    codes[p] = None
             if all(c == 0 for c in codes.values()):
                 return
             if wallclock.monotonic() > deadline:
@@ -180,6 +222,22 @@ class NatsExercise:
                 self.say("tracking, sharing, fusing, warning (NATS)", fraction)
                 last = fraction
             wallclock.sleep(0.2)
+
+    def _recover(self, partner: str, code: int) -> None:
+        """A node died on its own: start it again from its journal, up to :data:`NODE_RESTARTS` times.
+
+        A node that refused to start (exit 2: bad configuration, or a journal that does not match the
+        exchange) would refuse again: the run fails at once with the node's own last line.
+        """
+        log = self.dir / f"{partner}.log"
+        last = (log.read_text(errors="replace").strip().splitlines() or [""])[-1] if log.exists() else ""
+        if code == 2 or self.restarts[partner] >= NODE_RESTARTS:
+            why = "refused to start" if code == 2 else f"exited with {code} after {NODE_RESTARTS} restarts"
+            raise NodeFailed(f"node {partner} {why}: {last} (see {log})")
+        self.restarts[partner] += 1
+        self.say(f"node {partner} exited with {code}; restarting it from its journal "
+                 f"({self.restarts[partner]} of {NODE_RESTARTS})", None)  # fmt: skip
+        self.start_node(partner)
 
     def node_state(self, partner: str) -> dict:
         with (self.dir / "nodes" / partner / "state.pickle").open("rb") as f:
@@ -225,6 +283,7 @@ class NatsExercise:
                     "lost_by_link_injects": s["lost_by_link_injects"],
                     "gaps_repaired": s["gaps_repaired"],
                     "duplicates_dropped": s["duplicates"],
+                    "redelivered": s.get("redelivered", 0),
                     "latency_ms": {
                         "p50": float(np.percentile(lat, 50) * 1e3) if lat.size else None,
                         "p99": float(np.percentile(lat, 99) * 1e3) if lat.size else None,

@@ -6,12 +6,18 @@ therefore keeps, durably and before it counts anything as done:
 
 * ``outbox`` — every envelope it sealed, per recipient stream and sequence number, with
   whether the broker acknowledged it.  Unacknowledged rows are published again after a
-  restart or an outage; any row can be sent again when a recipient asks for a gap.
+  restart or an outage; any row can be sent again when a recipient asks for a gap.  A
+  restarted node numbers on after the outbox's highest sequence per stream, and reads from
+  it the alert changes it had sent (:mod:`mwx.node.service`).  A (stream, seq) is kept
+  once: the same bytes again are a no-op, other bytes under a kept number are a loud
+  :class:`~mwx.errors.OutboxClash` (a number is never reused, nor silently skipped).
 * ``inbox`` — every envelope it accepted (verified), per sender and sequence, with the
   send and receive times: a restarted node rebuilds its replay guard and its fused picture
   from it, and the run's fused reports are computed from the observer's inbox.
 * ``rejections`` — every refused envelope with its reason (never delivered).
-* ``meta`` — small progress values (e.g. how many sensor scans were processed).
+* ``meta`` — small values: the run id the journal belongs to (``run_id``, kept on the first
+  start: a node refuses a journal of another run) and the node's progress (sensor scans
+  processed, the last assessment after its feed ended, alerts closed, final heartbeat sent).
 * ``starts`` — every start of the node's process: when, its pid, and what it found in the
   journal (scans already processed, envelopes already accepted).  A restart after a crash
   is a second row, with what the node resumed from.
@@ -27,6 +33,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from mwx.errors import OutboxClash
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -75,9 +83,22 @@ class Journal:
 
     # ----------------------------------------------------------------- outbox
     def put_outbox(self, stream: str, seq: int, data: bytes) -> bool:
-        """Keep the envelope ``seq`` of ``stream``; False if that sequence number is already kept."""
+        """Keep the envelope ``seq`` of ``stream``; False if these very bytes are kept already.
+
+        Raises :class:`~mwx.errors.OutboxClash` if the number is kept for other bytes: the node's sequence
+        numbers went back (a journal that lost its end), and skipping the new envelope would lose it
+        without a word (as ``INSERT OR IGNORE`` did).
+        """
         cur = self._db.execute("INSERT OR IGNORE INTO outbox (stream, seq, data) VALUES (?, ?, ?)", (stream, seq, data))
-        return cur.rowcount == 1
+        if cur.rowcount == 1:
+            return True
+        (kept,) = self._db.execute("SELECT data FROM outbox WHERE stream = ? AND seq = ?", (stream, seq)).fetchone()
+        if kept != data:
+            raise OutboxClash(
+                f"outbox of {self.path}: seq {seq} of stream {stream} is kept already for another envelope: "
+                "the node numbered it twice (its journal lost its end?)"
+            )
+        return False
 
     def replace_outbox(self, stream: str, seq: int, data: bytes) -> None:
         """Keep a re-signed copy of an envelope in place of the old one (same stream and seq)."""
@@ -102,6 +123,10 @@ class Journal:
                 f"SELECT seq, data FROM outbox WHERE stream = ? AND seq IN ({marks})", (stream, *part)
             ).fetchall()
         return sorted(rows)
+
+    def outbox_rows(self) -> Iterator[tuple[str, int, bytes]]:
+        """(stream, seq, data) of every kept envelope, in stream and seq order (what the node ever sealed)."""
+        yield from self._db.execute("SELECT stream, seq, data FROM outbox ORDER BY stream, seq")
 
     def next_seqs(self) -> dict[str, int]:
         """Per stream, the sequence number after the highest kept (where a restarted sender goes on)."""
@@ -129,6 +154,10 @@ class Journal:
     def inbox(self) -> Iterator[tuple[str, int, bytes]]:
         """(sender, seq, data) of every accepted envelope, in the order they were accepted."""
         yield from self._db.execute("SELECT sender, seq, data FROM inbox ORDER BY id")
+
+    def inbox_arrivals(self) -> Iterator[tuple[str, int, bytes, float]]:
+        """(sender, seq, data, received) of every accepted envelope, in the order they were accepted."""
+        yield from self._db.execute("SELECT sender, seq, data, received FROM inbox ORDER BY id")
 
     def inbox_seqs(self) -> Iterator[tuple[str, int]]:
         yield from self._db.execute("SELECT sender, seq FROM inbox ORDER BY id")

@@ -124,7 +124,7 @@ class PartnerNode:
 
     def _alert_changed(self, alert: Alert, entry: dict) -> None:
         """Every change of one of this partner's alerts goes to the partners as one exchange message."""
-        if self.exchange.signer is None:
+        if self.exchange.signer is None or self.exchange.muted:  # muted: a restarted node's replay, sent before
             return
         # Known before sending: in process the acknowledgements come back inside the send.
         for recipient in self.exchange.transport.recipients(self.partner):

@@ -70,6 +70,8 @@ class ScanBuilder:
 def scans_in_arrival_order(m: Measurements) -> tuple[list[tuple[int, int]], Measurements]:
     """``m`` sorted by arrival, and the (start, stop) row ranges of its scans (same sensor, same time taken)."""
     ordered = m.take(np.lexsort((m.sensor, m.time, m.received)))
+    if len(ordered) == 0:  # no scan at all (not one empty scan: a node whose radars see nothing)
+        return [], ordered
     # Rows of one scan share the arrival time, so after sorting they are adjacent.
     cut = np.flatnonzero((np.diff(ordered.sensor) != 0) | (np.diff(ordered.time) != 0)) + 1
     starts = np.concatenate([[0], cut]).astype(int)

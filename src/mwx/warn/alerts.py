@@ -33,6 +33,11 @@ reasons it was made (``why``), and handed to the ``on_change`` hook:
   ``stale_s``) before the event.  Said once; the alert then stands (no news is no all-clear: CAP
   Monitor) and ends at its predicted end time, or is updated if the threat comes back.
 
+Restarts.  A partner's node that restarts rebuilds its alerts by replaying its sensor feed, and then
+brings them in line with what it had told the partners before (:meth:`AlertManager.resume`): change
+numbers go on strictly above the ones sent, an alert sent as standing that the rebuilt picture no longer
+holds is ended or cancelled (``why``: ``restart``), and none is left standing at the partners.
+
 Hysteresis.  The thresholds have a band between warning and advisory (:mod:`mwx.warn.rules`); and
 a lower level (warning → advisory, or withdrawing the alert) is taken only once
 ``downgrade_assessments`` assessments in a row have said so, over a tenth of the time still to the
@@ -54,11 +59,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Callable, Collection, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from shapely.geometry import GeometryCollection
 from shapely.geometry.base import BaseGeometry
 
 from mwx.exchange import messages
@@ -96,6 +103,9 @@ WITHDRAW_PATIENCE_SHARE = 0.3
 #: alert for the area just cleared.
 END_GRACE_S = 20.0
 _RANK = {None: 0, ADVISORY: 1, WARNING: 2}
+#: The statuses after which an alert is over (nothing follows them).
+OVER = frozenset({"cancelled", "ended"})
+_ID_NUMBER = re.compile(r"-A(\d+)\Z")
 
 
 @dataclass
@@ -133,6 +143,9 @@ class Alert:
     lost: bool = False  # every contributing object went stale and none has come back
     # A lower level proposed, how many assessments in a row, and since when [Unix s].
     pending: tuple[str | None, int, float] = (None, 0, math.nan)
+    #: The number of the latest change (the next is one more): the history's length, unless a restart
+    #: found more changes sent than the rebuilt alert had made (:meth:`AlertManager.resume`).
+    last_change: int = 0
 
     def key(self) -> tuple[str, str, str]:
         return (self.launch_id, self.area.kind, self.area.name)
@@ -294,6 +307,107 @@ class AlertManager:
             if not alert.lost and alert.contributions and all(c.lost for c in alert.contributions.values()):
                 self._change(alert, time, "track-lost", why=["lost"])
 
+    def resume(self, time: float, sent: Mapping[str, Sequence[messages.Alert]]) -> None:
+        """After a restart: bring what the partners were told in line with the alerts rebuilt since, at ``time``.
+
+        ``sent``: per alert id, the changes this partner sent before the restart (its outbox), in change
+        order.  The manager has rebuilt its alerts by replaying the sensor feed: the same ids and changes as
+        the first time where the rebuilt picture is the same, which it need not be (the partners' reports
+        fused at other moments of the replay).  Each alert sent is paired with the rebuilt one of its id,
+        launch and area, else with the one of its launch and area (the threat), else with the one of its id
+        and area; its history becomes what the partners were told (the rebuilt entries where they agree),
+        numbered as it was sent, and every later change is numbered above.  Then:
+
+        * sent as standing, standing here: it goes on; if its level, reason or track-lost state is not what
+          was last sent, an ``updated`` (or ``track-lost``) change says so now;
+        * sent as standing, over here: that (``ended`` or ``cancelled``) is sent now;
+        * sent as standing, not rebuilt at all: ended, or cancelled if its predicted impact is still ahead;
+        * sent as over, standing here: over here too (the partners were told; a threat still there is a new
+          alert at the next assessment);
+        * rebuilt but never sent: forgotten (the next assessment issues what still threatens).
+
+        Changes made here say ``why``: ``restart``.  New alerts are numbered after every id sent or rebuilt.
+        """
+        rebuilt = dict(self.alerts)  # not paired yet, in issue order
+        numbers = [int(m.group(1)) for i in [*rebuilt, *sent] if (m := _ID_NUMBER.search(i))]
+        in_order = sorted(sent.items(), key=lambda item: (item[1][0].time, item[0]))
+        paired: dict[str, Alert] = {}
+        # Same id, launch and area; else the same launch and area (the threat: the rebuilt picture may number
+        # its alerts in another order); else the same id and area (it may number its launches otherwise).
+        for same in (
+            lambda a, i, m: a.alert_id == i and a.key() == (m.launch_id, *_area_of(m)),
+            lambda a, i, m: a.key() == (m.launch_id, *_area_of(m)),
+            lambda a, i, m: a.alert_id == i and (a.area.kind, a.area.name) == _area_of(m),
+        ):
+            for alert_id, changes in in_order:
+                found = None if alert_id in paired else next(
+                    (a for a in rebuilt.values() if same(a, alert_id, changes[-1])), None
+                )  # fmt: skip
+                if found is not None:
+                    paired[alert_id] = rebuilt.pop(found.alert_id)
+        for alert in rebuilt.values():  # never sent: the partners know nothing of it
+            if self._standing.get(alert.key()) is alert:
+                del self._standing[alert.key()]
+        self.alerts = {}
+        for alert_id, changes in in_order:
+            last = changes[-1]
+            told_over = last.status in OVER
+            alert = paired.get(alert_id)
+            if alert is None:
+                alert = self.alerts[alert_id] = self._as_sent(alert_id, changes)
+                if not told_over:
+                    end = next((m.impact_time for m in reversed(changes) if m.impact_time is not None), None)
+                    status = "ended" if end is not None and time >= end else "cancelled"
+                    self._change(alert, time, status, why=["restart"])
+                continue
+            was = alert.status
+            alert.alert_id = alert_id
+            mine = {e.get("change"): e for e in alert.history}
+            alert.history = [
+                e if e is not None and e["status"] == m.status else _entry_of(m)
+                for m in changes
+                for e in [mine.get(m.change)]
+            ]
+            alert.last_change = int(last.change or len(changes))
+            # What is news from now on is judged against what the partners were told last.
+            latest = _latest(alert, alert.history[-1])
+            if latest:
+                crossing = latest.get("crossing_time") if latest.get("reason") == "overflight" else None
+                alert.last_onset = crossing if crossing is not None else latest["impact_time"]
+                alert.geometry = latest.get("area_geometry", alert.geometry)
+            self.alerts[alert_id] = alert
+            if told_over:
+                if self._standing.get(alert.key()) is alert:  # told it is over: so it is
+                    del self._standing[alert.key()]
+                alert.active = False
+            elif not alert.active:
+                self._change(alert, time, was, why=["restart"])
+            elif (alert.level, alert.reason, alert.lost) != (last.level, last.reason, last.status == "track-lost"):
+                if alert.lost:
+                    self._change(alert, time, "track-lost", why=["restart"])
+                elif alert.contributions:
+                    top = _strongest(alert.contributions.values(), alert.area.kind, standing=True)
+                    self._change(alert, time, "updated", top, alert.level, why=["restart"])
+                else:
+                    self._change(alert, time, "updated", level=alert.level, why=["restart"])
+        self._next = max([self._next, *(n + 1 for n in numbers)])
+
+    def _as_sent(self, alert_id: str, changes: Sequence[messages.Alert]) -> Alert:
+        """The alert the partners hold, from the changes they were told (one the rebuilt picture lacks)."""
+        last = changes[-1]
+        area = next(
+            (a for a in self.areas if (a.kind, a.name) == _area_of(last)),
+            ProtectedArea(last.area.partner, last.area.kind, last.area.name, GeometryCollection()),
+        )
+        alert = Alert(alert_id, self.partner, area, last.launch_id or "", last.reason, last.track_id)
+        alert.history = [_entry_of(m) for m in changes]
+        alert.last_change = int(last.change or len(changes))
+        alert.active = last.status not in OVER
+        alert.lost = last.status == "track-lost"
+        alert.level = last.level or WARNING
+        alert.probability = last.probability
+        return alert
+
     def close(self, time: float) -> None:
         """End every alert still standing at the end of the run (no earlier than its end time)."""
         for alert in list(self._standing.values()):
@@ -382,10 +496,11 @@ class AlertManager:
         why: list[str],
         **extra: object,
     ) -> None:
+        alert.last_change += 1
         entry: dict = {
             "time": time,
             "status": status,
-            "change": len(alert.history) + 1,
+            "change": alert.last_change,
             "why": list(why),
             "track_id": top.system_id if top is not None else alert.track_id,
             "launch_id": alert.launch_id,
@@ -425,9 +540,10 @@ class AlertManager:
         if status == "track-lost":
             alert.lost = True
         alert.history.append(entry)
-        if status in ("cancelled", "ended"):
+        if status in OVER:
             alert.active = False
-            self._standing.pop(alert.key(), None)
+            if self._standing.get(alert.key()) is alert:
+                del self._standing[alert.key()]
         if self.on_change is not None:
             self.on_change(alert, entry)
 
@@ -448,6 +564,33 @@ def _strongest(contributions: Collection[Contribution], kind: str, *, standing: 
         return (_RANK[level], c.threat.reason == "impact", p, c.system_id)
 
     return max(contributions, key=rank)
+
+
+def _area_of(message: messages.Alert) -> tuple[str, str]:
+    return (message.area.kind, message.area.name)
+
+
+def _entry_of(message: messages.Alert) -> dict:
+    """A history entry from an alert change as it was sent (what a restarted node's outbox holds)."""
+    entry: dict = {
+        "time": message.time,
+        "status": message.status,
+        "change": message.change,
+        "why": list(message.why),
+        "track_id": message.track_id,
+        "launch_id": message.launch_id,
+    }
+    if message.status in ("issued", "updated") and message.impact_point is not None and message.impact_time:
+        entry.update(
+            impact_point={"lat": message.impact_point.lat, "lon": message.impact_point.lon},
+            impact_time=message.impact_time,
+            crossing_time=message.crossing_time,
+            level=message.level or WARNING,
+            reason=message.reason,
+        )
+        if message.probability is not None:
+            entry["probability"] = message.probability
+    return entry
 
 
 # ----------------------------------------------------------------- outputs of one change
