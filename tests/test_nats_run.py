@@ -385,6 +385,7 @@ def test_a_compromised_link_cannot_alter_forge_or_replay(scenario_file: Path, em
     from mwx.exchange.natsconf import inbox_subject
 
     attacks: dict[str, bytes] = {}
+    forged_seq: list[int] = []
 
     def fault(run: NatsExercise) -> None:
         _at_scenario_time(run, run.prep.t_start + 150.0)
@@ -392,14 +393,17 @@ def test_a_compromised_link_cannot_alter_forge_or_replay(scenario_file: Path, em
         genuine = Journal(run.dir / "nodes" / "KR" / "journal.sqlite")
         try:
             (_, kept), *_ = genuine.outbox("JP", [3])  # an envelope KR sent JP: JP has accepted it by now
+            ahead = genuine.next_seqs()["JP"] + 10  # a number KR has not used yet, and will
         finally:
             genuine.close()
         altered = bytearray(kept)
         altered[len(altered) // 2] ^= 0x01
-        impostor = Signer.from_seed("KR", 999)  # not KR's key
+        # The key anyone with the scenario could derive (the exercise key of KR): not the key KR signs with.
+        impostor = Signer.from_seed("KR", run.scenario.seed)
+        forged_seq.append(ahead)
         fake = TrackReport(  # a missile that is not there, 300 km up over the Sea of Japan
             sender="KR",
-            seq=10_000,
+            seq=ahead,
             track_id="KR-T9999",
             time=now,
             sent=now,
@@ -407,7 +411,7 @@ def test_a_compromised_link_cannot_alter_forge_or_replay(scenario_file: Path, em
             covariance=[1e6 if i % 7 == 0 else 0.0 for i in range(36)],
             first_detection=now - 30.0,
         )
-        attacks.update(altered=bytes(altered), forged=seal(fake, impostor, seq=10_000, sent=now), replay=kept)
+        attacks.update(altered=bytes(altered), forged=seal(fake, impostor, seq=ahead, sent=now), replay=kept)
 
         async def publish() -> None:
             assert run.cluster is not None
@@ -425,10 +429,14 @@ def test_a_compromised_link_cannot_alter_forge_or_replay(scenario_file: Path, em
     try:
         reasons = [(reason, sender, seq) for _, reason, _, sender, seq in journal.rejections()]
         accepted = {data for _, _, data in journal.inbox()}
+        genuine_of_that_number = journal.inbox_data("KR", forged_seq[0])
     finally:
         journal.close()
     assert ("bad-signature", "KR", 3) in reasons  # altered in transit
-    assert ("bad-signature", "KR", 10_000) in reasons  # forged with another key
+    assert ("bad-signature", "KR", forged_seq[0]) in reasons  # forged with the seed's key, ahead of KR
+    # KR's own envelope of that number came later and was accepted: the forgery neither took its place
+    # nor got it dropped (by the replay guard, or by JetStream's duplicate check on its Nats-Msg-Id).
+    assert genuine_of_that_number is not None and genuine_of_that_number != attacks["forged"]
     assert ("replayed", "KR", 3) in reasons
     assert attacks["altered"] not in accepted and attacks["forged"] not in accepted
     assert metrics["exchange"]["JP"]["rejected"]["bad-signature"] == 2
