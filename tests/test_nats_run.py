@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import json
 import math
+import os
 import re
 import shutil
 import signal
@@ -318,6 +319,38 @@ def test_a_partner_node_killed_for_30_s_and_restarted_loses_nothing(
     k = int(np.argmax(gaps))
     assert gaps[k] >= 0.9 * outage_s * 6.0, (gaps[k], beats[k])
     assert beats[k] <= seen["killed_at"] <= beats[k + 1], (beats[k], seen["killed_at"], beats[k + 1])
+
+
+def test_a_node_that_dies_on_its_own_is_restarted_by_the_run(
+    scenario_file: Path, embedded: dict, tmp_path: Path
+) -> None:
+    """US's node SIGKILLed behind the run's back (a crash, the out-of-memory killer): the run itself starts it
+    again from its journal, says so, and ends as if nothing happened."""
+    seen: dict[str, int] = {}
+    said: list[str] = []
+
+    def fault(run: NatsExercise) -> None:
+        _at_scenario_time(run, run.prep.t_start + 100.0)
+        seen["pid"] = run.processes["US"].pid
+        os.kill(seen["pid"], signal.SIGKILL)  # not run.kill_node: that holds a node down on purpose
+
+    with NatsExercise(scenario_file, tmp_path, speed=20.0, progress=lambda m, f: said.append(m)) as run:
+        run.start()
+        fault(run)
+        run.wait()
+        write_run(run.gather(), tmp_path)
+        participants = list(run.config.participants)
+        assert run.processes["US"].pid != seen["pid"] and run.restarts["US"] == 1
+    assert any(m.startswith("node US exited with -9; restarting it from its journal (1 of 3)") for m in said), said
+    journal = Journal(tmp_path / "nats" / "nodes" / "US" / "journal.sqlite")
+    try:
+        pids = [pid for _, pid, _, _ in journal.starts()]
+    finally:
+        journal.close()
+    assert pids == [seen["pid"], run.processes["US"].pid]  # the killed process, then the one the run started
+    assert_every_envelope_arrived(tmp_path, participants)
+    events = json.loads((tmp_path / "events.json").read_text())
+    assert_same_reports(_picture(events), _picture(embedded))
 
 
 def test_the_hub_killed_and_restarted_loses_nothing(
