@@ -302,9 +302,14 @@ def test_cli_prints_events(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     headings = [b.split("\n", 1)[0] for b in out.rstrip("\n").split("\n\n")]
     assert headings == ["Japan, event JP-T0001", "Fused (all partners), event fused-F0002"]
 
+    # KR took part (metrics.json says so) but reported nothing: nothing matches; XX did not take part: an error.
+    metrics = {"exchange": {p: {} for p in ("KR", "JP", "US", "fused")}}
+    (tmp_path / "run" / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
     assert main(["report", "events", str(tmp_path / "run"), "--partner", "KR"]) == 0
     out, _ = capsys.readouterr()
     assert out.strip().endswith("no launch events match")
+    assert main(["report", "events", str(tmp_path / "run"), "--partner", "XX"]) == 2
+    assert "no partner XX in this run (it has JP, KR, US, fused)" in one_error_line(capsys)
 
 
 def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:

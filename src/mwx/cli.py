@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import tempfile
 import time
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mwx import __version__
 from mwx.errors import InputError, MwxError
 from mwx.lifecycle import Interrupted, signals_end_the_run
 
@@ -105,13 +108,44 @@ def clear_earlier_nats_run(out: Path, force: bool) -> None:
     shutil.rmtree(earlier)
 
 
+#: What a run folder holds (mwx.exercise.outputs.write_run; nats/ from a NATS run, even one that did not finish):
+#: a folder with one of them is a run folder.
+RUN_FOLDER_MARKS = ("events.json", "metrics.json", "nats")
+
+
+def check_out_folder(out: Path, force: bool) -> None:
+    """Refuse (InputError, one line) an ``--out`` the run could not write, or one holding other things, before any
+    simulation: a file; a folder that cannot be written (e.g. under /proc); a non-empty folder that is not a run
+    folder (a source tree, a home folder), unless ``force``.  A run folder is overwritten, as before."""
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file, not a folder: give --out a folder for the run", source=str(out))
+    if out.is_dir():
+        try:
+            holds = any(out.iterdir())
+        except OSError as err:
+            raise InputError(f"cannot read: {err.strerror}", source=str(out)) from None
+        if holds and not force and not any((out / mark).exists() for mark in RUN_FOLDER_MARKS):
+            raise InputError("holds other files and is not a run folder: choose another --out, or --force to "
+                             "write into it anyway", source=str(out))  # fmt: skip
+    # The folder itself, or the nearest one above it that exists (where it would be made): nothing is created.
+    folder = out if out.is_dir() else next(p for p in out.absolute().parents if p.exists())
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError("cannot be written", source=str(folder))
+    try:  # os.access says yes to root everywhere; /proc and read-only mounts refuse only a real write
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise InputError(f"cannot write: {err.strerror}", source=str(folder)) from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.speed > 0:
         raise InputError(f"--speed must be > 0, got {args.speed}")
+    if args.bus == "nats" and args.exercise_keys:
+        raise InputError("exercise keys are for the embedded bus: a NATS run gives each node a key of its own",
+                         where="--exercise-keys")  # fmt: skip
+    check_out_folder(Path(args.out), args.force)
     if args.bus == "nats":
-        if args.exercise_keys:
-            raise InputError("exercise keys are for the embedded bus: a NATS run gives each node a key of its own",
-                             where="--exercise-keys")  # fmt: skip
         clear_earlier_nats_run(Path(args.out), args.force)
     if args.exercise_keys:
         print("mwx: WARNING: EXERCISE KEYS, derived from the scenario seed: anyone who has the scenario can sign "
@@ -126,6 +160,7 @@ def cmd_node(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    check_out_folder(Path(args.out), args.force)
     return _run(_demo_path(), Path(args.out), args.quiet)
 
 
@@ -334,6 +369,8 @@ def cmd_theater_map(args: argparse.Namespace) -> int:
     from mwx.sim.coverage import coverage_map_png
     from mwx.sim.theater import load_theater
 
+    if Path(args.out).suffix.lower() != ".png":
+        raise InputError("the coverage map is a PNG image: give --out a .png file", source=args.out)
     theater = load_theater(args.name)
     altitudes = _altitudes_km(args.altitudes)
     if not (math.isfinite(args.rcs) and args.rcs > 0.0):
@@ -394,6 +431,10 @@ def cmd_report_events(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise InputError(str(err), source=str(path)) from None
     wanted = {p if p.lower() == "fused" else p.upper() for p in args.partner} if args.partner else None
+    known = _run_participants(folder) | {e.get("partner") for e in events}
+    if wanted and wanted - known:
+        raise InputError(f"no partner {', '.join(sorted(wanted - known))} in this run "
+                         f"(it has {', '.join(sorted(p for p in known if p))})", where="--partner")  # fmt: skip
     chosen = [
         e
         for e in events
@@ -406,6 +447,17 @@ def cmd_report_events(args: argparse.Namespace) -> int:
         return 0
     print(text)
     return 0
+
+
+def _run_participants(folder: Path) -> set[str]:
+    """The participants a run folder's metrics.json names (its exchange figures), or none if it cannot tell."""
+    import json
+
+    try:
+        exchange = json.loads((folder / "metrics.json").read_text(encoding="utf-8")).get("exchange")
+    except (OSError, ValueError):
+        return set()
+    return set(exchange) if isinstance(exchange, dict) else set()
 
 
 # --------------------------------------------------------------------------- keys
@@ -547,6 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mwx", description="mwx: missile-warning exchange — simulate, track, share, fuse and warn."
     )
+    parser.add_argument("--version", action="version", version=f"mwx {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -575,7 +628,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--force",
         action="store_true",
-        help="with --bus nats: remove an earlier NATS run's nats/ folder (journals, JetStream store) from --out",
+        help="write into --out even if it holds other files; with --bus nats, remove an earlier NATS run's nats/ "
+        "folder (journals, JetStream store) from it",
     )
     run.add_argument(
         "--exercise-keys",
@@ -602,6 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
         "an overflight of Japan like 4 Oct 2022 and an SRBM pair into the Sea of Japan.",
     )
     demo.add_argument("--out", default="demo-run", help="run folder to write (default: demo-run)")
+    demo.add_argument("--force", action="store_true", help="write into --out even if it holds other files")
     demo.add_argument("--quiet", action="store_true", help="no progress display")
     demo.set_defaults(func=cmd_demo)
 
