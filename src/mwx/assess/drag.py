@@ -106,8 +106,8 @@ def prior(equivalent_range_km: float, *, dropped: bool = False, body: bool = Fal
         share = BODY_SHOWN_SHARE
     if dropped:
         share = DROPPED_SHARE
-    body = REENTRY_BODY[0]
-    return (Component(1.0 - share, body.beta, body.sigma_ln), Component(share, STAGE_BETA, STAGE_SIGMA_LN))
+    reentry = REENTRY_BODY[0]
+    return (Component(1.0 - share, reentry.beta, reentry.sigma_ln), Component(share, STAGE_BETA, STAGE_SIGMA_LN))
 
 
 def usable(mixture: tuple[Component, ...]) -> tuple[Component, ...]:
@@ -135,7 +135,9 @@ def energy_gradient(x: NDArray) -> NDArray:
     return np.concatenate([-field, x[..., 3:6]], axis=-1)
 
 
-def energy_change(x_then: NDArray, p_then: NDArray, x_now: NDArray, p_now: NDArray) -> tuple[NDArray, NDArray]:
+def energy_change(
+    x_then: NDArray, p_then: NDArray, x_now: NDArray, p_now: NDArray
+) -> tuple[NDArray, NDArray] | tuple[float, float]:
     """C_now − C_then [m²/s²] between pairs of states (ECEF (..., 6), covariances (..., 6, 6)) and its
     variance [m⁴/s⁴], first order, the two states' errors counted as independent (floats for one pair)."""
     x_then, x_now = np.asarray(x_then)[..., :6], np.asarray(x_now)[..., :6]
@@ -177,7 +179,7 @@ def shows_coasting(
     """
     rise, var = energy_change(x_then, p_then, x_now, p_now)
     speed = np.linalg.norm(np.asarray(x_now)[3:6])
-    return bool(_judged(np.array(rise), np.array(var), speed, np.array(t_now - t_then))[0])
+    return bool(_judged(np.array(rise), np.array(var), np.asarray(speed), np.array(t_now - t_then))[0])
 
 
 def coasting_and_thrusting(t: NDArray, x: NDArray, p: NDArray) -> tuple[NDArray, NDArray]:
@@ -191,7 +193,7 @@ def coasting_and_thrusting(t: NDArray, x: NDArray, p: NDArray) -> tuple[NDArray,
     span = t - t[base]
     judged = span >= ENERGY_BASELINE_S[0]
     rise, var = energy_change(x[base], p[base], x, p)
-    coasting, thrusting = _judged(rise, var, np.linalg.norm(x[:, 3:6], axis=1), span)
+    coasting, thrusting = _judged(np.asarray(rise), np.asarray(var), np.linalg.norm(x[:, 3:6], axis=1), span)
     return coasting & judged, thrusting & judged
 
 
@@ -230,8 +232,8 @@ def evidence(t: NDArray, x: NDArray, p: NDArray) -> DragEvidence | None:
     work = float(drag_work(t[anchor:], x[anchor:, :6])[-1])
     if not work > 0.0:
         return None
-    rise, var = energy_change(x[anchor], p[anchor], x[-1], p[-1])
-    return DragEvidence(-rise, math.sqrt(max(var, 1.0)), work)
+    rise, var = energy_change(x[anchor], p[anchor], x[-1], p[-1])  # one pair of states: floats
+    return DragEvidence(-float(rise), math.sqrt(max(float(var), 1.0)), work)
 
 
 def posterior(prior: tuple[Component, ...], found: DragEvidence | None) -> tuple[Component, ...]:

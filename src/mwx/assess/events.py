@@ -249,7 +249,7 @@ def assess_track(
     )
     if ranked and probability[ranked[0]] > 0.0:
         area = areas[ranked[0]]
-        impact_area = {"partner": area.partner, "kind": area.kind, "name": area.name}
+        impact_area: dict[str, str | float | None] = {"partner": area.partner, "kind": area.kind, "name": area.name}
         impact_area["probability"] = float(probability[ranked[0]])
     else:
         impact_area = {"partner": None, "kind": None, "name": None, "probability": 0.0}

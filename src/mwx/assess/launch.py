@@ -207,7 +207,9 @@ def _burn_time(speed: NDArray) -> NDArray:
     return np.where(np.isfinite(out), out, 300.0)
 
 
-def _fly(delta_v: NDArray, pitch: NDArray, burn: NDArray, vehicle: Vehicle, coast: bool) -> tuple[NDArray, ...]:
+def _fly(
+    delta_v: NDArray, pitch: NDArray, burn: NDArray, vehicle: Vehicle, coast: bool
+) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
     """Planar flights of a batch (M,) of programmes from rest on a spherical Earth, by RK4.
 
     The pitch programme, thrust and drag of the simulator's vehicle (:mod:`mwx.sim.flight`) with
@@ -341,9 +343,10 @@ def flight_library(vehicle: Vehicle = GENERIC_VEHICLE) -> FlightLibrary:
         state[np.isnan(tabulated[0][:, 0])] = np.nan
         burnout[:, :, i] = state.reshape(*grid[:2], 4)
         burns[:, :, i] = (burn * scale).reshape(grid[:2])
+    tau, downrange, v_h, v_v = tables  # in the order of _TABLES
     return FlightLibrary(
-        np.radians(LIBRARY_PITCH_DEG), LIBRARY_DELTA_V.copy(), LIBRARY_BURN_SCALE.copy(), burns, heights, *tables,
-        burnout,
+        np.radians(LIBRARY_PITCH_DEG), LIBRARY_DELTA_V.copy(), LIBRARY_BURN_SCALE.copy(), burns, heights,
+        tau, downrange, v_h, v_v, burnout,
     )  # fmt: skip
 
 

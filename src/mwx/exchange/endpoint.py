@@ -26,12 +26,22 @@ from mwx.exchange.policy import OPEN, ReleasePolicy
 Handler = Callable[[Message], None]
 
 
+class BytesReceiver(Protocol):
+    """Takes an envelope's bytes delivered at ``now``; ``redelivered``: the transport delivered them before.
+
+    A transport that never redelivers (:class:`mwx.exchange.bus.InMemoryBus`) calls it with two arguments;
+    JetStream's (:class:`mwx.exchange.nats.NatsTransport`) with three.
+    """
+
+    def __call__(self, data: bytes, now: float, redelivered: bool = False) -> None: ...
+
+
 class Transport(Protocol):
     """What an endpoint needs of a transport: publish bytes (to all or one), and deliver others' bytes to it."""
 
     def publish_bytes(self, sender: str, data: bytes, now: float, recipient: str | None = None) -> None: ...
 
-    def subscribe_bytes(self, partner: str, handler: Callable[[bytes, float], None]) -> None: ...
+    def subscribe_bytes(self, partner: str, handler: BytesReceiver) -> None: ...
 
     def recipients(self, sender: str) -> list[str]: ...
 

@@ -51,7 +51,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import msgspec
 
@@ -313,6 +313,14 @@ def seal(message: Message, signer: Signer, *, seq: int, sent: float, counters: C
     return data
 
 
+class _Claims(TypedDict):
+    """What an envelope claims of itself, passed on to every :class:`~mwx.errors.Rejection` of it."""
+
+    sender: str
+    seq: int
+    msg_id: str
+
+
 def unseal(data: bytes, verifier: Verifier, guard: ReplayGuard, now: float, counters: Counters | None = None) -> Opened:
     """Verify an envelope received at ``now`` (Unix s, receiver's clock) and return it with its message.
 
@@ -352,7 +360,7 @@ def _unseal(data: bytes, verifier: Verifier, guard: ReplayGuard, now: float) -> 
         if version != messages.SCHEMA_VERSION:
             raise Rejection(Reason.SCHEMA_VERSION, f"version {version}, expected {messages.SCHEMA_VERSION}") from None
         raise Rejection(Reason.MALFORMED, str(err)[:200]) from None
-    claims = {"sender": env.sender, "seq": env.seq, "msg_id": env.msg_id}
+    claims: _Claims = {"sender": env.sender, "seq": env.seq, "msg_id": env.msg_id}
     if env.version != messages.SCHEMA_VERSION:
         raise Rejection(Reason.SCHEMA_VERSION, f"version {env.version}, expected {messages.SCHEMA_VERSION}", **claims)
     # Only the canonical encoding is accepted, so no other bytes carry the same signed values.

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast, get_args
 
 import msgspec
 
@@ -84,18 +84,25 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=_TEXT)]
 NoteText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NOTE_CHARS, pattern=_TEXT)]
 
 
+AreaKind = Literal["territory", "eez"]
+
+
 class _Struct(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
-    """Common config: immutable, strict on unknown fields, ``None`` defaults not sent."""
+    """Common config: immutable, strict on unknown fields, ``None`` defaults not sent.
+
+    msgspec passes ``frozen`` on to subclasses, but type checkers follow PEP 681 (a subclass that does
+    not say ``frozen=True`` is taken as mutable), so every subclass says it again.
+    """
 
 
-class GeoPoint(_Struct):
+class GeoPoint(_Struct, frozen=True):
     """A WGS-84 geodetic point on the ellipsoid, degrees."""
 
     lat: Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
     lon: Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
 
 
-class Ellipse(_Struct):
+class Ellipse(_Struct, frozen=True):
     """A 95 % impact ellipse: semi-axes in km, major axis azimuth in degrees from north."""
 
     semi_major_km: Km
@@ -103,16 +110,16 @@ class Ellipse(_Struct):
     orientation_deg: Annotated[float, msgspec.Meta(ge=-360.0, le=360.0)]
 
 
-class Area(_Struct):
+class Area(_Struct, frozen=True):
     """A partner's protected area: its territory or its EEZ (approximation)."""
 
     partner: Partner
-    kind: Literal["territory", "eez"]
+    kind: AreaKind
     name: Name
 
 
 # ----------------------------------------------------------------- kinds
-class TrackReport(_Struct, tag="track"):
+class TrackReport(_Struct, tag="track", frozen=True):
     """One partner's track state: ECEF [m, m/s] with its 6×6 covariance (row-major, m², m²/s, m²/s²).
 
     ``seq`` and ``sent`` are the skeleton's own counters (the envelope's are authoritative).
@@ -155,7 +162,7 @@ class TrackReport(_Struct, tag="track"):
             raise ValueError("NaN in a track report")
 
 
-class LaunchEventReport(_Struct, tag="event"):
+class LaunchEventReport(_Struct, tag="event", frozen=True):
     """A partner's launch event report: the wire form of one events.json entry (same names and units).
 
     ``time`` is the measurement time of the track state the report is made from (events.json
@@ -196,7 +203,7 @@ class LaunchEventReport(_Struct, tag="event"):
 AlertWhy = Literal["level", "reason", "area", "time", "regained", "lost", "merged", "restart"]
 
 
-class Alert(_Struct, tag="alert"):
+class Alert(_Struct, tag="alert", frozen=True):
     """One step of an alert's lifecycle, raised by ``sender`` for one of its protected areas.
 
     ``time`` is when the status changed (Unix s); ``crossing_time`` when the object is
@@ -222,7 +229,7 @@ class Alert(_Struct, tag="alert"):
     why: Annotated[list[AlertWhy], msgspec.Meta(max_length=8)] = []  # what made this change
 
 
-class Heartbeat(_Struct, tag="heartbeat"):
+class Heartbeat(_Struct, tag="heartbeat", frozen=True):
     """The sender is alive at ``time``; expect the next heartbeat within ``interval_s``.
 
     Heartbeats travel in the sender's sequence like every other message, so a receiver that sees
@@ -240,7 +247,7 @@ class Heartbeat(_Struct, tag="heartbeat"):
     held: Held | None = None
 
 
-class Ack(_Struct, tag="ack"):
+class Ack(_Struct, tag="ack", frozen=True):
     """``sender`` received and verified the envelope ``msg_id`` at ``time``."""
 
     sender: Partner
@@ -248,7 +255,7 @@ class Ack(_Struct, tag="ack"):
     msg_id: MsgId
 
 
-class Resend(_Struct, tag="resend"):
+class Resend(_Struct, tag="resend", frozen=True):
     """``sender`` asks ``of`` to send again the envelopes ``seqs`` of its stream to ``sender`` (gap repair)."""
 
     sender: Partner
@@ -257,7 +264,7 @@ class Resend(_Struct, tag="resend"):
     seqs: Annotated[list[Annotated[int, msgspec.Meta(ge=0)]], msgspec.Meta(min_length=1, max_length=MAX_RESEND)]
 
 
-class OperatorNote(_Struct, tag="note"):
+class OperatorNote(_Struct, tag="note", frozen=True):
     """A partner's assessment attached to a shared event: the consultation channel.
 
     ``text`` is plain text, 1–2000 characters, no control characters but tab and newline.
@@ -273,18 +280,19 @@ class OperatorNote(_Struct, tag="note"):
 
 Message = TrackReport | LaunchEventReport | Alert | Heartbeat | Ack | Resend | OperatorNote
 KINDS: dict[str, type[Message]] = {
-    cls.__struct_config__.tag: cls  # type: ignore[misc]
+    cast(str, cls.__struct_config__.tag): cls  # msgspec types a tag as str | int | None; these are all str
     for cls in (TrackReport, LaunchEventReport, Alert, Heartbeat, Ack, Resend, OperatorNote)
 }
 Kind = Literal["track", "event", "alert", "heartbeat", "ack", "resend", "note"]
 #: The exchange's own control messages: a release policy never withholds them (no gap could be repaired).
 CONTROL_KINDS = frozenset({"heartbeat", "ack", "resend"})
-assert set(KINDS) == set(Kind.__args__)  # type: ignore[attr-defined]
+assert set(KINDS) == set(get_args(Kind))
 
 
-def kind_of(message: Message) -> str:
+def kind_of(message: Message) -> Kind:
     """The wire tag of a message's kind (``"track"``, ``"event"``, ...)."""
-    return type(message).__struct_config__.tag  # type: ignore[return-value]
+    # msgspec types a tag as str | int | None; every kind of Message is declared with one of Kind's.
+    return cast(Kind, type(message).__struct_config__.tag)
 
 
 # ----------------------------------------------------------------- codec
@@ -404,7 +412,7 @@ def check_state(state: Sequence[float], covariance: Sequence[float]) -> None:
         # Cholesky pivots of the block: each axis's variance given the ones before it.
         low: list[list[float]] = []
         for i in range(3):
-            row = []
+            row: list[float] = []
             for j in range(i):
                 row.append((block[i][j] - sum(row[k] * low[j][k] for k in range(j))) / low[j][j])
             pivot = block[i][i] - sum(x * x for x in row)

@@ -243,7 +243,7 @@ class Topology:
         self.hub_leaf_ports = list(self.hub_leaf_ports) or [self.hub_leaf_port + i for i in range(n)]
         self.hub_cluster_ports = list(self.hub_cluster_ports) or [self.hub_cluster_port + i for i in range(n)]
         self.hub_http_ports = list(self.hub_http_ports)
-        lists = {
+        lists: dict[str, list[str] | list[int]] = {
             "hub_hosts": self.hub_hosts,
             "hub_client_ports": self.hub_client_ports,
             "hub_leaf_ports": self.hub_leaf_ports,

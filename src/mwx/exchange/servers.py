@@ -443,14 +443,13 @@ class NatsCluster:
         user, password = t.credentials[t.participants[0]]
         for i in servers:
             host, port = t.hub_hosts[i], t.hub_client_ports[i]
-            self._wait(
-                [hub_name(i)],
-                lambda host=host, port=port, i=i: (
-                    _accepts_tcp(host, t.hub_leaf_ports[i])
-                    and _jetstream_answers(host, port, user, password, self.client_tls())
-                ),
-                "serve JetStream",
-            )
+
+            def serves(host: str = host, port: int = port, i: int = i) -> bool:
+                return _accepts_tcp(host, t.hub_leaf_ports[i]) and _jetstream_answers(
+                    host, port, user, password, self.client_tls()
+                )
+
+            self._wait([hub_name(i)], serves, "serve JetStream")
         self.wait_jetstream()
         if wait_links:
             for p in t.participants:

@@ -87,7 +87,8 @@ def gospa(
     """
     if not (c > 0 and p >= 1 and 0 < alpha <= 2):
         raise ValueError("GOSPA needs c > 0, p ≥ 1 and 0 < α ≤ 2")
-    x, y = _points(truth_xyz, len(truth_xyz)), _points(track_xyz, len(track_xyz))
+    truth, track = np.asarray(truth_xyz, float), np.asarray(track_xyz, float)
+    x, y = _points(truth, len(truth)), _points(track, len(track))
     n, m = len(x), len(y)
     cp = c**p
     if n and m:
@@ -455,7 +456,7 @@ def _sym(a: FloatArray) -> FloatArray:
 
 
 def _inverse(a: FloatArray) -> FloatArray:
-    return _sym(np.linalg.solve(a, np.eye(a.shape[-1])))
+    return _sym(np.asarray(np.linalg.solve(a, np.eye(a.shape[-1])), np.float64))
 
 
 def _information(measurements: Sequence[tuple[ArrayLike, ArrayLike]], d: int) -> FloatArray:

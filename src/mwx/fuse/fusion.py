@@ -408,14 +408,14 @@ class FusionCenter:
             rs.append(r)
         if len(xs) == 1:
             return xs[0], ps[0] + us[0]
-        xs, ps, us, rs = np.array(xs), np.array(ps), np.array(us), np.array(rs)
+        xa, pa, ua, ra = np.array(xs), np.array(ps), np.array(us), np.array(rs)
         if self.method == "bounded":
-            fx, fp, _ = bounded_fusion(xs, ps - rs, us + rs, ps + self._weight_excess(at, by_sender))
+            fx, fp, _ = bounded_fusion(xa, pa - ra, ua + ra, pa + self._weight_excess(at, by_sender))
         elif self.method == "split":
-            fx, fp, _ = split_covariance_intersection(xs, ps - rs, us + rs)
+            fx, fp, _ = split_covariance_intersection(xa, pa - ra, ua + ra)
         else:
-            fx, fp, _ = _ACROSS[self.method](xs, ps + us)
-        return fx, fp * birge_ratio(xs, ps + us, fx)
+            fx, fp, _ = _ACROSS[self.method](xa, pa + ua)
+        return fx, fp * birge_ratio(xa, pa + ua, fx)
 
     def _weight_excess(self, at: AtTime, by_sender: dict[str, list[int]]) -> NDArray:
         """Per sender, the part of its learned error beyond an ordinary registration error (the regime's
@@ -487,7 +487,7 @@ class FusionCenter:
                     cost[r, c] = d2
         rows, cols = linear_sum_assignment(cost)
         ids = [""] * len(members)
-        for r, c in zip(rows, cols, strict=True):
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
             if c < len(candidates) and cost[r, c] < _NO:
                 ids[r] = self._join(candidates[c], [members[r]], members[r].time)
             else:
@@ -633,7 +633,8 @@ class FusionCenter:
                 if system.id == current[u] and cost[u, c] < _NO:
                     cost[u, c] -= self.stay_bonus
         target: list[str | None] = [None] * len(units)
-        for r, c in zip(*linear_sum_assignment(cost), strict=True):
+        rows, cols = linear_sum_assignment(cost)
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
             target[r] = systems[c].id if c < len(systems) and cost[r, c] < _NO else None
         moves = tuple(
             (tuple(at.members[i].key for i in unit), target[u])

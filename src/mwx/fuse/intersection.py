@@ -196,8 +196,8 @@ def covariance_intersection(
     if n == 1:
         return x[0].copy(), P[0].copy(), np.ones(1)
     if n == 2:
-        fx, fP, w = _ci_two(x, P, criterion, block, None if omega is None else float(np.atleast_1d(omega)[0]))
-        return fx, fP, np.array([w, 1.0 - w])
+        fx, fP, w_first = _ci_two(x, P, criterion, block, None if omega is None else float(np.atleast_1d(omega)[0]))
+        return fx, fP, np.array([w_first, 1.0 - w_first])
     w = ci_weights(P, criterion, block) if omega is None else np.asarray(omega, float)
     keep = w > 0.0
     info = np.linalg.inv(P[keep]) * w[keep, None, None]

@@ -69,7 +69,7 @@ class Allowance:
 # a tracker follows thrust changes with a lag of tens of m/s.  (mwx's own trackers estimate their biases and
 # report the split of their covariances: the fusion takes those at their word and uses only the offsets, so
 # these sizes concern other trackers' reports, and which offsets count as gross.)
-ALLOWANCES = {
+ALLOWANCES: dict[Hashable, Allowance] = {
     "ballistic": Allowance(prior_m=100.0, prior_mps=2.0, floor_m=30.0, floor_mps=1.0),
     "boost": Allowance(prior_m=150.0, prior_mps=20.0, floor_m=50.0, floor_mps=5.0),
 }

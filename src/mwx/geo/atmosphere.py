@@ -205,7 +205,9 @@ def geopotential_altitude(alt_m: ArrayLike) -> NDArray[np.float64] | float:
     return _out(R0 * z / (R0 + z), alt_m)
 
 
-def _lower(z: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+def _lower(
+    z: NDArray[np.float64],
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Layer index, geopotential H, T_M and T_b/T_M of the layered model at Z (clamped)."""
     z = np.maximum(z, Z_MIN)
     h = R0 * z / (R0 + z)

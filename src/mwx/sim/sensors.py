@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from mwx.geo import wgs84
 from mwx.sim.theater import InfraredSatellite, Radar, Sensor, scan_times
@@ -164,7 +164,7 @@ def los_angles(origin: NDArray, target: NDArray) -> tuple[NDArray, NDArray]:
     return np.arctan2(u[:, 0], u[:, 2]), np.arctan2(u[:, 1], u[:, 2])
 
 
-def azimuth_offset(az: NDArray, boresight: float) -> NDArray:
+def azimuth_offset(az: NDArray, boresight: NDArray | float) -> NDArray:
     """Signed azimuth difference ``az - boresight`` wrapped to (-π, π]."""
     return np.mod(az - boresight + math.pi, 2.0 * math.pi) - math.pi
 
@@ -182,7 +182,7 @@ def in_field_of_regard(radar: Radar, az: NDArray, el: NDArray, rng_m: NDArray) -
     )
 
 
-def signal_to_noise(radar: Radar, rcs_m2: NDArray, rng_m: NDArray) -> NDArray:
+def signal_to_noise(radar: Radar, rcs_m2: ArrayLike, rng_m: NDArray) -> NDArray:
     """Mean SNR (power ratio) of targets of cross-section ``rcs_m2`` at ``rng_m`` [m]: the R⁴ law."""
     return radar.ref_snr * (np.asarray(rcs_m2) / radar.ref_rcs_m2) * (radar.ref_range_km * 1e3 / rng_m) ** 4
 
@@ -192,7 +192,7 @@ def detection_probability(snr: NDArray, pfa: float) -> NDArray:
     return pfa ** (1.0 / (1.0 + np.asarray(snr, float)))
 
 
-def noise_scale(radar: Radar, snr: NDArray) -> NDArray:
+def noise_scale(radar: Radar, snr: ArrayLike) -> NDArray:
     """Factor on the reference standard deviations at ``snr``: √(SNR_ref/SNR), floored at SIGMA_FLOOR."""
     return np.maximum(np.sqrt(radar.ref_snr / np.asarray(snr, float)), SIGMA_FLOOR)
 

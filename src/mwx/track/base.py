@@ -41,7 +41,10 @@ class MotionModel(Protocol):
 class MeasurementModel(Protocol):
     """What one sensor measures of a state: z = h(x) + v, v ~ N(0, R)."""
 
-    dim: int
+    @property
+    def dim(self) -> int:
+        """Size k of one measurement (a read-only property or a plain attribute)."""
+        ...
 
     def predict(self, x: NDArray) -> tuple[NDArray, NDArray]:
         """Predicted measurements (n, k) and Jacobians ∂h/∂x (n, k, d) of states (n, d)."""

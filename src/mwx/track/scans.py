@@ -52,6 +52,7 @@ class ScanBuilder:
             model = self._radars[sensor]
             z = m.z[a:b, : model.dim]
             spec = self.sensors[sensor]
+            assert isinstance(spec, RadarSpec)  # _radars holds the radars' models only
             # Echo strength as an RCS estimate [dBsm] from the radar equation with this radar's own
             # calibration (SNR_ref at R_ref for σ_ref): comparable across radars of different power.
             feature = (
@@ -61,9 +62,9 @@ class ScanBuilder:
             r = _diag(m.sigma[a:b, : model.dim]) + np.diag(self._bias_var[sensor])
             resolution = (spec.range_resolution_m, spec.beamwidth_mrad * 1e-3)
             return Scan(time, sensor, "radar", model, z, r, feature, float(m.received[a]), resolution)
-        model = Infrared(m.origin[a])
+        frame = Infrared(m.origin[a])
         return Scan(
-            time, sensor, "infrared", model, m.z[a:b, 1:3], _diag(m.sigma[a:b, 1:3]), None, float(m.received[a])
+            time, sensor, "infrared", frame, m.z[a:b, 1:3], _diag(m.sigma[a:b, 1:3]), None, float(m.received[a])
         )
 
 

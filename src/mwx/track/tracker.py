@@ -1010,6 +1010,7 @@ class Tracker:
             radius = cfg.max_speed * dt + 4.0 * np.sqrt(var[meas] + var_prev.max())
             tree = cKDTree(p_prev)
             dist, near = tree.query(pos[meas], distance_upper_bound=float(radius.max()))
+            dist, near = np.asarray(dist), np.asarray(near)  # arrays for (m, 3) points (the stubs allow a scalar)
             ok = np.isfinite(dist) & (dist <= radius)
             # One previous report per new one: the nearest, first come first served.
             taken: set[int] = set()

@@ -345,9 +345,9 @@ class AlertManager:
                 )  # fmt: skip
                 if found is not None:
                     paired[alert_id] = rebuilt.pop(found.alert_id)
-        for alert in rebuilt.values():  # never sent: the partners know nothing of it
-            if self._standing.get(alert.key()) is alert:
-                del self._standing[alert.key()]
+        for unsent in rebuilt.values():  # never sent: the partners know nothing of it
+            if self._standing.get(unsent.key()) is unsent:
+                del self._standing[unsent.key()]
         self.alerts = {}
         for alert_id, changes in in_order:
             last = changes[-1]
@@ -601,6 +601,15 @@ def _latest(alert: Alert, entry: dict) -> dict:
     return next((e for e in reversed(upto) if e.get("impact_point") is not None), {})
 
 
+def _area_kind(kind: str) -> messages.AreaKind:
+    """A protected area's kind as the wire types it (:class:`~mwx.geo.regions.ProtectedArea` holds a plain str)."""
+    if kind == "territory":
+        return "territory"
+    if kind == "eez":
+        return "eez"
+    raise ValueError(f"unknown protected area kind {kind!r}")
+
+
 def alert_message(alert: Alert, entry: dict) -> messages.Alert:
     """The exchange :class:`~mwx.exchange.messages.Alert` of one history entry of ``alert``.
 
@@ -621,7 +630,7 @@ def alert_message(alert: Alert, entry: dict) -> messages.Alert:
         alert_id=alert.alert_id,
         time=float(entry["time"]),
         status=entry["status"],
-        area=messages.Area(partner=alert.area.partner, kind=alert.area.kind, name=alert.area.name),
+        area=messages.Area(partner=alert.area.partner, kind=_area_kind(alert.area.kind), name=alert.area.name),
         reason=_latest(alert, entry).get("reason", alert.reason),
         track_id=entry.get("track_id", alert.track_id),
         impact_point=(

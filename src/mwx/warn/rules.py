@@ -335,5 +335,9 @@ def distribution_threats(
             )
         m = min(overflight_samples, s_lat.shape[1])
         found = overflight_threats(areas, dist, i, s_lat[i, :m], s_lon[i, :m], ellipse)
-        out[i].extend(t for t in found if t.probability >= thresholds_for("overflight", t.area.kind).advisory)
+        out[i].extend(
+            t
+            for t in found  # overflight_threats gives each its probability (None would mean certain)
+            if t.probability is None or t.probability >= thresholds_for("overflight", t.area.kind).advisory
+        )
     return out
