@@ -36,6 +36,7 @@ from pyproj import Geod
 from shapely.geometry import Polygon, shape
 
 from mwx.errors import InputError
+from mwx.geo.lon import wrap_lon
 
 __all__ = [
     "KINDS",
@@ -138,7 +139,7 @@ def _load(theater: str) -> dict[str, Any]:
                 kind=str(f["kind"]),
                 country=str(f["country"]),
                 lat=float(f["lat"]),
-                lon=(float(f["lon"]) + 180.0) % 360.0 - 180.0,
+                lon=wrap_lon(float(f["lon"])),
                 coastal=bool(f.get("coastal", f["kind"] in _COASTAL_KINDS)),
             )
         )
@@ -360,7 +361,7 @@ def _land():
 
 def on_land(lat: float, lon: float) -> bool:
     """Whether ``lat``/``lon`` degrees is on land per Natural Earth 1:110m (misses small islands)."""
-    return bool(shapely.intersects_xy(_land(), (lon + 180.0) % 360.0 - 180.0, lat))
+    return bool(shapely.intersects_xy(_land(), wrap_lon(lon), lat))
 
 
 def sea_at(lat: float, lon: float) -> str | None:
@@ -372,8 +373,7 @@ def sea_at(lat: float, lon: float) -> str | None:
     """
     if not (math.isfinite(lat) and math.isfinite(lon)) or on_land(lat, lon):
         return None
-    x = lon % 360.0
-    x = x if x >= 100.0 else x + 360.0  # the outlines' longitude range [100, 460) covers the theater
+    x = wrap_lon(lon, center=280.0)  # the outlines' longitude range [100, 460) covers the theater
     point = shapely.Point(x, lat)
     best, best_d = None, 1.0  # degrees: farther than this from every outline -> unnamed
     for name, poly in _sea_polygons():

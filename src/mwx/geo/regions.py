@@ -37,6 +37,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from mwx.errors import InputError
+from mwx.geo.lon import wrap_lon
 
 __all__ = [
     "ProtectedArea",
@@ -137,7 +138,7 @@ def _points(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple[np.ndarray, np.ndar
     """Flattened (lat, lon) degrees with lon wrapped to [-180, 180)."""
     lat, lon = np.broadcast_arrays(np.asarray(lat_deg, dtype=float), np.asarray(lon_deg, dtype=float))
     lat = lat.ravel()
-    lon = (lon.ravel() + 180.0) % 360.0 - 180.0
+    lon = wrap_lon(lon.ravel())
     return lat, lon
 
 
@@ -218,13 +219,13 @@ def _boundary_time(
 ) -> np.ndarray:
     """Time (s) where the segment from sample i_out (outside) to i_in (inside) enters."""
     geoms = np.array([areas[k].geometry for k in area_idx], dtype=object)
-    dlon = (lon[i_in] - lon[i_out] + 180.0) % 360.0 - 180.0  # shortest way round
+    dlon = wrap_lon(lon[i_in] - lon[i_out])  # shortest way round
     lo = np.zeros(area_idx.size)  # fraction from the outside sample: known outside
     hi = np.ones(area_idx.size)  # known inside
     for _ in range(_BISECT_STEPS):
         mid = 0.5 * (lo + hi)
         y = lat[i_out] + mid * (lat[i_in] - lat[i_out])
-        x = (lon[i_out] + mid * dlon + 180.0) % 360.0 - 180.0
+        x = wrap_lon(lon[i_out] + mid * dlon)
         hit = shapely.intersects_xy(geoms, x, y)
         hi = np.where(hit, mid, hi)
         lo = np.where(hit, lo, mid)

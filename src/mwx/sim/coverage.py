@@ -35,16 +35,21 @@ heights, ranges and distances are metres, azimuths and elevations radians.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from mwx.geo import wgs84
+from mwx.geo.lon import wrap_lon
 from mwx.sim.sensors import detection_probability, in_field_of_regard, line_of_sight_clear, signal_to_noise
 from mwx.sim.theater import GeostationaryOrbit, InfraredSatellite, Radar, Theater
+
+if TYPE_CHECKING:
+    from mwx.sim.flight import Trajectory
+    from mwx.sim.scenario import Scenario
 
 __all__ = [
     "DEFAULT_MIN_PD",
@@ -57,6 +62,8 @@ __all__ = [
     "radar_coverage_mask",
     "radar_detection_probability",
     "radar_footprint",
+    "sensors_covering_flight",
+    "uncovered_missiles",
 ]
 
 #: Detection probability a covered target must reach (single look).
@@ -277,7 +284,7 @@ def radar_footprint(
         return _radar_pd_ecef(radar, xyz, rcs_m2) >= min_pd
 
     hit = covered_at(az[:, None], el_grid[None, :])  # (n_az, n_el)
-    any_hit = hit.any(axis=1)
+    any_hit = np.asarray(hit.any(axis=1))
     first = np.argmax(hit, axis=1)  # lowest covered elevation: the far edge
     last = n_el - 1 - np.argmax(hit[:, ::-1], axis=1)  # highest: the near edge
     far_el = _edge(covered_at, az, el_grid, first, first - 1, any_hit)
@@ -288,7 +295,7 @@ def radar_footprint(
     def geodetic(el: NDArray) -> tuple[NDArray, NDArray, NDArray]:
         xyz, rng = _ray_points(radar, az, np.nan_to_num(el), alt_m)
         lat, lon, _ = wgs84.ecef_to_geodetic(xyz)
-        lon_deg = _near(np.degrees(lon), radar.site.lon)
+        lon_deg = wrap_lon(np.degrees(lon), radar.site.lon)
         return (
             np.where(any_hit, np.degrees(lat), np.nan),
             np.where(any_hit, lon_deg, np.nan),
@@ -336,11 +343,6 @@ def _edge(covered_at, az: NDArray, grid: NDArray, inside: NDArray, outside: NDAr
         lo = lo.copy()
         lo[active] = a
     return lo
-
-
-def _near(lon_deg: ArrayLike, center_deg: float) -> NDArray:
-    """Longitudes [deg] shifted by multiples of 360° into [center - 180, center + 180)."""
-    return (np.asarray(lon_deg, float) - center_deg + 180.0) % 360.0 - 180.0 + center_deg
 
 
 def _check_pd(min_pd: float) -> None:
@@ -402,12 +404,57 @@ def infrared_footprint(
     return np.r_[lon_deg, lon_deg[:1]], np.r_[lat_deg, lat_deg[:1]]
 
 
+# --------------------------------------------------------------------------- flights
+def sensors_covering_flight(theater: Theater, t: ArrayLike, ecef: ArrayLike, burnout: float) -> list[str]:
+    """Ids of the sensors of ``theater`` that cover some sample of a flight: Unix times ``t`` [s] (n,), ECEF
+    states or positions ``ecef`` [m] (n, 3 or 6), its motor burning before ``burnout`` [Unix s].
+
+    A radar covers a sample in its field of regard with its line of sight clear of the ellipsoid (the
+    detection probability aside: any is a chance); an infrared satellite a sample of the burning motor
+    above its cloud tops in its line of sight.  The questions the simulator asks at each scan and frame
+    (:mod:`mwx.sim.sensors`), asked at the flight's samples.  Empty: no sensor can detect the flight.
+    """
+    times = np.asarray(t, float)
+    xyz = np.asarray(ecef, float)[:, :3]
+    covering = []
+    for radar in theater.radars:
+        site = radar.site
+        enu = wgs84.ecef_to_enu(xyz, math.radians(site.lat), math.radians(site.lon), site.alt_m)
+        az, el, rng_m = wgs84.enu_to_aer(enu)
+        if np.any(in_field_of_regard(radar, az, el, rng_m) & line_of_sight_clear(radar.site_ecef, xyz)):
+            covering.append(radar.id)
+    burning = times < burnout
+    if np.any(burning):
+        _, _, alt = wgs84.ecef_to_geodetic(xyz[burning])
+        for satellite in theater.infrared:
+            origin = satellite.position(times[burning])
+            seen = (alt > satellite.cloud_top_km * 1e3) & line_of_sight_clear(origin, xyz[burning])
+            if np.any(seen):
+                covering.append(satellite.id)
+    return covering
+
+
+def uncovered_missiles(scenario: Scenario, trajectories: Mapping[int, Trajectory]) -> dict[int, list[str]]:
+    """The scenario's missiles that no sensor of its theater (overrides and extra sensors included) covers
+    at any sample of the flight (:func:`sensors_covering_flight`): their ids by launch (index in the
+    scenario file), launches some sensor covers left out.  ``trajectories``: each launch's solved flight by
+    index (:func:`mwx.sim.flight.solve_flight`; a salvo's missiles fly it at their own launch times)."""
+    from mwx.sim.scenario import missiles, theater_of
+
+    theater = theater_of(scenario)
+    out: dict[int, list[str]] = {}
+    for missile in missiles(scenario):
+        traj = trajectories[missile.launch_index]
+        start = missile.launch_time
+        if not sensors_covering_flight(theater, start + traj.t, traj.ecef, start + traj.burnout_t):
+            out.setdefault(missile.launch_index, []).append(missile.id)
+    return out
+
+
 # --------------------------------------------------------------------------- map
 _MAX_ALTITUDES = 4
 _PANEL_IN = 6.4  # width of one map panel [in]
 _FIG_DPI = 100
-_LAND = ("#ebe7de", "#a89f8c")  # fill, edge
-_SPARE_COLOURS = ("#2a9d8f", "#8d6e00", "#c2185b", "#455a64")
 
 
 _LABEL_PT = 7.0  # site label font size [pt]
@@ -484,26 +531,21 @@ def coverage_map_png(
     geostationary ones when ``t`` is None), or named in a note when it sees
     all or none of the window.  No timestamp in the PNG: same inputs, same bytes.
     """
-    import io
-
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from matplotlib.artist import Artist
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter
 
-    from mwx.exercise import report  # map helpers: sheets, seams, tick labels, partner colours
     from mwx.geo import regions
+    from mwx.plot import maps
+    from mwx.plot.figures import OTHER_COLOUR, figure, partner_colour, png_bytes
 
     altitudes = sorted(float(a) for a in altitudes_m)
     if not 1 <= len(altitudes) <= _MAX_ALTITUDES:
         raise ValueError(f"between 1 and {_MAX_ALTITUDES} altitudes, got {len(altitudes)}")
-    colour_of = {
-        p: report._PARTNER_COLOURS.get(p, _SPARE_COLOURS[k % len(_SPARE_COLOURS)])
-        for k, p in enumerate(theater.partner_ids)
-    }
-    styles = ("-", "--", "-.", ":") if len(altitudes) == 1 else (":", "--", "-", "-.")
+    colour_of = {p: partner_colour(p, theater.partner_ids) for p in theater.partner_ids}
+    styles: tuple[Literal["-", "--", "-.", ":"], ...] = (
+        ("-", "--", "-.", ":") if len(altitudes) == 1 else (":", "--", "-", "-.")
+    )
 
     # Coverage first: the window has to hold all of it.
     footprints = [[radar_footprint(r, alt, rcs_m2, min_pd) for r in theater.radars] for alt in altitudes]
@@ -513,12 +555,12 @@ def coverage_map_png(
         if sites
         else 0.0
     )
-    lons = [float(report._wrap_near(x, center)) for x, _ in sites]
+    lons = [wrap_lon(x, center) for x, _ in sites]
     lats = [y for _, y in sites]
     for row in footprints:
         for fp in row:
             for lon, lat in fp.rings()[:1] if fp.full_circle else fp.rings():
-                lons.extend(report._wrap_near(lon, center).tolist())
+                lons.extend(wrap_lon(lon, center).tolist())
                 lats.extend(lat.tolist())
     if not lons:
         lons, lats = [center - 10.0, center + 10.0], [0.0, 30.0]
@@ -526,12 +568,12 @@ def coverage_map_png(
     n_cells = len(altitudes) + 1
     ncols = 2 if n_cells <= 4 else 3
     nrows = math.ceil(n_cells / ncols)
-    data = report.MapExtent(
+    data = maps.MapExtent(
         center, min(lons) - pad, max(lons) + pad, max(-89.0, min(lats) - pad), min(89.0, max(lats) + pad)
     )
     # Panel shape (height / width) follows the data, within reason.
-    box = min(1.3, max(0.6, (data.lat_max - data.lat_min) * report._aspect(data) / (data.lon_max - data.lon_min)))
-    extent = report._fill_box(data, box)
+    box = min(1.3, max(0.6, data.lat_span * maps.aspect(data) / data.lon_span))
+    extent = maps.fill_box(data, box)
 
     # Infrared: outlines where they fall in the window, notes otherwise.
     ir_lines: list[tuple[str, NDArray, NDArray]] = []
@@ -555,46 +597,29 @@ def coverage_map_png(
         notes.append(f"{name}: dash-dot line bounds what it sees above {sat.cloud_top_km:g} km")
 
     land = [np.asarray(ring, float) for ring in regions.world_land_outlines()]
-    style = {"font.family": "DejaVu Sans", "font.size": 9.0, "path.simplify": True, "axes.unicode_minus": True}
-    with matplotlib.rc_context(style):
-        # Tick labels take about 0.7 in beside each panel and 0.6 in below it.
-        fig = Figure(figsize=(ncols * _PANEL_IN, nrows * ((_PANEL_IN - 0.7) * box + 0.6) + 0.5), dpi=_FIG_DPI)
-        FigureCanvasAgg(fig)
+    # Tick labels take about 0.7 in beside each panel and 0.6 in below it.
+    size = (ncols * _PANEL_IN, nrows * ((_PANEL_IN - 0.7) * box + 0.6) + 0.5)
+    with figure(*size, dpi=_FIG_DPI) as fig:
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for k, alt in enumerate(altitudes):
             ax = axes[k]
-            ax.set_facecolor("#eef4fa")
-            for ring in land:
-                for sheet in report._sheets(ring, extent):
-                    ax.fill(sheet[:, 0], sheet[:, 1], facecolor=_LAND[0], edgecolor="none", zorder=1)
-                    ax.plot(*report._without_cuts(sheet), color=_LAND[1], linewidth=0.4, zorder=1)
-            for area in areas:
-                colour = colour_of.get(area.partner, "#777777")
-                for ring in report._rings(area.geometry):
-                    for sheet in report._sheets(ring, extent):
-                        outline = report._without_cuts(sheet)
-                        if area.kind == "territory":
-                            ax.fill(sheet[:, 0], sheet[:, 1], facecolor=colour, alpha=0.12, edgecolor="none", zorder=2)
-                            ax.plot(*outline, color=colour, linewidth=0.4, alpha=0.8, zorder=2)
-                        else:
-                            ax.plot(*outline, color=colour, linewidth=0.6, alpha=0.5, linestyle=(0, (1, 2)), zorder=2)
+            maps.draw_background(ax, extent, land, areas, lambda p: colour_of.get(p, OTHER_COLOUR))
             for partner, lon, lat in ir_lines:
                 for shift in (-360.0, 0.0, 360.0):
-                    ax.plot(lon + shift, lat, color=colour_of.get(partner, "#777777"), linestyle="-.", linewidth=0.9)
+                    ax.plot(lon + shift, lat, color=colour_of.get(partner, OTHER_COLOUR), linestyle="-.", linewidth=0.9)
             for radar, fp in zip(theater.radars, footprints[k], strict=True):
-                colour = colour_of.get(radar.partner, "#777777")
+                colour = colour_of.get(radar.partner, OTHER_COLOUR)
                 rings = fp.rings()
                 for j, (lon, lat) in enumerate(rings):
-                    x = report._wrap_near(lon, center)
+                    x = wrap_lon(lon, center)
                     if not (fp.full_circle and j == 1):  # a circle's hole over the radar: too small to matter
                         ax.fill(x, lat, facecolor=colour, alpha=0.04, edgecolor="none", zorder=3)
                         ax.plot(x, lat, color=colour, linestyle=styles[k], linewidth=1.4, zorder=4)
             for radar in theater.radars:
-                colour = colour_of.get(radar.partner, "#777777")
-                x = float(report._wrap_near(radar.site.lon, center))
+                colour = colour_of.get(radar.partner, OTHER_COLOUR)
                 ship = radar.platform == "ship"
                 ax.plot(
-                    [x],
+                    [wrap_lon(radar.site.lon, center)],
                     [radar.site.lat],
                     marker="D" if ship else "^",
                     markersize=5 if ship else 6.5,
@@ -604,14 +629,8 @@ def coverage_map_png(
                     linestyle="none",
                     zorder=6,
                 )
-            ax.set_xlim(extent.lon_min, extent.lon_max)
-            ax.set_ylim(extent.lat_min, extent.lat_max)
-            ax.set_aspect(report._aspect(extent), adjustable="box")
-            ax.xaxis.set_major_formatter(FuncFormatter(report._lon_label))
-            ax.yaxis.set_major_formatter(FuncFormatter(report._lat_label))
+            maps.set_map_axes(ax, extent)
             ax.tick_params(labelsize=8)
-            ax.grid(True, color="#ffffff", linewidth=0.6, zorder=0)
-            ax.set_axisbelow(True)
             ax.set_title(f"target at {alt / 1e3:g} km", fontsize=10, fontweight="bold")
 
         key = axes[len(altitudes)]
@@ -619,7 +638,7 @@ def coverage_map_png(
         for ax in axes[len(altitudes) + 1 :]:
             ax.set_axis_off()
         partners = [p for p in theater.partners if any(r.partner == p.id for r in theater.radars)]
-        handles = [
+        handles: list[Artist] = [
             Patch(facecolor=colour_of[p.id], alpha=0.35, edgecolor=colour_of[p.id], label=f"{p.id} radar coverage")
             for p in partners
         ]
@@ -630,7 +649,7 @@ def coverage_map_png(
         handles += [
             Line2D([], [], marker="^", color="#555555", linestyle="none", label="ground radar site"),
             Line2D([], [], marker="D", color="#555555", markersize=5, linestyle="none", label="ship radar"),
-            Patch(facecolor=_LAND[0], edgecolor=_LAND[1], label="land"),
+            Patch(facecolor=maps.LAND_COLOURS[0], edgecolor=maps.LAND_COLOURS[1], label="land"),
         ]
         if any(a.kind == "territory" for a in areas):
             handles.append(Patch(facecolor="#999999", alpha=0.35, edgecolor="#777777", label="partner territory"))
@@ -656,13 +675,13 @@ def coverage_map_png(
         # Labels last, once the panels have their final place: greedy, clear of markers and each other.
         for ax in axes[: len(altitudes)]:
             ax.apply_aspect()
-            xy = ax.transData.transform([(float(report._wrap_near(x, center)), y) for x, y in sites])
+            xy = ax.transData.transform([(wrap_lon(x, center), y) for x, y in sites])
             for radar, (dx, dy, ha, va) in zip(
                 theater.radars, _label_places(xy, [r.id for r in theater.radars]), strict=True
             ):
                 ax.annotate(
                     radar.id,
-                    (float(report._wrap_near(radar.site.lon, center)), radar.site.lat),
+                    (wrap_lon(radar.site.lon, center), radar.site.lat),
                     xytext=(dx, dy),
                     textcoords="offset points",
                     ha=ha,
@@ -672,6 +691,5 @@ def coverage_map_png(
                     annotation_clip=True,
                     bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75},
                 )
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=_FIG_DPI, metadata={"Software": None})
-    return buf.getvalue()
+        png = png_bytes(fig, dpi=_FIG_DPI)
+    return png

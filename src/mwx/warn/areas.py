@@ -22,12 +22,25 @@ import numpy as np
 import shapely
 import shapely.ops
 from numpy.typing import NDArray
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 from mwx.geo import wgs84
+from mwx.geo.ellipse import geodesic_ellipse
+from mwx.geo.lon import wrap_lon
 
-_GEOD = Geod(ellps="WGS84")
+__all__ = [
+    "ELLIPSE_VERTICES",
+    "KM_PER_DEG_LAT",
+    "MARGIN_KM",
+    "clip",
+    "distance_beyond_km",
+    "distance_km",
+    "ellipse_polygon",
+    "hull_of_points",
+    "swath",
+    "wrap_lon",
+]
+
 #: Margin [km] added around the region that justifies an alert: the sirens' and cell broadcast
 #: cells' granularity (a few km) plus the error of the polygon approximations.  Small next to
 #: the 100 km that an alert area may at most reach beyond its ellipse.
@@ -36,33 +49,25 @@ ELLIPSE_VERTICES = 36
 KM_PER_DEG_LAT = math.pi * wgs84.A / 180.0 / 1e3  # at the equator; the 0.7 % flattening is below the margin
 
 
-def wrap_lon(lon_deg: NDArray | float) -> NDArray:
-    """Longitudes [deg] wrapped into [−180, 180)."""
-    return (np.asarray(lon_deg, float) + 180.0) % 360.0 - 180.0
-
-
 def ellipse_polygon(
     lat_deg: float, lon_deg: float, semi_major_km: float, semi_minor_km: float, orientation_deg: float
 ) -> BaseGeometry:
     """A polygon (lon/lat degrees) holding the ellipse with the given centre, semi-axes [km] and major-axis azimuth.
 
-    The vertices are the affine image of the polygon circumscribing a circle (scaled by
-    1/cos(π/n)), so the polygon contains the ellipse; each lies at its tangent-plane azimuth and
-    distance from the centre along the geodesic (as :func:`mwx.warn.cap.ellipse_polygon`).
-    Longitudes stay continuous around the centre's (they may pass ±180; :func:`clip` handles that).
+    The :data:`ELLIPSE_VERTICES` vertices are those of :func:`mwx.geo.ellipse.geodesic_ellipse` with
+    ``circumscribed`` (the affine image of the polygon circumscribing a circle), so the polygon contains
+    the ellipse; semi-axes under 1 m are taken as 1 m so the polygon has an area.  Longitudes stay
+    continuous around the centre's (they may pass ±180; :func:`clip` handles that).
     """
-    n = ELLIPSE_VERTICES
-    phi = 2.0 * np.pi * np.arange(n) / n
-    scale = 1.0 / math.cos(math.pi / n)
-    along = max(semi_major_km, 1e-3) * scale * np.cos(phi)
-    across = max(semi_minor_km, 1e-3) * scale * np.sin(phi)
-    theta = math.radians(orientation_deg)
-    east = along * math.sin(theta) + across * math.cos(theta)
-    north = along * math.cos(theta) - across * math.sin(theta)
-    lon, lat, _ = _GEOD.fwd(
-        np.full(n, lon_deg), np.full(n, lat_deg), np.degrees(np.arctan2(east, north)), np.hypot(east, north) * 1e3
+    lat, lon = geodesic_ellipse(
+        lat_deg,
+        lon_deg,
+        max(semi_major_km, 1e-3),
+        max(semi_minor_km, 1e-3),
+        orientation_deg,
+        ELLIPSE_VERTICES,
+        circumscribed=True,
     )
-    lon = lon_deg + wrap_lon(np.asarray(lon) - lon_deg)  # continuous around the centre
     return shapely.Polygon(np.column_stack([lon, lat]))
 
 
@@ -85,10 +90,10 @@ def hull_of_points(lat_deg: NDArray, lon_deg: NDArray, margin_km: float = MARGIN
     """The convex hull of points [deg] grown by ``margin_km`` (lon continuous around the first point)."""
     if len(lat_deg) == 0:
         return shapely.Polygon()
-    lon = lon_deg[0] + wrap_lon(np.asarray(lon_deg) - lon_deg[0])
-    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([lon, lat_deg])))
+    lon = wrap_lon(lon_deg, center=float(lon_deg[0]))
+    hull = shapely.MultiPoint(np.column_stack([lon, lat_deg])).convex_hull
     # Buffered in degrees of latitude: a longitude degree is shorter, so the margin is never smaller.
-    return shapely.buffer(hull, margin_km / KM_PER_DEG_LAT, quad_segs=4)
+    return hull.buffer(margin_km / KM_PER_DEG_LAT, quad_segs=4)
 
 
 def swath(
@@ -119,7 +124,7 @@ def swath(
     # Vertices (k, 16, 2) as east/north km in the eigenbasis, then rotated.
     local = np.einsum("ij,kjv->kvi", vecs, semi[:, :, None] * circle[None, :, :])
     scale_lon = KM_PER_DEG_LAT * max(math.cos(math.radians(ref_lat_deg)), 1e-6)
-    lon = path_lon_deg[0] + wrap_lon(np.asarray(path_lon_deg) - path_lon_deg[0])
+    lon = wrap_lon(path_lon_deg, center=float(path_lon_deg[0]))
     x = lon[:, None] + local[..., 0] / scale_lon
     y = path_lat_deg[:, None] + local[..., 1] / KM_PER_DEG_LAT
     pts = np.stack([x, y], axis=-1)  # (k, 16, 2)
@@ -158,7 +163,7 @@ def distance_km(geometry: BaseGeometry, region: BaseGeometry) -> float:
         return math.inf
     best = math.inf
     for turn in (0.0, -360.0, 360.0):
-        shifted = shapely.transform(geometry, lambda xy, turn=turn: xy + np.array([turn, 0.0]))
+        shifted = shapely.affinity.translate(geometry, xoff=turn)
         near = shapely.ops.nearest_points(region, shifted)[0]
         g, r = _to_km(shifted, near.y, near.x), _to_km(region, near.y, near.x)
         best = min(best, float(shapely.distance(g, r)))

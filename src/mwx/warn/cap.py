@@ -42,14 +42,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal, NamedTuple, get_args
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple, cast, get_args
 
 import numpy as np
 import shapely
-from pyproj import Geod
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from mwx.geo.ellipse import geodesic_ellipse
+from mwx.geo.lon import wrap_lon
 from mwx.geo.regions import ProtectedArea
 
 if TYPE_CHECKING:
@@ -116,7 +117,6 @@ BUFFER_PER_TOLERANCE: Final = 1.25
 _BUFFER_QUAD_SEGS = 8  # arc chords lie >= cos(pi/32) = 0.995 of the buffer distance out: margin >= 0.24 t
 _COORD_DECIMALS = 5  # 1e-5 deg is about 1 m, far below the buffer margin
 _WORLD = box(-180.0, -90.0, 180.0, 90.0)
-_GEOD = Geod(ellps="WGS84")
 
 EVENT_NAMES: Final[Mapping[str, str]] = {
     "impact": "Ballistic missile impact",
@@ -482,7 +482,8 @@ def _covering_rings(shell: Polygon, max_vertices: int, start_tolerance_deg: floa
         grown = shell.buffer(buffer_deg, quad_segs=_BUFFER_QUAD_SEGS).intersection(_WORLD)
         coords = []
         for piece in _polygon_parts(grown):
-            simple = piece.simplify(tolerance_deg, preserve_topology=True)
+            # simplify() with preserve_topology keeps a polygon a polygon (shapely types it as any geometry).
+            simple = cast(Polygon, piece.simplify(tolerance_deg, preserve_topology=True))
             xy = np.round(np.asarray(simple.exterior.coords)[:, :2], _COORD_DECIMALS)
             if len(xy) > max_vertices:
                 break
@@ -493,7 +494,8 @@ def _covering_rings(shell: Polygon, max_vertices: int, start_tolerance_deg: floa
         tolerance_deg *= TOLERANCE_GROWTH
     # Tolerance as large as the shape: a rectangle (5 points) around it does better than simplifying.
     grown = shell.buffer(BUFFER_PER_TOLERANCE * start_tolerance_deg, quad_segs=_BUFFER_QUAD_SEGS)
-    rectangle = shapely.minimum_rotated_rectangle(grown)
+    # The rectangle of a buffered polygon (an area, never a line or a point) is a polygon.
+    rectangle = cast(Polygon, shapely.minimum_rotated_rectangle(grown))
     xy = np.round(np.asarray(rectangle.exterior.coords)[:, :2], _COORD_DECIMALS)
     if not (rectangle.within(_WORLD) and _covers([xy], shell)):
         xy = np.round(np.asarray(box(*grown.intersection(_WORLD).bounds).exterior.coords)[:, :2], _COORD_DECIMALS)
@@ -521,7 +523,8 @@ def ellipse_polygon(
     :class:`mwx.exchange.messages.Ellipse`). The ``n_vertices`` points (plus the closing one) lie at
     parametric angles 2πk/n, scaled by 1/cos(π/n): the affine image of the n-gon circumscribing a
     circle, so the polygon contains the ellipse rather than cutting its edges. Each point is the
-    geodesic from the centre at the point's azimuth and distance in the local tangent plane.
+    geodesic from the centre at the point's azimuth and distance in the local tangent plane
+    (:func:`mwx.geo.ellipse.geodesic_ellipse`).
     Longitudes are wrapped to [−180, 180]; an ellipse straddling the antimeridian is not split.
     """
     if not semi_major_km > 0.0 or not 0.0 <= semi_minor_km <= semi_major_km:
@@ -530,19 +533,16 @@ def ellipse_polygon(
         )
     if n_vertices < 3:
         raise ValueError(f"an ellipse polygon needs at least 3 vertices, got {n_vertices}")
-    phi = 2.0 * np.pi * np.arange(n_vertices) / n_vertices
-    scale = 1.0 / math.cos(math.pi / n_vertices)
-    along = semi_major_km * scale * np.cos(phi)  # km along the major axis
-    across = semi_minor_km * scale * np.sin(phi)  # km along the minor axis (90° clockwise of the major)
-    theta = math.radians(orientation_deg)
-    east = along * math.sin(theta) + across * math.cos(theta)
-    north = along * math.cos(theta) - across * math.sin(theta)
-    azimuth_deg = np.degrees(np.arctan2(east, north))
-    distance_m = np.hypot(east, north) * 1e3
-    lon, lat, _ = _GEOD.fwd(
-        np.full(n_vertices, center_lon_deg), np.full(n_vertices, center_lat_deg), azimuth_deg, distance_m
+    lat, lon = geodesic_ellipse(
+        center_lat_deg,
+        center_lon_deg,
+        semi_major_km,
+        semi_minor_km,
+        orientation_deg,
+        n_vertices,
+        circumscribed=True,
     )
-    lon = (np.asarray(lon) + 180.0) % 360.0 - 180.0
+    lon = wrap_lon(lon)
     points = [(float(a), float(o)) for a, o in zip(lat, lon, strict=True)]
     return _ring_text([*points, points[0]])
 
