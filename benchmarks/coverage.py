@@ -52,7 +52,8 @@ from _bars import Bars
 from mwx.assess import drag
 from mwx.errors import UnreachableFlight
 from mwx.exercise import metrics
-from mwx.exercise.outputs import NEAR_MISS_KM, alerts_json, ellipse_miss, events_json, ground_point, metrics_json
+from mwx.exercise.evaluation import NEAR_MISS_KM, ellipse_miss, ground_point
+from mwx.exercise.outputs import alerts_json, events_json, metrics_json
 from mwx.exercise.run import run_scenario
 from mwx.sim.flight import minimum_energy_apogee
 from mwx.sim.scenario import parse_scenario
@@ -115,32 +116,33 @@ def evaluate(flight: dict) -> dict:
     events, alerts = events_json(result), alerts_json(result)
     figures = metrics_json(result, events, alerts)
     reports, launch_points = [], []
-    for truth, launch in zip(result.truth, figures["launches"], strict=True):
+    for truth, launch in zip(result.truth, figures.launches, strict=True):
         site = (math.degrees(truth.trajectory.site[0]), math.degrees(truth.trajectory.site[1]))
         ends = {o.id: ground_point(o) for o in truth.objects}
-        for partner, per in launch["per_partner"].items():
-            if not per.get("over_time"):
+        for partner, per in launch.per_partner.items():
+            if not per.over_time:
                 continue
             # The event metrics.json judges (the partner's last), for the misses in units of the ellipse.
-            mine = [e for e in events["events"] if e["partner"] == partner and e["truth_id"] == launch["truth_id"]]
-            event = max(mine, key=lambda e: e["estimated_at"])
-            impact_at = ends.get(event["truth_object"], ends[f"{launch['truth_id']}/RV"])
-            for u, judged in zip(event["updates"], per["over_time"], strict=True):
-                reports.append({"partner": partner, "impact": judged["inside_ellipse_95"],
-                                "launch": judged["inside_launch_ellipse_95"], "object": event["truth_object"],
-                                "after_s": judged["after_first_detection_s"],
-                                "impact_error_km": judged["impact_error_km"],
+            mine = [e for e in events.events if e.partner == partner and e.truth_id == launch.truth_id]
+            event = max(mine, key=lambda e: e.estimated_at)
+            rv = ends[f"{launch.truth_id}/RV"]
+            impact_at = ends.get(event.truth_object, rv) if event.truth_object is not None else rv
+            for u, judged in zip(event.updates, per.over_time, strict=True):
+                reports.append({"partner": partner, "impact": judged.inside_ellipse_95,
+                                "launch": judged.inside_launch_ellipse_95, "object": event.truth_object,
+                                "after_s": judged.after_first_detection_s,
+                                "impact_error_km": judged.impact_error_km,
                                 "impact_miss": round(ellipse_miss(u, impact_at), 3),
-                                "impact_axes_km": [u["impact_ellipse_95"]["semi_major_km"],
-                                                   u["impact_ellipse_95"]["semi_minor_km"]],
+                                "impact_axes_km": [u.impact_ellipse_95.semi_major_km,
+                                                   u.impact_ellipse_95.semi_minor_km],
                                 "launch_miss": round(ellipse_miss(u, site, "launch"), 3),
-                                "launch_method": u["launch_method"],
-                                "launch_axes_km": [u["launch_ellipse_95"]["semi_major_km"],
-                                                   u["launch_ellipse_95"]["semi_minor_km"]]})  # fmt: skip
-            if per.get("launch_point_error_km") is not None:
+                                "launch_method": u.launch_method,
+                                "launch_axes_km": [u.launch_ellipse_95.semi_major_km,
+                                                   u.launch_ellipse_95.semi_minor_km]})  # fmt: skip
+            if per.launch_point_error_km is not None:
                 # The US holds the infrared satellites; the fused picture has their tracks too.
-                launch_points.append({"partner": partner, "error_km": per["launch_point_error_km"],
-                                      "boost_seen": event["launch_method"] == "boost"
+                launch_points.append({"partner": partner, "error_km": per.launch_point_error_km,
+                                      "boost_seen": event.launch_method == "boost"
                                       and partner in ("US", "fused")})  # fmt: skip
     objects = [o for launch in result.truth for o in launch.objects]
     tracks = defaultdict(list)
@@ -151,15 +153,15 @@ def evaluate(flight: dict) -> dict:
                                     np.stack([o.states_at(t) for o in objects]))[0]  # fmt: skip
         nees = nees[np.isfinite(nees)]
         tracks[partner] = [float(np.median(nees)), float(np.mean(nees <= CHI2_6_95)), int(nees.size)]
-    a = figures["alerts"]
+    a = figures.alerts
     return {
         **flight,
         "wall_s": time.perf_counter() - started,
         "reports": reports,
         "launch_points": launch_points,
         "tracks": tracks,
-        "alerts": {k: a[k] for k in ALERT_FIGURES},
-        "near_misses": a["near_misses"],
+        "alerts": {k: getattr(a, k) for k in ALERT_FIGURES},
+        "near_misses": [list(n) for n in a.near_misses],
     }
 
 

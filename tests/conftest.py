@@ -12,8 +12,15 @@ this rule without touching the installed programs.
 
 from __future__ import annotations
 
+import fcntl
+import importlib.util
+import json
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -32,10 +39,24 @@ def _nats_server() -> str | None:
     return None
 
 
+def chromium_path() -> str | None:
+    """The Chromium to drive with Playwright: ``MWX_CHROMIUM``, else ``chromium`` on PATH (Debian's package)."""
+    return os.environ.get("MWX_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _chromium() -> str | None:
+    if chromium_path() is None:
+        return "no chromium on PATH (Debian: apt-get install chromium; or set MWX_CHROMIUM)"
+    if importlib.util.find_spec("playwright") is None:
+        return "the Python package playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
 #: Component name → a check that returns None when it is there, else why not.  One line per component
 #: (the same names as the ``require`` lines of .ci/run).
 COMPONENTS: dict[str, Callable[[], str | None]] = {
     "nats-server": _nats_server,
+    "chromium": _chromium,
 }
 
 
@@ -80,3 +101,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if reason.startswith(MISSING):
         report.outcome = "failed"
         report.longrepr = f"CI=true: a real component is missing, so this test may not be skipped: {reason}"
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """``mwx demo`` run once for the whole test session (shared by the xdist workers: the first to come runs it
+    under a lock, the others read its folder), with what it printed.  Tests only read the folder."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
+    out, record = root / "demo-run", root / "demo-run.json"
+    with (root / "demo-run.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            done = subprocess.run(
+                [sys.executable, "-m", "mwx.cli", "demo", "--out", str(out)],
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            record.write_text(json.dumps([done.returncode, done.stdout, done.stderr]))
+    returncode, stdout, stderr = json.loads(record.read_text())
+    return out, subprocess.CompletedProcess(["mwx", "demo"], returncode, stdout, stderr)

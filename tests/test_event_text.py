@@ -1,6 +1,7 @@
 """Tests for mwx.exercise.event_text and ``mwx report events``.
 
-Events are written by hand, modelled on two real launches:
+Events are written by hand (as ``events.json`` entries, decoded into :class:`mwx.records.LaunchEvent`),
+modelled on two real launches:
 
 * 4 Oct 2022 (local): an IRBM from near Mupyong-ni (40.61 N 126.43 E) at 22:22:47 UTC on 3 Oct,
   apogee about 970 km, range about 4,600 km, over Aomori Prefecture into the Pacific.
@@ -23,7 +24,9 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
+from mwx import records
 from mwx.cli import main
+from mwx.errors import RecordError
 from mwx.exercise.event_text import format_event, format_events, round_report_km
 
 GEOD = Geod(ellps="WGS84")
@@ -58,6 +61,29 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def ellipse(a: float, b: float, orientation: float) -> dict:
+    return {"semi_major_km": a, "semi_minor_km": b, "orientation_deg": orientation}
+
+
+NO_AREA = {"partner": None, "kind": None, "name": None, "probability": 0.0}
+
+
+def overflight(partner: str, lat: float, lon: float) -> dict:
+    return {"partner": partner, "name": partner, "enter": "2022-10-03T22:29:00Z", "leave": "2022-10-03T22:31:00Z",
+            "lat": lat, "lon": lon, "probability": 1.0}  # fmt: skip
+
+
+def _complete(event: dict) -> dict:
+    """An events.json entry with the fields the text does not use filled in (as a run writes them)."""
+    return {
+        "truth_id": "L1", "truth_object": "L1/RV", "track_ids": [event["event_id"]], "grouped": {},
+        "track_truth_ids": {event["event_id"]: "L1"}, "final": True,
+        "launch_time_sigma_s": 2.0, "launch_point_sigma_km": 1.0, "launch_ellipse_95": ellipse(2.5, 1.0, 80.0),
+        "launch_method": "boost", "impact_time_sigma_s": 0.5, "impact_area": NO_AREA, "impact_probability": {},
+        "stage_probability": 0.0, "overflights": [], "updates": [],
+    } | event  # fmt: skip
+
+
 def oct_2022(**changes) -> dict:
     event = {
         "partner": "JP",
@@ -73,7 +99,7 @@ def oct_2022(**changes) -> dict:
         "max_speed_mps": 6900.0,
         "impact_time": "2022-10-03T22:45:28.000Z",
         "impact_point": {"lat": 41.2, "lon": 179.9},
-        "impact_ellipse_95": {"semi_major_km": 12.0, "semi_minor_km": 3.1, "orientation_deg": 81.0},
+        "impact_ellipse_95": ellipse(12.0, 3.1, 81.0),
         "class": "IRBM",
         "lofted": False,
         "equivalent_range_km": 4650.0,
@@ -82,9 +108,9 @@ def oct_2022(**changes) -> dict:
         "number_of_objects": 1,
         "estimated_at": "2022-10-03T22:40:00.000Z",
         # where the path entered Japan: the west coast of the Tsugaru Peninsula, Aomori Prefecture
-        "overflights": [{"partner": "JP", "lat": 40.85, "lon": 140.25}],
+        "overflights": [overflight("JP", 40.85, 140.25)],
     }
-    return event | changes
+    return _complete(event | changes)
 
 
 def nov_2017(**changes) -> dict:
@@ -102,7 +128,7 @@ def nov_2017(**changes) -> dict:
         "max_speed_mps": 7000.0,
         "impact_time": "2017-11-28T19:10:00.000Z",
         "impact_point": {"lat": 40.9, "lon": 138.9},
-        "impact_ellipse_95": {"semi_major_km": 0.26, "semi_minor_km": 0.004, "orientation_deg": 261.0},
+        "impact_ellipse_95": ellipse(0.26, 0.004, 261.0),
         "class": "ICBM",
         "lofted": True,
         "equivalent_range_km": 13000.0,
@@ -112,13 +138,21 @@ def nov_2017(**changes) -> dict:
         "estimated_at": "2017-11-28T19:00:00.000Z",
         "final": False,
     }
-    return event | changes
+    return _complete(event | changes)
+
+
+def launch_event(event: dict) -> records.LaunchEvent:
+    """The record of an events.json entry, decoded as ``mwx report events`` decodes it."""
+    return records.decode(json.dumps(event), records.LaunchEvent, source="test")
+
+
+def statement(event: dict) -> str:
+    return format_event(launch_event(event))
 
 
 # --------------------------------------------------------------------------- one event
 def test_oct_2022_overflight() -> None:
-    text = format_event(oct_2022())
-    heading, body = text.split("\n", 1)
+    heading, body = statement(oct_2022()).split("\n", 1)
     assert heading == "Japan, event JP-T0001"  # final by default: not provisional
     flat = one_line(body)
     # 22:22:47 UTC + 9 h, truncated to the minute as the ministries do
@@ -146,8 +180,7 @@ def test_oct_2022_overflight() -> None:
 
 
 def test_nov_2017_lofted_icbm() -> None:
-    text = format_event(nov_2017())
-    heading, body = text.split("\n", 1)
+    heading, body = statement(nov_2017()).split("\n", 1)
     assert heading == "Fused (all partners), event fused-F0001 (provisional)"
     flat = one_line(body)
     # Pyongyang time was UTC+8:30 in 2017: 18:17 UTC -> 02:47 the next day
@@ -171,7 +204,7 @@ def test_nov_2017_lofted_icbm() -> None:
 
 def test_nov_2017_impact_is_west_of_northern_japan() -> None:
     """The impact at 40.9 N 138.9 E lies in the Sea of Japan west of Aomori / south-west Hokkaido."""
-    flat = one_line(format_event(nov_2017()))
+    flat = one_line(statement(nov_2017()))
     phrase = flat.split("fell into the Sea of Japan (East Sea) ", 1)[1].split(",", 1)[0]
     name = phrase.rsplit(" of ", 1)[1]
     assert name in {"Oshima-Oshima", "Aomori Prefecture", "Cape Tappi", "Tsugaru Peninsula", "Cape Nyudo"}
@@ -179,58 +212,51 @@ def test_nov_2017_impact_is_west_of_northern_japan() -> None:
 
 
 def test_partner_eez_wording() -> None:
-    kr = one_line(format_event(oct_2022(partner="KR", event_id="KR-T0001")))
+    kr = one_line(statement(oct_2022(partner="KR", event_id="KR-T0001")))
     assert "outside the Republic of Korea's EEZ and any other partner's" in kr
-    us = one_line(format_event(oct_2022(partner="US", event_id="US-T0001")))
+    us = one_line(statement(oct_2022(partner="US", event_id="US-T0001")))
     assert "outside the United States' EEZ" in us
-    fused = one_line(format_event(oct_2022(partner="fused", event_id="F1")))
+    fused = one_line(statement(oct_2022(partner="fused", event_id="F1")))
     assert "outside any partner's EEZ" in fused
-    both = one_line(format_event(nov_2017(inside_eez_of=["JP", "KR"])))
+    both = one_line(statement(nov_2017(inside_eez_of=["JP", "KR"])))
     assert "inside Japan's and the Republic of Korea's EEZ" in both
 
 
 def test_impact_area_probability() -> None:
-    flat = one_line(format_event(nov_2017(impact_area={"partner": "JP", "kind": "eez", "probability": 0.93})))
+    area = {"partner": "JP", "kind": "eez", "name": "Japan EEZ", "probability": 0.93}
+    flat = one_line(statement(nov_2017(impact_area=area)))
     assert "93 % inside Japan's EEZ" in flat
-    listed = one_line(format_event(nov_2017(impact_area=[{"probability": 0.5}, {"name": "no probability"}])))
-    assert "50 % inside the EEZ" in listed
+    flat = one_line(statement(nov_2017(impact_area=area | {"kind": "territory", "probability": 0.6})))
+    assert "60 % inside Japan's territory" in flat
+    # An impact in no partner's area (partner null, probability 0) adds nothing: no "0 % inside the EEZ".
+    flat = one_line(statement(nov_2017(impact_area=NO_AREA)))
+    assert "estimated probability" not in flat
 
 
 def test_overflights_without_points_name_the_partner() -> None:
-    flat = one_line(format_event(oct_2022(overflights=None)))
-    assert "passed over Japan and fell" in flat
-    flat = one_line(format_event({k: v for k, v in oct_2022().items() if k != "overflights"}))
+    flat = one_line(statement(oct_2022(overflights=[])))
     assert "passed over Japan and fell" in flat
     # a crossing over Gangneung's coast names the Republic of Korea's place (it has no prefecture points)
     flat = one_line(
-        format_event(
+        statement(
             oct_2022(
                 over_territory_of=["KR", "JP"],
-                overflights=[
-                    {"partner": "KR", "lat": 37.76, "lon": 128.88},
-                    {"partner": "JP", "lat": 40.85, "lon": 140.25},
-                ],
+                overflights=[overflight("KR", 37.76, 128.88), overflight("JP", 40.85, 140.25)],
             )
         )
     )
     assert "passed over the Republic of Korea (near Gangneung) and Japan (Aomori Prefecture)" in flat
+    # an overflight below the "over territory" probability still names the partner it crosses
+    flat = one_line(statement(oct_2022(over_territory_of=[])))
+    assert "passed over Japan (Aomori Prefecture)" in flat
 
 
-def test_missing_and_null_fields() -> None:
-    bare = format_event({"partner": "KR"})
-    assert bare.startswith("Republic of Korea\n")
-    nulls = {key: None for key in oct_2022()} | {"partner": "US", "event_id": "US-T0009"}
-    text = one_line(format_event(nulls))
-    assert text.startswith("United States, event US-T0009 ")
-    assert "No alert was raised" in text  # first_warning present but null
-    # no launch point: no local time, no place, no direction, and no country to name
-    body = one_line(format_event(oct_2022(launch_point=None)).split("\n", 1)[1])
-    assert body.startswith("At about 22:22 UTC on 3 October 2022, one ballistic missile was launched. It flew")
-    # no launch time: the sentence starts with the launch itself
-    body = one_line(format_event(oct_2022(launch_time=None)).split("\n", 1)[1])
-    assert body.startswith("North Korea launched one ballistic missile from near Mupyong-ni towards the east.")
+def test_null_fields() -> None:
+    """The fields a run may leave null: first_warning (no alert), and the evaluation's truth_id, truth_object."""
+    body = one_line(statement(oct_2022(first_warning=None, truth_id=None, truth_object=None)))
+    assert "No alert was raised for this event." in body and "first alert" not in body
     # a launch nearest a Chinese place is described, not attributed
-    body = one_line(format_event(oct_2022(launch_point={"lat": 38.95, "lon": 121.55})).split("\n", 1)[1])
+    body = one_line(statement(oct_2022(launch_point={"lat": 38.95, "lon": 121.55})).split("\n", 1)[1])
     assert "one ballistic missile was launched from near Dalian (China) towards the east" in body
     assert "(local time, UTC+8; " in body  # China Standard Time
 
@@ -238,11 +264,20 @@ def test_missing_and_null_fields() -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [("apogee_km", "high"), ("launch_time", "yesterday"), ("launch_point", [40.6, 126.4]), ("lofted", "no"),
-     ("final", "yes"), ("over_territory_of", "JP"), ("partner", None)],
+     ("final", "yes"), ("over_territory_of", "JP"), ("partner", None), ("first_detection", None),
+     ("launch_time", "2022-10-03T22:22:47"), ("apogee_km", -5.0), ("class", "XRBM")],
 )  # fmt: skip
 def test_bad_field_types_raise(field: str, value: object) -> None:
-    with pytest.raises(ValueError, match=field):
-        format_event(oct_2022(**{field: value}))
+    """A field of the wrong type or range (a time without its zone, a negative apogee) is refused when decoded."""
+    with pytest.raises(RecordError, match=rf"\$\.{field}"):
+        launch_event(oct_2022(**{field: value}))
+
+
+@pytest.mark.parametrize("field", ["apogee_km", "launch_point", "impact_ellipse_95", "class", "updates"])
+def test_a_missing_field_is_named(field: str) -> None:
+    event = {k: v for k, v in oct_2022().items() if k != field}
+    with pytest.raises(RecordError, match=f"missing required field `{field}`"):
+        launch_event(event)
 
 
 @pytest.mark.parametrize(
@@ -263,15 +298,16 @@ def test_order_by_launch_time_then_partner() -> None:
         oct_2022(partner="KR", event_id="K1"),
         oct_2022(partner="JP", event_id="J1"),
         nov_2017(partner="JP", event_id="J0"),
-        oct_2022(partner="KR", event_id="K9", launch_time=None),
+        oct_2022(partner="KR", event_id="K9", launch_time="2022-10-03T23:00:00Z"),
     ]
-    headings = [block.split("\n", 1)[0] for block in format_events(events).split("\n\n")]
+    headings = [block.split("\n", 1)[0] for block in format_events(map(launch_event, events)).split("\n\n")]
     assert [h.split("event ")[1].split()[0] for h in headings] == ["J0", "K1", "J1", "U1", "F1", "F2", "K9"]
 
 
-def test_format_events_names_the_bad_index() -> None:
-    with pytest.raises(ValueError, match=r"events\[1\]: apogee_km"):
-        format_events([oct_2022(), oct_2022(apogee_km="x")])
+def test_a_bad_event_is_named_by_its_index() -> None:
+    data = json.dumps({"events": [oct_2022(), oct_2022(apogee_km="x")]})
+    with pytest.raises(RecordError, match=r"events.json: .* at `\$\.events\[1\]\.apogee_km`"):
+        records.decode(data, records.EventsFile, source="run/events.json")
 
 
 # --------------------------------------------------------------------------- command line
@@ -302,14 +338,41 @@ def test_cli_prints_events(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     headings = [b.split("\n", 1)[0] for b in out.rstrip("\n").split("\n\n")]
     assert headings == ["Japan, event JP-T0001", "Fused (all partners), event fused-F0002"]
 
-    # KR took part (metrics.json says so) but reported nothing: nothing matches; XX did not take part: an error.
-    metrics = {"exchange": {p: {} for p in ("KR", "JP", "US", "fused")}}
-    (tmp_path / "run" / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    # KR took part (the manifest says so) but reported nothing: nothing matches; XX did not take part: an error.
+    manifest = records.Manifest(
+        mwx_version="0", scenario="test", seed=1, theater="korea-japan", bus="embedded",
+        participants=["KR", "JP", "US", "fused"], start=records.utc(0.0), end=records.utc(60.0), files=[],
+    )  # fmt: skip
+    records.write(tmp_path / "run" / "manifest.json", manifest)
     assert main(["report", "events", str(tmp_path / "run"), "--partner", "KR"]) == 0
     out, _ = capsys.readouterr()
     assert out.strip().endswith("no launch events match")
     assert main(["report", "events", str(tmp_path / "run"), "--partner", "XX"]) == 2
     assert "no partner XX in this run (it has JP, KR, US, fused)" in one_error_line(capsys)
+
+
+def test_cli_partners_of_an_older_run_folder_come_from_its_metrics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run folder without manifest.json: the participants are those metrics.json has exchange figures of."""
+    write_events(tmp_path, [oct_2022()])
+    figures = records.ExchangeFigures(sent=0, received=0, rejected={}, rejected_total=0, bytes_sent=0,
+                                      bytes_received=0, rejections_journalled=0, withheld=0)  # fmt: skip
+    alerts = records.AlertFigures(issued=0, false=0, missed=0, near_misses=[], threatened=[],
+                                  most_alerts_per_threat_and_area=0, most_alerts_per_threatened_area=0,
+                                  most_changes_per_alert=0, most_level_changes_per_alert=0)  # fmt: skip
+    metrics = records.MetricsFile(
+        launches=[], ellipse_95_coverage=records.Coverage(reports=0, inside=None),
+        launch_ellipse_95_coverage=records.Coverage(reports=0, inside=None), alerts=alerts, tracking={},
+        fusion=records.FusionFigures(), exchange={p: figures for p in ("KR", "JP", "fused")},
+        run=records.RunFigures(wall_time_s=None, measurements=0, track_reports=0, bus_bytes=0,
+                               lost_by_link_injects=0, held_by_link_injects=0),
+    )  # fmt: skip
+    records.write(tmp_path / "metrics.json", metrics)
+    assert main(["report", "events", str(tmp_path), "--partner", "KR"]) == 0
+    assert capsys.readouterr().out.strip().endswith("no launch events match")
+    assert main(["report", "events", str(tmp_path), "--partner", "US"]) == 2
+    assert "no partner US in this run (it has JP, KR, fused)" in one_error_line(capsys)
 
 
 def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -334,11 +397,12 @@ def test_cli_missing_events_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     ("content", "words"),
     [
         (b'{"events": [', "not valid JSON"),
-        (b"[]", '"events" list'),
-        (b'{"events": {}}', '"events" list'),
-        (json.dumps({"events": [oct_2022(), oct_2022(range_km="far")]}).encode(), "events[1]: range_km"),
-        (b'{"events": [3]}', "events[0]"),
-        (b'{"events": ["\xff"]}', "not UTF-8"),
+        (b"[]", "Expected `object`, got `array`"),
+        (b'{"events": {}}', "at `$.events`"),
+        (json.dumps({"events": [oct_2022(), oct_2022(range_km="far")]}).encode(), "at `$.events[1].range_km`"),
+        (b'{"events": [3]}', "at `$.events[0]`"),
+        (b'{"events": ["\xff"]}', "at `$.events[0]`"),
+        (b"\xff", "not valid JSON"),
     ],
 )
 def test_cli_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, words: str) -> None:
@@ -349,12 +413,8 @@ def test_cli_malformed(tmp_path: Path, capsys: pytest.CaptureFixture[str], conte
 
 
 def test_a_report_that_may_follow_a_spent_stage_says_so() -> None:
-    event = {
-        "partner": "KR", "event_id": "E1", "launch_time": "2023-03-16T00:00:00Z",
-        "impact_ellipse_95": {"semi_major_km": 30.0, "semi_minor_km": 2.0, "orientation_deg": 80.0},
-        "stage_probability": 0.25,
-    }  # fmt: skip
-    flat = " ".join(format_event(event).split())
+    event = oct_2022(impact_ellipse_95=ellipse(30.0, 2.0, 80.0), stage_probability=0.25)
+    flat = one_line(statement(event))
     assert "spent stage" in flat and "25%" in flat, flat
-    flat = " ".join(format_event({**event, "stage_probability": 0.0}).split())
+    flat = one_line(statement({**event, "stage_probability": 0.0}))
     assert "spent stage" not in flat, flat

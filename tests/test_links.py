@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mwx import records
 from mwx.errors import InputError
 from mwx.exchange.bus import InMemoryBus, arrival_time
-from mwx.exercise.outputs import metrics_json
+from mwx.exercise.evaluation import judge_run
 from mwx.exercise.run import run_scenario
 from mwx.sim.scenario import LinkDown, LinkLatency, LinkLoss, parse_scenario
 
@@ -82,28 +83,31 @@ def runs() -> dict[str, dict]:
     out = {}
     for name, text in injects.items():
         result = run_scenario(parse_scenario(SMALL + text))
-        out[name] = {"result": result, "metrics": metrics_json(result, {"events": []}, {"alerts": []})}
+        out[name] = {
+            "result": result,
+            "metrics": judge_run(result, records.EventsFile(events=[]), records.AlertsFile(alerts=[])),
+        }
     return out
 
 
 def test_in_process_loss_leaves_gaps_that_the_metrics_show(runs: dict[str, dict]) -> None:
     none, loss = runs["none"]["metrics"], runs["loss"]["metrics"]
-    assert none["exchange"]["fused"]["gaps_open"] == 0 and none["run"]["lost_by_link_injects"] == 0
-    lost = loss["run"]["lost_by_link_injects"]
+    assert none.exchange["fused"].gaps_open == 0 and none.run.lost_by_link_injects == 0
+    lost = loss.run.lost_by_link_injects
     assert lost > 10
     # Every loss is a hole in the observer's view of KR, except losses after KR's last accepted envelope.
-    assert 0 < loss["exchange"]["fused"]["gaps_open"] <= lost
-    assert loss["exchange"]["JP"]["gaps_open"] == 0  # other links are whole
-    assert loss["exchange"]["fused"]["received"] < none["exchange"]["fused"]["received"]
+    assert 0 < loss.exchange["fused"].gaps_open <= lost
+    assert loss.exchange["JP"].gaps_open == 0  # other links are whole
+    assert loss.exchange["fused"].received < none.exchange["fused"].received
 
 
 def test_in_process_link_down_delivers_everything_late(runs: dict[str, dict]) -> None:
     none, down = runs["none"], runs["down"]
     m = down["metrics"]
-    assert m["run"]["held_by_link_injects"] > 10 and m["run"]["lost_by_link_injects"] == 0
-    assert m["exchange"]["fused"]["gaps_open"] == 0
+    assert m.run.held_by_link_injects > 10 and m.run.lost_by_link_injects == 0
+    assert m.exchange["fused"].gaps_open == 0
     # Held 2 minutes (< the 300 s window): all accepted, none refused.
-    assert m["exchange"]["fused"]["received"] == none["metrics"]["exchange"]["fused"]["received"]
-    assert sum(m["exchange"]["fused"]["rejected"].values()) == 0
+    assert m.exchange["fused"].received == none["metrics"].exchange["fused"].received
+    assert sum(m.exchange["fused"].rejected.values()) == 0
     # JP's link to the observer stayed up: only KR's envelopes were held.
-    assert m["exchange"]["JP"]["received"] == none["metrics"]["exchange"]["JP"]["received"]
+    assert m.exchange["JP"].received == none["metrics"].exchange["JP"].received

@@ -29,6 +29,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from mwx import records
 from mwx.exchange.envelope import trusted_message
 from mwx.exchange.keys import Signer, Verifier
 from mwx.exchange.messages import CONTROL_KINDS, Heartbeat, kind_of
@@ -38,6 +39,7 @@ from mwx.exercise.outputs import write_run
 from mwx.exercise.run import FUSED, run_scenario
 from mwx.node.journal import Journal
 from mwx.sim.scenario import load_scenario
+from test_records import assert_valid_run_folder
 
 pytestmark = [pytest.mark.requires_component("nats-server"), pytest.mark.slow]  # see tests/conftest.py
 
@@ -219,6 +221,8 @@ def test_nats_run_gives_the_embedded_runs_event_reports_and_alerts(
     scenario_file: Path, embedded: dict, embedded_alerts: list[dict], tmp_path: Path
 ) -> None:
     events, metrics, participants = _run(scenario_file, tmp_path, speed=20.0)
+    assert_valid_run_folder(tmp_path)  # every JSON file against its shipped schema (docs/schemas/)
+    assert records.read(tmp_path / "manifest.json", records.Manifest).bus == "nats"
     assert_same_alerts(_alerts(tmp_path), embedded_alerts)
     assert_same_reports(_picture(events, FUSED), _picture(embedded, FUSED))
     assert_same_reports(_picture(events), _picture(embedded))

@@ -109,13 +109,13 @@ def test_a_run_under_a_policy_keeps_withheld_tracks_out_of_the_others_pictures(t
     path = tmp_path / "policy.yaml"
     path.write_text("rules:\n  - {sender: US, recipient: '*', kinds: []}\n")
     result = run_scenario(parse_scenario(SHORT), policy=load_policy(path))
-    assert result.exchanges["US"].withheld > 0
+    assert result.exchange["US"].withheld > 0
     # US sends only the exchange's control messages: its operators acknowledge the others' alerts.
-    acks = sum(1 for n in ("KR", "JP") for a in result.nodes[n].alerts.alerts.values() for _ in a.history)
-    assert result.exchanges["US"].counters.sent == acks * 3  # sealed once per recipient: KR, JP, fused
-    assert result.exchanges["US"].counters.received > 0  # US still hears the others
+    acks = sum(1 for n in ("KR", "JP") for a in result.pictures[n].alerts for _ in a.history)
+    assert result.exchange["US"].sent == acks * 3  # sealed once per recipient: KR, JP, fused
+    assert result.exchange["US"].received > 0  # US still hears the others
     for partner in ("KR", "JP"):
-        senders = {s for system in result.nodes[partner].fusion.systems.values() for s, _ in system.members}
+        senders = {s for system in result.pictures[partner].systems.values() for s, _ in system.members}
         assert "US" not in senders and senders, (partner, senders)
-    observed = {s for system in result.observer.systems.values() for s, _ in system.members}
+    observed = {s for system in result.pictures["fused"].systems.values() for s, _ in system.members}
     assert "US" not in observed

@@ -10,6 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pytest
 from pyproj import Geod
@@ -61,7 +62,7 @@ def test_truth_json_shape(small_runs: tuple[Path, Path]) -> None:
         "objects",
     ):
         assert key in launch, key
-    assert launch["launch_time"] == "2023-04-13T01:00:00.000Z"
+    assert launch["launch_time"] == "2023-04-13T01:00:00Z"
     assert abs(launch["apogee_km"] - 90) < 0.9 and abs(launch["range_km"] - 650) < 6.5
     traj = np.array(launch["objects"][0]["trajectory"])
     assert traj.shape[1] == 7
@@ -119,34 +120,28 @@ def test_events_one_per_partner_and_fused(small_runs: tuple[Path, Path]) -> None
 
 
 def test_tracks_csv_columns_and_rows(small_runs: tuple[Path, Path]) -> None:
+    from mwx.records import TRACKS_COLUMNS, TrackState
+
     with (small_runs[0] / "tracks.csv").open() as f:
-        rows = list(csv.reader(f))
-    assert rows[0] == [
-        "time",
-        "partner",
-        "track_id",
-        "x",
-        "y",
-        "z",
-        "vx",
-        "vy",
-        "vz",
-        "var_x",
-        "var_y",
-        "var_z",
-        "var_vx",
-        "var_vy",
-        "var_vz",
-    ]  # the contract
-    partners = {r[1] for r in rows[1:]}
+        rows = list(csv.DictReader(f))
+        assert f.seek(0) == 0 and next(csv.reader(f)) == list(TRACKS_COLUMNS)  # the contract: units in the names
+    assert rows[0]["time_utc"].endswith("Z")
+    states = [msgspec.convert(r, TrackState, strict=False) for r in rows]  # every row a valid TrackState
+    partners = {s.partner for s in states}
     assert partners <= {"KR", "JP", "US", "fused"} and "fused" in partners
     # Every published position lies near a true object at its time, within what its covariance says
     # (an infrared-only track starts tens of km uncertain along the line of sight).
     launches = json.loads((small_runs[0] / "truth.json").read_text())["launches"]
     objects = [np.array(o["trajectory"]) for launch in launches for o in launch["objects"]]
     worst = 0.0
-    for r in rows[1:]:
-        t, pos, var = float(r[0]), np.array(r[3:6], float), np.array(r[9:12], float)
+    for s in states:
+        t, pos = s.time_unix_s, np.array([s.x_m, s.y_m, s.z_m])
+        var = np.array([s.var_x_m2, s.var_y_m2, s.var_z_m2])
+        assert s.time_utc.timestamp() == pytest.approx(t, abs=1e-3)
+        # The geodetic columns say the same place as the ECEF ones.
+        lat, lon, alt = wgs84.ecef_to_geodetic(pos)
+        assert (math.degrees(lat), math.degrees(lon)) == pytest.approx((s.lat_deg, s.lon_deg), abs=1e-5)
+        assert float(alt) == pytest.approx(s.alt_m, abs=0.01)
         errors = [
             float(np.linalg.norm(traj[i, 1:4] + traj[i, 4:7] * (t - traj[i, 0]) - pos))
             for traj in objects
@@ -174,11 +169,13 @@ def test_metrics_and_report(small_runs: tuple[Path, Path]) -> None:
 
 
 @pytest.mark.slow
-def test_demo_runs_and_fuses_every_launch(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    done = _mwx("demo", "--out", str(out))
+def test_demo_runs_and_fuses_every_launch(demo_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, done = demo_run
     assert done.returncode == 0, done.stderr
     assert "report: " in done.stdout and (out / "report.html").exists()
+    from test_records import assert_valid_run_folder
+
+    assert_valid_run_folder(out)  # every JSON file against its shipped schema (docs/schemas/)
     truth = json.loads((out / "truth.json").read_text())["launches"]
     assert len(truth) >= 2
     metrics = json.loads((out / "metrics.json").read_text())

@@ -6,7 +6,7 @@ towards South Korea's waters, the Nodong-like flight again with its track lost m
 Hwasong-18-like lofted ICBM (75 min of flight, out of every radar's view for most of it), a flight
 towards Guam over South Korea and Japan, and six short-range missiles from one site 10 s apart.
 Each scenario runs once (``mwx.exercise.run.run_scenario``); the expected threats come from the true
-flights (:func:`mwx.exercise.outputs.truth_threats`, :func:`mwx.warn.alerts.threats` on each
+flights (:func:`mwx.exercise.evaluation.truth_threats`, :func:`mwx.warn.alerts.threats` on each
 object's true path), never from the predictions under test, and that oracle is itself checked
 against what each scenario was built to threaten.
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +31,10 @@ import shapely
 from lxml import etree
 from pyproj import Geod
 
+from mwx import records
 from mwx.exchange import messages
-from mwx.exercise.outputs import events_json, judge_alerts, truth_threats
+from mwx.exercise.evaluation import judge_alerts, truth_threats
+from mwx.exercise.outputs import events_json
 from mwx.exercise.run import RunResult, run_scenario
 from mwx.geo import regions, wgs84
 from mwx.sim.flight import FlightBrief
@@ -87,7 +88,7 @@ def ground_track(obj) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def all_alerts(result: RunResult) -> list[Alert]:
-    return [a for node in result.nodes.values() for a in node.alerts.alerts.values()]
+    return [a for partner in result.partners for a in result.pictures[partner].alerts]
 
 
 def launch_of(result: RunResult, alert: Alert) -> str:
@@ -97,11 +98,11 @@ def launch_of(result: RunResult, alert: Alert) -> str:
     entries) votes with the truth object nearest to its first published state: the members of a salvo
     fly one path seconds apart, too close in place and time to tell by where they fall.
     """
-    node = result.nodes[alert.partner]
+    picture = result.pictures[alert.partner]
     histories = result.log.histories()
     votes: dict[str, int] = {}
     for system_id in {e["track_id"] for e in alert.history}:
-        for key in node.fusion.systems[system_id].members:
+        for key in picture.systems[system_id].members:
             h = histories[key]
             t = float(h.t[0])
             nearest = min(
@@ -144,7 +145,7 @@ def final_area(alert: Alert):
 
 def final_ellipse_polygon(result: RunResult, alert: Alert):
     """The 95 % ellipse of the alert's track's last prediction (lon/lat polygon)."""
-    e = result.nodes[alert.partner].alerts.predictions[alert.track_id]["ellipse"]
+    e = result.pictures[alert.partner].predictions[alert.track_id]["ellipse"]
     return ellipse_polygon(e["lat"], e["lon"], e["semi_major_km"], e["semi_minor_km"], e["orientation_deg"])
 
 
@@ -261,7 +262,7 @@ def test_the_alert_area_shrinks_to_the_ellipse() -> None:
     assert final_area(alert).area <= first.area * 1.05
     # Updated when the area shrinks to a third: the last area sent is less than three times the one the
     # final ellipse gives (the margin included), and no larger than the first.
-    e = result.nodes["JP"].alerts.predictions[alert.track_id]["ellipse"]
+    e = result.pictures["JP"].predictions[alert.track_id]["ellipse"]
     justified = ellipse_polygon(e["lat"], e["lon"], e["semi_major_km"] + MARGIN_KM, e["semi_minor_km"] + MARGIN_KM,
                                 e["orientation_deg"]).intersection(alert.area.geometry)  # fmt: skip
     assert final_area(alert).area <= justified.area / UPDATE_AREA_SHRINK * 1.05
@@ -277,7 +278,7 @@ def test_a_lost_track_says_track_lost_once_and_then_ends() -> None:
         statuses = [e["status"] for e in alert.history]
         assert statuses.count("track-lost") == 1
         lost = next(e for e in alert.history if e["status"] == "track-lost")
-        stale_s = result.nodes["JP"].fusion.stale_s
+        stale_s = result.pictures["JP"].stale_s
         assert down + stale_s <= lost["time"] <= down + stale_s + 10.0  # the first assessment after it went stale
         assert lost["time"] < launch.impact_time  # said before the predicted time, not after
         # Nothing but the end follows: no silent stale alert, no all-clear before the predicted end.
@@ -298,9 +299,10 @@ def test_overflight_warning_reaches_aomori_two_minutes_before_the_missile() -> N
     coast = crossing[1]  # the true object enters Japan's airspace over Aomori's coast
     over_japan = shapely.LineString(np.column_stack([lon, lat])).intersection(japan.geometry)
     figures = {}
-    for partner, node in result.nodes.items():
-        detected = min((s.first_detection for s in node.fusion.systems.values()), default=math.nan)
-        mine = [a for a in node.alerts.alerts.values() if a.reason == "overflight" and a.area.name == japan.name]
+    for partner in result.partners:
+        picture = result.pictures[partner]
+        detected = min((s.first_detection for s in picture.systems.values()), default=math.nan)
+        mine = [a for a in picture.alerts if a.reason == "overflight" and a.area.name == japan.name]
         issued = min((a.history[0]["time"] for a in mine), default=math.nan)
         figures[partner] = (detected - launch.launch_time, issued - launch.launch_time, coast - issued)
         print(
@@ -317,10 +319,6 @@ def test_overflight_warning_reaches_aomori_two_minutes_before_the_missile() -> N
     assert area.area < 0.05 * japan.geometry.area
 
 
-def _unix(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
-
-
 def test_a_salvo_of_six_from_one_site_is_six_launch_events_none_before_its_launch() -> None:
     """Six missiles from one site 10 s apart: every partner here tracks each one, so each reports six events.
 
@@ -331,18 +329,27 @@ def test_a_salvo_of_six_from_one_site_is_six_launch_events_none_before_its_launc
     result = run("warn-salvo")
     launched = {launch.missile.id: launch.launch_time for launch in result.truth}
     assert len(launched) == 6
-    events = events_json(result)["events"]
-    for partner in (*result.nodes, "fused"):
-        mine = [e for e in events if e["partner"] == partner]
-        assert sorted(e["truth_id"] for e in mine) == sorted(launched), (partner, [e["event_id"] for e in mine])
+    events = events_json(result).events
+    for partner in (*result.partners, "fused"):
+        mine = [e for e in events if e.partner == partner]
+        assert sorted(str(e.truth_id) for e in mine) == sorted(launched), (partner, [e.event_id for e in mine])
         for e in mine:
-            start = launched[e["truth_id"]]
-            assert _unix(e["first_detection"]) > start, (partner, e["event_id"])
-            assert all(_unix(u["time"]) > start for u in e["updates"]), (partner, e["event_id"])
+            start = launched[str(e.truth_id)]
+            assert records.unix(e.first_detection) > start, (partner, e.event_id)
+            assert all(records.unix(u.time) > start for u in e.updates), (partner, e.event_id)
 
 
 # ------------------------------------------------------------------ judging alerts against the truth
 ISLE = regions.ProtectedArea("JP", "territory", "Isle", shapely.box(140.0, 39.9, 140.2, 40.1))
+
+
+def isle_alert(truth_id: str | None) -> records.AlertRecord:
+    """An alert for the isle, matched to launch ``truth_id`` (what judge_alerts looks at: truth id and area)."""
+    return records.AlertRecord(
+        alert_id="JP-A0001", partner="JP", area=records.AreaRef(partner="JP", kind="territory", name="Isle"),
+        reason="overflight", launch_id="JP-E001", track_id="JP-F0001", level_changes=0, truth_id=truth_id,
+        history=[],
+    )  # fmt: skip
 
 
 def _flight_past_the_isle(north_of_its_edge_km: float) -> TruthLaunch:
@@ -367,7 +374,7 @@ def test_an_alert_for_an_area_the_flight_only_passed_near_is_a_near_miss_not_fal
     """Overflight over the isle must be warned; passing 3 km off is within the alert areas' granularity (a near
     miss: neither false nor needed); 30 km off, an alert is false."""
     launch = _flight_past_the_isle(north_km)
-    alerts = [{"truth_id": "F1", "area": {"partner": "JP", "name": "Isle"}}] if alert else []
+    alerts = [isle_alert("F1")] if alert else []
     judged = judge_alerts([launch], (ISLE,), alerts)
     key = ("F1", "JP", "Isle")
     assert (key + ("overflight",) in judged.missed) == (verdict == "missed")
@@ -381,7 +388,7 @@ def test_an_alert_for_an_area_the_flight_only_passed_near_is_a_near_miss_not_fal
 def test_alerts_per_area_are_counted_and_the_bar_is_over_threatened_areas() -> None:
     """Two alerts of one launch for the isle: counted for the isle; they break the one-alert bar only where the
     flight threatened it (over it), not where it passed 3 km off (a near miss warned, withdrawn, warned)."""
-    alerts = [{"truth_id": "F1", "area": {"partner": "JP", "name": "Isle"}}] * 2
+    alerts = [isle_alert("F1")] * 2
     over = judge_alerts([_flight_past_the_isle(-5.0)], (ISLE,), alerts)
     near = judge_alerts([_flight_past_the_isle(3.0)], (ISLE,), alerts)
     assert over.alerts_per_area == near.alerts_per_area == {("F1", "JP", "Isle"): 2}
@@ -390,6 +397,6 @@ def test_alerts_per_area_are_counted_and_the_bar_is_over_threatened_areas() -> N
 
 
 def test_an_alert_of_a_launch_that_is_no_true_one_is_false() -> None:
-    alerts = [{"truth_id": None, "area": {"partner": "JP", "name": "Isle"}}]
+    alerts = [isle_alert(None)]
     judged = judge_alerts([_flight_past_the_isle(3.0)], (ISLE,), alerts)
     assert judged.false == {(None, "JP", "Isle")} and not judged.near_misses

@@ -21,6 +21,8 @@ from mwx.errors import InputError, MwxError
 from mwx.lifecycle import Interrupted, signals_end_the_run
 
 if TYPE_CHECKING:
+    from mwx.sim.flight import Trajectory
+    from mwx.sim.scenario import Scenario
     from mwx.sim.theater import InfraredSatellite, Sensor
 
 DEMO_SCENARIO = "demo.yaml"
@@ -52,6 +54,20 @@ class ProgressLine:
         self.stream.flush()
 
 
+class CommandParser(argparse.ArgumentParser):
+    """argparse with one line for an unknown command or subcommand, naming the closest: ``mwx: unknown command
+    'rnu' (did you mean 'run'?)``, exit 2 (argparse's own message lists every choice after a usage line)."""
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        if isinstance(action, argparse._SubParsersAction) and action.choices and value not in action.choices:
+            import difflib
+
+            close = difflib.get_close_matches(str(value), list(action.choices), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"commands: {', '.join(action.choices)}"
+            self.exit(2, f"{self.prog}: unknown command {value!r} ({hint})\n")
+        super()._check_value(action, value)
+
+
 def _demo_path() -> Path:
     return Path(str(resources.files("mwx") / "data" / "scenarios" / DEMO_SCENARIO))
 
@@ -69,9 +85,11 @@ def _run(
     from mwx.exercise.outputs import write_run
     from mwx.exercise.report import format_summary, write_report
     from mwx.exercise.run import run_scenario
+    from mwx.exports import export
     from mwx.sim.scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
+    warn_uncovered(scenario, solve_launches(scenario, str(scenario_path)), str(scenario_path))
     policy = load_policy(policy_path) if policy_path else OPEN
     progress = ProgressLine(quiet=quiet)
     try:
@@ -86,6 +104,8 @@ def _run(
     progress(f"writing {out}", None)
     write_run(result, out)
     write_report(out)
+    progress(f"writing {out / 'exports'}", None)
+    export(out)
     print(format_summary(out))
     return 0
 
@@ -165,26 +185,50 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_scenario_check(args: argparse.Namespace) -> int:
-    from mwx.sim.flight import solve_flight
     from mwx.sim.scenario import load_scenario, missiles
 
     scenario = load_scenario(args.file)
     print(f"{args.file}: scenario {scenario.name!r}, theater {scenario.theater}, seed {scenario.seed}")
-    solved = {}
+    solved = solve_launches(scenario, args.file)
+    for missile in missiles(scenario):
+        traj = solved[missile.launch_index]
+        print(
+            f"  {missile.id}: apogee {traj.apogee_alt / 1e3:.1f} km, range {traj.range_m / 1e3:.1f} km, "
+            f"flight time {traj.impact_t / 60:.1f} min, burnout speed {traj.max_speed / 1e3:.2f} km/s, "
+            f"impact {_latlon(math.degrees(traj.impact_lat), math.degrees(traj.impact_lon))}"
+        )
+    warn_uncovered(scenario, solved, args.file)
+    print("OK")
+    return 0
+
+
+def solve_launches(scenario: Scenario, source: str) -> dict[int, Trajectory]:
+    """Each launch's flight (mwx.sim.flight.solve_flight) by its index in the scenario; InputError naming the
+    launch when one cannot be flown."""
+    from mwx.sim.flight import solve_flight
+    from mwx.sim.scenario import missiles
+
+    solved: dict[int, Trajectory] = {}
     for missile in missiles(scenario):
         if missile.launch_index not in solved:
             try:
                 solved[missile.launch_index] = solve_flight(missile.brief)
             except InputError as err:
-                raise InputError(err.problem, source=args.file, where=f"launches[{missile.launch_index}]") from None
-        traj = solved[missile.launch_index]
-        print(
-            f"  {missile.id}: apogee {traj.apogee_alt / 1e3:.1f} km, range {traj.range_m / 1e3:.1f} km, "
-            f"flight time {traj.impact_t / 60:.1f} min, burnout speed {traj.max_speed / 1e3:.2f} km/s, "
-            f"impact {math.degrees(traj.impact_lat):.2f}°N {math.degrees(traj.impact_lon):.2f}°E"
-        )
-    print("OK")
-    return 0
+                raise InputError(err.problem, source=source, where=f"launches[{missile.launch_index}]") from None
+    return solved
+
+
+def warn_uncovered(scenario: Scenario, trajectories: dict[int, Trajectory], source: str) -> None:
+    """One line on stderr for each launch no sensor of the theater covers at any point of its flight
+    (mwx.sim.coverage.uncovered_missiles): its run could only end "not detected"."""
+    from mwx.sim.coverage import uncovered_missiles
+
+    for index, ids in uncovered_missiles(scenario, trajectories).items():
+        launch = scenario.launches[index]
+        name = launch.id or f"L{index + 1}"
+        which = f"{name}, {launch.count} missiles" if len(ids) == launch.count > 1 else ", ".join(ids)
+        print(f"mwx: warning: {source}: launches[{index}] ({which}): no sensor of theater {scenario.theater} "
+              "covers any part of its flight: it cannot be detected", file=sys.stderr)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- theater
@@ -199,7 +243,9 @@ def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list
 
 
 def _latlon(lat: float, lon: float) -> str:
-    lon = (lon + 180.0) % 360.0 - 180.0
+    from mwx.geo.lon import wrap_lon
+
+    lon = wrap_lon(lon)
     return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'} {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
 
 
@@ -405,43 +451,22 @@ def cmd_theater_map(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- report
 def cmd_report_events(args: argparse.Namespace) -> int:
     """Print the run folder's launch event reports as plain text (mwx.exercise.event_text)."""
-    import json
-
+    from mwx import records
     from mwx.exercise.event_text import format_events
 
     folder = Path(args.dir)
     if not folder.is_dir():
         raise InputError("no such run folder", source=str(folder))
     path = folder / "events.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("missing (not a run folder?)", source=str(path)) from None
-    except OSError as err:
-        raise InputError(f"cannot read: {err.strerror}", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", source=str(path)) from None
-    except json.JSONDecodeError as err:
-        raise InputError(f"not valid JSON: {err.msg}", source=str(path), where=f"line {err.lineno}") from None
-    events = data.get("events") if isinstance(data, dict) else None
-    if not isinstance(events, list):
-        raise InputError('expected an object with an "events" list', source=str(path))
-    try:
-        text = format_events(events)  # checks every event, so a bad one is reported even if filtered out
-    except ValueError as err:
-        raise InputError(str(err), source=str(path)) from None
+    # Decoding checks every field of every event (RecordError: one line naming the file and the field).
+    events = records.read(path, records.EventsFile).events
     wanted = {p if p.lower() == "fused" else p.upper() for p in args.partner} if args.partner else None
-    known = _run_participants(folder) | {e.get("partner") for e in events}
+    known = _run_participants(folder) | {e.partner for e in events}
     if wanted and wanted - known:
         raise InputError(f"no partner {', '.join(sorted(wanted - known))} in this run "
-                         f"(it has {', '.join(sorted(p for p in known if p))})", where="--partner")  # fmt: skip
-    chosen = [
-        e
-        for e in events
-        if (wanted is None or e.get("partner") in wanted) and not (args.final_only and e.get("final") is False)
-    ]
-    if len(chosen) != len(events):
-        text = format_events(chosen)
+                         f"(it has {', '.join(sorted(known))})", where="--partner")  # fmt: skip
+    chosen = [e for e in events if (wanted is None or e.partner in wanted) and not (args.final_only and not e.final)]
+    text = format_events(chosen)
     if not text:
         print(f"{path}: no launch events" + (" match" if len(events) else ""))
         return 0
@@ -450,22 +475,42 @@ def cmd_report_events(args: argparse.Namespace) -> int:
 
 
 def _run_participants(folder: Path) -> set[str]:
-    """The participants a run folder's metrics.json names (its exchange figures), or none if it cannot tell."""
-    import json
+    """The participants of a run folder: its manifest.json's, else those its metrics.json has exchange figures
+    of; none if neither can be read."""
+    from mwx import records
+    from mwx.errors import RecordError
 
     try:
-        exchange = json.loads((folder / "metrics.json").read_text(encoding="utf-8")).get("exchange")
-    except (OSError, ValueError):
+        return set(records.read(folder / "manifest.json", records.Manifest).participants)
+    except RecordError:
+        pass
+    try:
+        return set(records.read(folder / "metrics.json", records.MetricsFile).exchange)
+    except RecordError:
         return set()
-    return set(exchange) if isinstance(exchange, dict) else set()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a run folder's standard exports (mwx.exports, docs/exports.md): GeoJSON, KML, CZML, Cursor-on-Target."""
+    from mwx.exports import FORMATS, export
+
+    formats = [f.lower() for f in args.format] if args.format else list(FORMATS)
+    written = export(Path(args.dir), formats, Path(args.out) if args.out else None)
+    events = [p for p in written if p.suffix == ".cot"]
+    for path in written:
+        if path.suffix != ".cot":
+            print(path)
+    if events:
+        print(f"{events[0].parent}: {len(events)} CoT events")
+    return 0
 
 
 # --------------------------------------------------------------------------- keys
 def cmd_keys_generate(args: argparse.Namespace) -> int:
     """Write a partner's Ed25519 key pair and put its public key in DIR/keys.json (mwx.exchange.keys)."""
-    from mwx.exchange.keys import KEYS_FILE, check_partner, generate
+    from mwx.exchange.keys import KEYS_FILE, check_partner_code, generate
 
-    partner = check_partner(args.partner)
+    partner = check_partner_code(args.partner)
     key_path, pub_path = generate(partner, args.dir, overwrite=args.force)
     print(f"{key_path}: private key of {partner} (PEM, mode 0600: keep it on {partner}'s node only)")
     print(f"{pub_path}: public key of {partner}")
@@ -475,9 +520,9 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     """Give a partner a new key pair; in keys.json its old keys end after the overlap (mwx.exchange.keys.rotate)."""
-    from mwx.exchange.keys import KEYS_FILE, check_partner, parse_utc, rotate
+    from mwx.exchange.keys import KEYS_FILE, check_partner_code, parse_utc, rotate
 
-    partner = check_partner(args.partner)
+    partner = check_partner_code(args.partner)
     at = parse_utc(args.at) if args.at else None
     if args.at and at is None:
         raise InputError(f"expected an ISO 8601 time with its zone, e.g. 2026-12-05T23:00:00Z, got {args.at!r}",
@@ -491,9 +536,9 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
     """Mark one of a partner's public keys revoked in keys.json (mwx.exchange.keys.revoke)."""
-    from mwx.exchange.keys import check_partner, revoke
+    from mwx.exchange.keys import check_partner_code, revoke
 
-    partner = check_partner(args.partner)
+    partner = check_partner_code(args.partner)
     key = Path(args.key).read_text(encoding="ascii").strip() if Path(args.key).is_file() else args.key
     revoke(partner, key, args.keys)
     print(f"{args.keys}: that key of {partner} is revoked: nodes reading this file refuse what it signs")
@@ -596,7 +641,7 @@ def _per_hub_server(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="mwx", description="mwx: missile-warning exchange — simulate, track, share, fuse and warn."
     )
     parser.add_argument("--version", action="version", version=f"mwx {__version__}")
@@ -743,6 +788,23 @@ def build_parser() -> argparse.ArgumentParser:
     revents.add_argument("--final-only", action="store_true", help='leave out provisional events ("final": false)')
     revents.set_defaults(func=cmd_report_events)
 
+    exp = sub.add_parser(
+        "export",
+        help="write a run folder's standard exports: GeoJSON, KML, CZML, CoT",
+        description="Write the run folder's tracks, true trajectories, launch and impact points, 95 % impact "
+        "ellipses, alert areas and sensors as GeoJSON (run.geojson), KML (run.kml), CZML (run.czml) and "
+        "Cursor-on-Target events for TAK (cot/*.cot); see docs/exports.md.",
+    )
+    exp.add_argument("dir", metavar="DIR", help="run folder (written by mwx run or mwx demo)")
+    exp.add_argument(
+        "--format",
+        action="append",
+        metavar="FORMAT",
+        help="geojson, kml, czml or cot (repeat for several; default: all)",
+    )
+    exp.add_argument("--out", metavar="OUTDIR", help="folder to write (created if missing; default: DIR/exports)")
+    exp.set_defaults(func=cmd_export)
+
     keys = sub.add_parser(
         "keys",
         help="make partners' signing keys",
@@ -755,7 +817,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write DIR/PARTNER.key (private key, PEM, mode 0600) and DIR/PARTNER.pub (public key, base64) "
         "and add or replace the partner's public key in DIR/keys.json, the file every node verifies with.",
     )
-    kgen.add_argument("partner", metavar="PARTNER", help="partner code: 2 to 8 letters, e.g. KR")
+    kgen.add_argument("partner", metavar="PARTNER", help="partner code: 2 to 8 upper-case letters, e.g. KR (or fused)")
     kgen.add_argument("--dir", default="keys", metavar="DIR", help="folder of the key files (default: keys)")
     kgen.add_argument("--force", action="store_true", help="replace an existing private key of the partner")
     kgen.set_defaults(func=cmd_keys_generate)
@@ -765,7 +827,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a new DIR/PARTNER.key and .pub (the old private key kept as PARTNER.key.retired) and, "
         "in DIR/keys.json, start the new key at --at while the partner's old keys end --overlap seconds later.",
     )
-    krot.add_argument("partner", metavar="PARTNER", help="partner code: 2 to 8 letters, e.g. KR")
+    krot.add_argument("partner", metavar="PARTNER", help="partner code: 2 to 8 upper-case letters, e.g. KR (or fused)")
     krot.add_argument("--dir", default="keys", metavar="DIR", help="folder of the key files (default: keys)")
     krot.add_argument("--at", metavar="TIME", help="when the new key starts, ISO 8601 with zone (default: now)")
     krot.add_argument("--overlap", type=float, default=600.0, metavar="S",
@@ -777,7 +839,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Mark a partner's public key revoked in keys.json: nodes reading the file (they re-read it "
         "when it changes) refuse every envelope it signed, as revoked-key.",
     )
-    krev.add_argument("partner", metavar="PARTNER", help="partner code: 2 to 8 letters, e.g. KR")
+    krev.add_argument("partner", metavar="PARTNER", help="partner code: 2 to 8 upper-case letters, e.g. KR (or fused)")
     krev.add_argument("--key", required=True, metavar="KEY", help="the public key: base64, or a .pub file")
     krev.add_argument("--keys", default="keys/keys.json", metavar="FILE", help="keys.json (default: keys/keys.json)")
     krev.set_defaults(func=cmd_keys_revoke)

@@ -94,3 +94,9 @@ class OutboxClash(JournalError):
 class JournalBehind(JournalError):
     """A peer holds a higher sequence number from this node than its journal's outbox: the journal lost
     what it had sent (truncated, restored from an older copy, its WAL deleted after a crash)."""
+
+
+class RecordError(InputError):
+    """A run-folder file (or other record input) that does not decode as its record type (mwx.records):
+    missing, not JSON, a field of the wrong type or range, an unknown field.  The message is one line that
+    names the file and the field (``$.events[0].launch_point.lat``)."""

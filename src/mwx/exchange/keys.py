@@ -61,6 +61,23 @@ def check_partner(partner: str, *, where: str = "PARTNER") -> str:
     return partner
 
 
+#: The exchange observer: the one participant whose code is lower case.
+OBSERVER = "fused"
+
+
+def check_partner_code(partner: str, *, where: str = "PARTNER") -> str:
+    """``partner`` if it is a partner code as the theaters write it (2–8 upper-case letters) or the observer
+    ``fused``; else InputError (one line) with the code it likely means: ``jp`` would be a partner beside ``JP``.
+    For codes a person types (``mwx keys``); :func:`check_partner` accepts what files already hold."""
+    check_partner(partner, where=where)
+    meant = OBSERVER if partner.lower() == OBSERVER else partner.upper()
+    if partner != meant:
+        rule = f"the observer is {OBSERVER}" if meant == OBSERVER else "partner codes are upper case"
+        raise InputError(f"{rule}: {partner!r} would be a partner apart from {meant} (did you mean {meant}?)",
+                         where=where)  # fmt: skip
+    return partner
+
+
 def public_key_text(key: Ed25519PublicKey) -> str:
     """Standard base64 of the raw 32-byte public key (the form of ``.pub`` files and keys.json)."""
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

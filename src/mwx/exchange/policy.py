@@ -124,7 +124,7 @@ def load_policy(path: str | Path) -> ReleasePolicy:
     except msgspec.ValidationError as err:
         from mwx.sim.scenario import validation_error  # the one place msgspec's messages are made readable
 
-        raise validation_error(err, str(path)) from None
+        raise validation_error(err, str(path), root=_PolicyFile, data=raw or {}) from None
     optional = set().union(*(_optional_fields(kind) for kind in KINDS))
     for k, r in enumerate([parsed.default, *parsed.rules]):
         unknown = [name for name in r.withhold if name not in optional]

@@ -41,11 +41,11 @@ import sys
 import time as wallclock
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 import msgspec
 import numpy as np
 
+from mwx import records
 from mwx.errors import MwxError
 from mwx.exchange.certs import client_name, copy_secret
 from mwx.exchange.envelope import trusted_message
@@ -53,7 +53,18 @@ from mwx.exchange.keys import KEYS_FILE, Signer, save_private_key, save_public_k
 from mwx.exchange.messages import TrackReport
 from mwx.exchange.natsconf import Topology, ensure_streams
 from mwx.exchange.servers import NatsCluster
-from mwx.exercise.run import FUSED, FusedLog, Progress, RunResult, TrackLog, canonical_order, partner_events, prepare
+from mwx.exercise.run import (
+    FUSED,
+    FusedLog,
+    Picture,
+    Progress,
+    RunResult,
+    TrackLog,
+    Traffic,
+    canonical_order,
+    partner_events,
+    prepare,
+)
 from mwx.lifecycle import child_options
 from mwx.node.journal import Journal
 from mwx.node.service import CONFIG_NAME, NodeConfig, save_feed
@@ -262,55 +273,52 @@ class NatsExercise:
         fused = FusedLog(log)
         for report in self.fused_reports():
             fused.take(report)
-        nodes = {
-            p: SimpleNamespace(
-                partner=p, fusion=states[p]["fusion"], alerts=states[p]["alerts"], launches=states[p]["launches"]
-            )
-            for p in self.partners
+        pictures = {
+            p: Picture.of(p, states[p]["fusion"], states[p]["launches"], states[p]["alerts"]) for p in self.partners
         }
-        exchanges = {}
+        pictures[FUSED] = Picture.of(FUSED, fused.center)
+        exchange = {}
         for p, s in states.items():
             lat = s["latencies_s"]
-            exchanges[p] = SimpleNamespace(
-                counters=s["counters"],
-                rejections=s["rejections"],
+            exchange[p] = records.ExchangeFigures(
+                **s["counters"].as_dict(),
+                rejections_journalled=len(s["rejections"]),
                 withheld=s["withheld"],
-                nats_figures={
-                    "published": s["published"],
-                    "publish_retries": s["retries"],
-                    "resend_requests": s["resend_requests"],
-                    "resent": s["resent"],
-                    "lost_by_link_injects": s["lost_by_link_injects"],
-                    "gaps_repaired": s["gaps_repaired"],
-                    "duplicates_dropped": s["duplicates"],
-                    "redelivered": s.get("redelivered", 0),
-                    "latency_ms": {
-                        "p50": float(np.percentile(lat, 50) * 1e3) if lat.size else None,
-                        "p99": float(np.percentile(lat, 99) * 1e3) if lat.size else None,
-                        "max": float(lat.max() * 1e3) if lat.size else None,
-                    },
-                },
+                transport=records.TransportFigures(
+                    published=s["published"],
+                    publish_retries=s["retries"],
+                    resend_requests=s["resend_requests"],
+                    resent=s["resent"],
+                    lost_by_link_injects=s["lost_by_link_injects"],
+                    gaps_repaired=s["gaps_repaired"],
+                    duplicates_dropped=s["duplicates"],
+                    redelivered=s.get("redelivered", 0),
+                    latency_ms=records.Latency(
+                        p50=float(np.percentile(lat, 50) * 1e3) if lat.size else None,
+                        p99=float(np.percentile(lat, 99) * 1e3) if lat.size else None,
+                        max=float(lat.max() * 1e3) if lat.size else None,
+                    ),
+                ),
             )
         sent = sum(s["counters"].sent for s in states.values())
         bytes_sent = sum(s["counters"].bytes_sent for s in states.values())
         prep = self.prep
-        result = RunResult(
-            self.scenario,
-            prep.theater,
-            prep.truth,
-            prep.measurements,
-            prep.sensor_run.biases,
-            [o.id for o in prep.objects],
-            log,
-            nodes,  # type: ignore[arg-type]
-            fused.center,
-            partner_events(log, prep.areas, self.scenario.seed, prep.t_end, fused.center),
-            SimpleNamespace(sent=sent, bytes=bytes_sent),  # type: ignore[arg-type]
+        return RunResult(
+            scenario=self.scenario,
+            theater=prep.theater,
+            truth=prep.truth,
+            measurements=prep.measurements,
+            biases=prep.sensor_run.biases,
+            object_ids=[o.id for o in prep.objects],
+            log=log,
+            events=partner_events(log, prep.areas, self.scenario.seed, prep.t_end, fused.center),
+            pictures=pictures,
+            exchange=exchange,
+            traffic=Traffic(sent, bytes_sent),
+            wall_time_s=wallclock.perf_counter() - self.started,
+            fusion_pairs=fused.pairs,
+            bus_kind="nats",
         )
-        result.exchanges = exchanges  # type: ignore[assignment]
-        result.fusion_pairs = fused.pairs
-        result.wall_time_s = wallclock.perf_counter() - self.started
-        return result
 
     def close(self) -> None:
         for proc in self.processes.values():

@@ -1,175 +1,263 @@
-"""After-action report of a run folder (docs/run-folder.md).
+"""After-action report of a run folder (docs/run-folder.md), for an analyst.
 
-:func:`write_report` turns the files ``mwx run`` writes (truth.json, events.json,
-alerts.json, tracks.csv, metrics.json) into one self-contained ``report.html``: a map
-inlined as a base64 PNG, per-launch tables of what each partner saw against the truth,
-the alerts with their lifecycle and the run metrics.  :func:`format_summary` gives the
-same per-launch comparison as a fixed-width table for the terminal.
+:func:`write_report` turns the run folder's records (:mod:`mwx.records`: ``truth.json``, ``events.json``,
+``alerts.json``, ``metrics.json``, ``manifest.json``, ``tracks.csv``, ``measurements.csv``) into one
+self-contained ``report.html``:
 
-The report is a pure function of the run folder: no clock, no host name, no absolute
-path, and a PNG without a timestamp, so the same run gives a byte-identical file (which
-lets CI diff reports and keeps exercise archives reproducible).
+* a **verdict** at the top: launches, how many were detected and warned, missed and false alerts, each
+  partner's first detection, first warning and lead per launch, and how often the 95 % regions held the
+  truth;
+* per launch, a **map** zoomed to the flight (true ground track, every partner's and the fused tracks, the
+  radars that detected it, each partner's predicted impact with its 95 % ellipse to scale, with an inset
+  where the ellipses are too small to see, and the alert areas), a **timeline** per partner (detection →
+  first shared track → first assessment → warning → all-clear), the partners' pictures against the
+  truth, the alerts' lifecycles, the sensors that saw it and **error-over-time** charts;
+* the remaining **metrics** as tables with units.
+
+The page is rendered by Jinja2 templates (``exercise/templates/``) with autoescaping, so no text of the
+run folder can become markup.  Images are PNGs inlined as base64 (no network).  The report is a pure
+function of the run folder: no clock, no host name, no absolute path, no wall time, PNGs without
+metadata; the same run folder (and so the same scenario and seed) gives a byte-identical file.
+
+:func:`format_summary` gives the per-launch comparison as fixed-width text for the terminal (``mwx run``).
 """
 
 from __future__ import annotations
 
 import base64
 import csv
-import html
-import io
-import json
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+import msgspec
 import numpy as np
 from numpy.typing import NDArray
 from pyproj import Geod
 
-from mwx.assess.events import classify
-from mwx.geo.wgs84 import E2, A, ecef_to_geodetic
+from mwx import records
+from mwx.errors import InputError, RecordError
+from mwx.exercise import report_figures as figs
+from mwx.geo.wgs84 import ecef_to_geodetic
+from mwx.plot import maps
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = [
+    "DASH",
+    "NOT_DETECTED",
     "PARTNERS",
-    "MapExtent",
     "PartnerRow",
+    "RunFolder",
     "format_summary",
     "load_run",
     "map_extent",
     "partner_rows",
+    "render_html",
     "write_report",
 ]
 
-Json = dict[str, Any]
 FloatArray = NDArray[np.float64]
 
-#: Row order of every per-launch table.
+#: Row order of the per-launch tables when the run folder has no manifest naming its participants.
 PARTNERS: tuple[str, ...] = ("KR", "JP", "US", "fused")
+FUSED = "fused"
 #: Shown for a value that is unknown (``null`` in the run folder).
 DASH = "—"
 #: The same in the terminal summary: ASCII, so any console encoding can print it.
 TEXT_DASH = "-"
 #: Shown in the first-detection column of a partner with no event for the launch.
 NOT_DETECTED = "not detected"
-#: Map size; fixed so the PNG (and the report) does not depend on the data's aspect.
-FIG_SIZE_IN = (10.0, 6.5)
-FIG_DPI = 100
+#: The theater whose sensors are drawn when the run folder has no manifest.
+DEFAULT_THEATER = "korea-japan"
 
 _GEOD = Geod(ellps="WGS84")
 
-# Light, colour-blind-distinguishable partner colours for territories and EEZs.
-_PARTNER_COLOURS = {"KR": "#3b6fb6", "JP": "#b5452f", "US": "#6a4c93"}
-_OTHER_COLOUR = "#777777"
-_TRUTH_COLOUR = "#111111"
-_FUSED_COLOUR = "#e07b00"
+
+# --------------------------------------------------------------------------------------- loading
+class SensorReport(msgspec.Struct):
+    """The columns of a ``measurements.csv`` row (docs/run-folder.md) the report uses."""
+
+    sensor: str
+    partner: str
+    kind: str
+    object: str
+    time_taken: float
+    false_alarm: int
 
 
-# --------------------------------------------------------------------------- loading
+@dataclass(frozen=True)
+class TrackStates:
+    """One published track's states from ``tracks.csv``: Unix time [s], latitude, longitude [deg], by time."""
+
+    partner: str
+    track_id: str
+    t: FloatArray
+    lat: FloatArray
+    lon: FloatArray
+
+
+@dataclass(frozen=True)
+class SensorSeen:
+    """What one sensor saw of one launch: its owner, kind, detections and the first one's Unix time [s]."""
+
+    sensor: str
+    partner: str
+    kind: str
+    detections: int
+    first_s: float
 
 
 @dataclass(frozen=True)
 class RunFolder:
-    """The parsed contents of a run folder; optional files are empty when absent."""
+    """A run folder's records; files other than truth.json may be absent (empty, or None)."""
 
-    truth: Json
-    events: list[Json]
-    alerts: list[Json]
-    metrics: Json | None
-    #: Fused track states, track id -> array (n, 4) of t [Unix s], x, y, z [m], by time.
-    fused_tracks: dict[str, FloatArray]
+    truth: records.TruthFile
+    events: list[records.LaunchEvent] = field(default_factory=list)
+    alerts: list[records.AlertRecord] = field(default_factory=list)
+    metrics: records.MetricsFile | None = None
+    manifest: records.Manifest | None = None
+    #: Published tracks by (partner, track id).
+    tracks: dict[tuple[str, str], TrackStates] = field(default_factory=dict)
+    #: Per truth launch id, what each sensor saw of it (from measurements.csv), by sensor id.
+    seen: dict[str, dict[str, SensorSeen]] = field(default_factory=dict)
 
     @property
-    def launches(self) -> list[Json]:
+    def launches(self) -> list[records.TruthLaunch]:
         """Truth launches in the order of truth.json."""
-        return list(self.truth.get("launches") or [])
+        return self.truth.launches
+
+    @property
+    def partners(self) -> list[str]:
+        """Row order of partners: the manifest's participants (else KR, JP, US and any other seen), then fused."""
+        if self.manifest is not None:
+            base = [p for p in self.manifest.participants if p != FUSED]
+        else:
+            base = [p for p in PARTNERS if p != FUSED]
+        seen = {e.partner for e in self.events} | {a.partner for a in self.alerts}
+        if self.metrics is not None:
+            seen |= {p for launch in self.metrics.launches for p in launch.per_partner}
+        extra = sorted(p for p in seen if p not in base and p != FUSED)
+        return [*base, *extra, FUSED]
 
 
-def _read_json(path: Path) -> Json | None:
-    """Parsed JSON object at *path*, or None if the file does not exist."""
-    if not path.is_file():
-        return None
-    with path.open(encoding="utf-8") as f:
-        data = json.load(f)
-    if not isinstance(data, dict):
-        raise TypeError(f"{path}: expected a JSON object at the top level")
-    return data
+def _optional(path: Path, kind: type[records.R]) -> records.R | None:
+    return records.read(path, kind) if path.is_file() else None
 
 
-def _read_fused_tracks(path: Path) -> dict[str, FloatArray]:
-    """Positions of the fused tracks in tracks.csv (other partners' rows are skipped)."""
+def _read_tracks(path: Path) -> dict[tuple[str, str], TrackStates]:
+    """``tracks.csv`` as :class:`mwx.records.TrackState` rows, gathered per track and sorted by time."""
     if not path.is_file():
         return {}
-    rows: dict[str, list[tuple[float, float, float, float]]] = {}
+    rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     with path.open(newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if row.get("partner") != "fused":
-                continue
-            rows.setdefault(row["track_id"], []).append(
-                (float(row["time"]), float(row["x"]), float(row["y"]), float(row["z"]))
+        reader = csv.reader(f)
+        header = tuple(next(reader, ()))
+        if header != records.TRACKS_COLUMNS:
+            raise RecordError(
+                f"columns {','.join(header)!r} are not those of the run folder ({','.join(records.TRACKS_COLUMNS)})",
+                source=str(path),
             )
-    tracks: dict[str, FloatArray] = {}
-    for track_id in sorted(rows):
-        states = np.asarray(rows[track_id], float)
-        # A stable sort keeps the file order of equal times, so output is deterministic.
-        tracks[track_id] = states[np.argsort(states[:, 0], kind="stable")]
+        for n, values in enumerate(reader, start=2):
+            try:
+                state = msgspec.convert(dict(zip(header, values, strict=True)), records.TrackState, strict=False)
+            except (msgspec.ValidationError, ValueError) as err:
+                raise RecordError(f"line {n}: {err}", source=str(path)) from None
+            rows.setdefault((state.partner, state.track_id), []).append(
+                (state.time_unix_s, state.lat_deg, state.lon_deg)
+            )
+    tracks = {}
+    for key in sorted(rows):
+        states = np.asarray(rows[key], float)
+        states = states[np.argsort(states[:, 0], kind="stable")]
+        tracks[key] = TrackStates(key[0], key[1], states[:, 0], states[:, 1], states[:, 2])
     return tracks
 
 
+def _read_seen(path: Path, truth: records.TruthFile) -> dict[str, dict[str, SensorSeen]]:
+    """Per launch and sensor, the detections of the launch's objects in ``measurements.csv`` (false alarms
+    and objects of no launch left out)."""
+    if not path.is_file():
+        return {}
+    launch_of = {obj.id: launch.id for launch in truth.launches for obj in launch.objects}
+    acc: dict[str, dict[str, list]] = {}
+    columns = list(SensorReport.__struct_fields__)
+    with path.open(newline="", encoding="utf-8") as f:
+        for n, row in enumerate(csv.DictReader(f), start=2):
+            try:
+                report = msgspec.convert({k: row[k] for k in columns}, SensorReport, strict=False)
+            except (KeyError, msgspec.ValidationError) as err:
+                raise RecordError(f"line {n}: {err}", source=str(path)) from None
+            launch_id = launch_of.get(report.object)
+            if report.false_alarm or launch_id is None:
+                continue
+            entry = acc.setdefault(launch_id, {}).setdefault(report.sensor, [report.partner, report.kind, 0, math.inf])
+            entry[2] += 1
+            entry[3] = min(entry[3], report.time_taken)
+    return {
+        lid: {s: SensorSeen(s, str(v[0]), str(v[1]), int(v[2]), float(v[3])) for s, v in sorted(by_sensor.items())}
+        for lid, by_sensor in acc.items()
+    }
+
+
 def load_run(run_dir: Path) -> RunFolder:
-    """Read the run folder *run_dir*; truth.json is required, every other file optional."""
+    """Read the run folder ``run_dir``: truth.json is required, every other file optional.
+
+    A file that is there but does not decode as its record raises :class:`mwx.errors.RecordError`.
+    """
     run_dir = Path(run_dir)
-    truth = _read_json(run_dir / "truth.json")
-    if truth is None:
-        raise FileNotFoundError(f"{run_dir / 'truth.json'} does not exist")
-    events = (_read_json(run_dir / "events.json") or {}).get("events") or []
-    alerts = (_read_json(run_dir / "alerts.json") or {}).get("alerts") or []
+    truth = records.read(run_dir / "truth.json", records.TruthFile)
+    events = _optional(run_dir / "events.json", records.EventsFile)
+    alerts = _optional(run_dir / "alerts.json", records.AlertsFile)
     return RunFolder(
         truth=truth,
-        events=list(events),
-        alerts=list(alerts),
-        metrics=_read_json(run_dir / "metrics.json"),
-        fused_tracks=_read_fused_tracks(run_dir / "tracks.csv"),
+        events=events.events if events else [],
+        alerts=alerts.alerts if alerts else [],
+        metrics=_optional(run_dir / "metrics.json", records.MetricsFile),
+        manifest=_optional(run_dir / "manifest.json", records.Manifest),
+        tracks=_read_tracks(run_dir / "tracks.csv"),
+        seen=_read_seen(run_dir / "measurements.csv", truth),
     )
 
 
-# ------------------------------------------------------------------------ evaluation
+# ------------------------------------------------------------------------------------ evaluation
+def _since(t: datetime | None, t0: datetime | None) -> float | None:
+    """Seconds from ``t0`` to ``t``; None if either is unknown."""
+    return None if t is None or t0 is None else (t - t0).total_seconds()
 
 
-def _unix(iso: str | None) -> float | None:
-    """Unix seconds of an ISO 8601 UTC time (``...Z``), None for None."""
-    if iso is None:
+def _geodesic_km(p: records.Point | None, q: records.Point | None) -> float | None:
+    """WGS-84 geodesic distance [km] between two points; None if either is unknown."""
+    if p is None or q is None:
         return None
-    # Python >= 3.11 reads the trailing Z as UTC; a time without a zone is taken as UTC
-    # too, never as the local time of whoever renders the report.
-    dt = datetime.fromisoformat(iso)
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
-
-
-def _since(iso: str | None, t0: float | None) -> float | None:
-    """Seconds from *t0* to the ISO time *iso*; None if either is unknown."""
-    t = _unix(iso)
-    return None if t is None or t0 is None else t - t0
-
-
-def _geodesic_km(p: Mapping[str, Any] | None, q: Mapping[str, Any] | None) -> float | None:
-    """WGS-84 geodesic distance [km] between two ``{"lat", "lon"}`` points; None if unknown."""
-    if not p or not q:
-        return None
-    if None in (p.get("lat"), p.get("lon"), q.get("lat"), q.get("lon")):
-        return None
-    _, _, dist_m = _GEOD.inv(p["lon"], p["lat"], q["lon"], q["lat"])
+    _, _, dist_m = _GEOD.inv(p.lon, p.lat, q.lon, q.lat)
     return float(dist_m) / 1000.0
 
 
-def true_class(launch: Json) -> str | None:
-    """The true class of a truth.json launch: its ``class``, else that of its ground range."""
-    if launch.get("class"):
-        return str(launch["class"])
-    range_km = launch.get("range_km")
-    return None if range_km is None else classify(float(range_km))
+def _figures(run: RunFolder, truth_id: str) -> records.LaunchFigures | None:
+    if run.metrics is None:
+        return None
+    return next((f for f in run.metrics.launches if f.truth_id == truth_id), None)
+
+
+def _partner_figures(run: RunFolder, truth_id: str, partner: str) -> records.PartnerLaunchFigures | None:
+    figures = _figures(run, truth_id)
+    return None if figures is None else figures.per_partner.get(partner)
+
+
+def _events_of(run: RunFolder, launch: records.TruthLaunch, partner: str) -> list[records.LaunchEvent]:
+    """The partner's events matched to ``launch``, earliest first detection first (then by event id)."""
+    matched = [e for e in run.events if e.partner == partner and e.truth_id == launch.id]
+    return sorted(matched, key=lambda e: (e.first_detection, e.event_id))
+
+
+def _alerts_of(run: RunFolder, launch: records.TruthLaunch, partner: str | None = None) -> list[records.AlertRecord]:
+    return [a for a in run.alerts if a.truth_id == launch.id and (partner is None or a.partner == partner)]
 
 
 @dataclass(frozen=True)
@@ -177,13 +265,13 @@ class PartnerRow:
     """One partner's final picture of one launch, compared with the truth."""
 
     partner: str
-    event_id: str | None  # None: the partner never detected the launch
+    event_id: str | None  # None: the partner has no event of its own for the launch
     first_detection_s: float | None
     first_warning_s: float | None
     apogee_km: float | None
-    true_apogee_km: float | None
+    true_apogee_km: float
     range_km: float | None
-    true_range_km: float | None
+    true_range_km: float
     impact_error_km: float | None
     launch_point_error_km: float | None
     estimated_class: str | None
@@ -195,43 +283,25 @@ class PartnerRow:
 
     @property
     def detected(self) -> bool:
-        """Whether the partner reported the launch at all."""
+        """Whether the partner reported the launch with an event of its own."""
         return self.event_id is not None
 
 
-def _event_order(event: Json) -> tuple[float, str]:
-    """Sort key: earliest first detection first (unknown last), then by event id."""
-    t = _unix(event.get("first_detection"))
-    return (math.inf if t is None else t, str(event.get("event_id")))
-
-
-def _metrics_for(metrics: Json | None, truth_id: str, partner: str) -> Json:
-    """The metrics.json per-partner figures of one launch, or {} if absent."""
-    for launch in (metrics or {}).get("launches") or []:
-        if launch.get("truth_id") == truth_id:
-            return dict((launch.get("per_partner") or {}).get(partner) or {})
-    return {}
-
-
-def not_detected_text(run: RunFolder, launch: Json, partner: str) -> str:
+def not_detected_text(run: RunFolder, launch: records.TruthLaunch, partner: str) -> str:
     """What a partner without an event of its own for ``launch`` did: grouped it into another launch's
     event (metrics.json says which, and why), or nothing."""
-    figures = _metrics_for(run.metrics, str(launch.get("id")), partner)
-    if figures.get("grouped_with"):
-        return f"grouped with {figures['grouped_with']} ({', '.join(figures.get('why') or [])})"
+    figures = _partner_figures(run, launch.id, partner)
+    if figures is not None and figures.grouped_with:
+        return f"grouped with {figures.grouped_with} ({', '.join(figures.why)})"
     return NOT_DETECTED
 
 
-def partner_rows(run: RunFolder, launch: Json) -> list[PartnerRow]:
-    """Rows KR, JP, US, fused for *launch*; a partner without an event gets an empty row."""
-    t0 = _unix(launch.get("launch_time"))
-    truth_class = true_class(launch)
+def partner_rows(run: RunFolder, launch: records.TruthLaunch) -> list[PartnerRow]:
+    """One row per partner (:attr:`RunFolder.partners`) for ``launch``; a partner without an event gets an
+    empty row.  With several events (a broken track) the earliest is shown: it decides detection and warning."""
     rows = []
-    for partner in PARTNERS:
-        matched = sorted(
-            (e for e in run.events if e.get("partner") == partner and e.get("truth_id") == launch.get("id")),
-            key=_event_order,
-        )
+    for partner in run.partners:
+        matched = _events_of(run, launch, partner)
         if not matched:
             rows.append(
                 PartnerRow(
@@ -240,9 +310,9 @@ def partner_rows(run: RunFolder, launch: Json) -> list[PartnerRow]:
                     None,
                     None,
                     None,
-                    launch.get("apogee_km"),
+                    launch.apogee_km,
                     None,
-                    launch.get("range_km"),
+                    launch.range_km,
                     None,
                     None,
                     None,
@@ -251,26 +321,24 @@ def partner_rows(run: RunFolder, launch: Json) -> list[PartnerRow]:
                 )
             )
             continue
-        # Several events for one launch mean the partner broke the track; the earliest
-        # is the one that decides detection and warning times, so it is the one shown.
         event = matched[0]
-        estimated_class = event.get("class")
-        class_correct = _metrics_for(run.metrics, launch["id"], partner).get("class_correct")
-        if class_correct is None and estimated_class is not None and truth_class is not None:
-            class_correct = estimated_class == truth_class
+        figures = _partner_figures(run, launch.id, partner)
+        class_correct = figures.class_correct if figures is not None else None
+        if class_correct is None:
+            class_correct = event.missile_class == launch.missile_class
         rows.append(
             PartnerRow(
                 partner=partner,
-                event_id=str(event.get("event_id")),
-                first_detection_s=_since(event.get("first_detection"), t0),
-                first_warning_s=_since(event.get("first_warning"), t0),
-                apogee_km=event.get("apogee_km"),
-                true_apogee_km=launch.get("apogee_km"),
-                range_km=event.get("range_km"),
-                true_range_km=launch.get("range_km"),
-                impact_error_km=_geodesic_km(event.get("impact_point"), launch.get("impact_point")),
-                launch_point_error_km=_geodesic_km(event.get("launch_point"), launch.get("launch_point")),
-                estimated_class=estimated_class,
+                event_id=event.event_id,
+                first_detection_s=_since(event.first_detection, launch.launch_time),
+                first_warning_s=_since(event.first_warning, launch.launch_time),
+                apogee_km=event.apogee_km,
+                true_apogee_km=launch.apogee_km,
+                range_km=event.range_km,
+                true_range_km=launch.range_km,
+                impact_error_km=_geodesic_km(event.impact_point, launch.impact_point),
+                launch_point_error_km=_geodesic_km(event.launch_point, launch.launch_point),
+                estimated_class=event.missile_class,
                 class_correct=class_correct,
                 other_events=len(matched) - 1,
             )
@@ -278,43 +346,195 @@ def partner_rows(run: RunFolder, launch: Json) -> list[PartnerRow]:
     return rows
 
 
-# ------------------------------------------------------------------------ formatting
+def _track_ids(run: RunFolder, launch: records.TruthLaunch, partner: str) -> list[str]:
+    """The partner's tracks that its events tie to ``launch`` (the reported track and those grouped with it)."""
+    ids: set[str] = set()
+    for event in _events_of(run, launch, partner):
+        ids.update(t for t in event.track_ids if event.track_truth_ids.get(t, launch.id) == launch.id)
+    return sorted(ids)
 
 
+def timeline_rows(run: RunFolder, launch: records.TruthLaunch) -> list[figs.TimelineRow]:
+    """Per partner, seconds after the true launch of: its sensors' first detection of the launch's objects
+    (measurements.csv), its first published track of the launch (tracks.csv), its first assessment (the
+    first update of its event), its first warning (alerts.json) and the all-clear (the last end of its
+    alerts, once every one of them has ended or been cancelled).  The fused picture's detection is any
+    partner's, its warning and all-clear any partner's alert of the launch."""
+    t0 = launch.launch_time.timestamp()
+    seen = run.seen.get(launch.id, {})
+    rows = []
+    for partner in run.partners:
+        fused = partner == FUSED
+        detections = [s.first_s for s in seen.values() if fused or s.partner == partner]
+        track_starts = [
+            float(run.tracks[(partner, t)].t[0]) for t in _track_ids(run, launch, partner) if (partner, t) in run.tracks
+        ]
+        events = _events_of(run, launch, partner)
+        assessments = [min(u.time for u in e.updates) if e.updates else e.estimated_at for e in events]
+        alerts = _alerts_of(run, launch, None if fused else partner)
+        issued = [a.history[0].time for a in alerts if a.history]
+        ends = [a.history[-1] for a in alerts if a.history]
+        all_clear = (
+            max(c.time for c in ends) if ends and all(c.status in ("ended", "cancelled") for c in ends) else None
+        )
+        rows.append(
+            figs.TimelineRow(
+                partner=partner,
+                detection_s=min(detections) - t0 if detections else None,
+                track_s=min(track_starts) - t0 if track_starts else None,
+                assessment_s=_since(min(assessments), launch.launch_time) if assessments else None,
+                warning_s=_since(min(issued), launch.launch_time) if issued else None,
+                all_clear_s=_since(all_clear, launch.launch_time),
+            )
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------- map
+def _ground_track(trajectory: Sequence[Sequence[float]]) -> tuple[FloatArray, FloatArray]:
+    """Longitude, latitude [deg] of a truth trajectory's ECEF positions."""
+    xyz = np.asarray(trajectory, float)[:, 1:4] if len(trajectory) else np.empty((0, 3))
+    if not len(xyz):
+        return np.empty(0), np.empty(0)
+    lat, lon, _ = ecef_to_geodetic(xyz)
+    return np.degrees(lon), np.degrees(lat)
+
+
+def map_extent(launches: Sequence[records.TruthLaunch]) -> maps.MapExtent:
+    """Window holding every truth ground track and launch and impact point of ``launches``, plus a margin.
+
+    Centred on the circular mean longitude, so a flight across the antimeridian gets a narrow window around
+    180°; with nothing to show, the Korea-Japan theater.
+    """
+    lons: list[FloatArray] = []
+    lats: list[FloatArray] = []
+    for launch in launches:
+        for obj in launch.objects:
+            lon, lat = _ground_track(obj.trajectory)
+            lons.append(lon)
+            lats.append(lat)
+        for p in (launch.launch_point, launch.impact_point):
+            lons.append(np.array([p.lon]))
+            lats.append(np.array([p.lat]))
+    extent = maps.extent_of(lons, lats)
+    return extent if extent is not None else maps.MapExtent(133.0, 120.0, 146.0, 28.0, 46.0)
+
+
+@cache
+def _theater_sites(name: str) -> dict[str, tuple[str, float, float]]:
+    """Radar sites of a built-in theater: sensor id → (partner, lat, lon); empty if there is no such theater."""
+    from mwx.sim.theater import load_theater
+
+    try:
+        theater = load_theater(name)
+    except InputError:
+        return {}
+    return {r.id: (r.partner, r.site.lat, r.site.lon) for r in theater.radars}
+
+
+def _theater_name(run: RunFolder) -> str:
+    return run.manifest.theater if run.manifest is not None else DEFAULT_THEATER
+
+
+def _warned_areas(alert: records.AlertRecord) -> list[list[list[tuple[float, float]]]]:
+    """The alert areas of the alert's issued and updated changes, in order (empty ones left out)."""
+    return [c.alert_area for c in alert.history if c.status in ("issued", "updated") and c.alert_area]
+
+
+def launch_map_data(run: RunFolder, launch: records.TruthLaunch) -> figs.LaunchMap:
+    """What the map of ``launch`` shows, from the records (see :func:`mwx.exercise.report_figures.launch_map_png`)."""
+    truth = []
+    for obj in launch.objects:
+        lon, lat = _ground_track(obj.trajectory)
+        truth.append(figs.TruthPath(obj.id, obj.kind, lon, lat))
+    tracks = []
+    for partner in run.partners:
+        for track_id in _track_ids(run, launch, partner):
+            states = run.tracks.get((partner, track_id))
+            if states is not None:
+                tracks.append(figs.TrackPath(partner, track_id, states.lon, states.lat))
+    estimates = [
+        figs.ImpactEstimate(
+            e.partner,
+            e.event_id,
+            e.impact_point.lat,
+            e.impact_point.lon,
+            e.impact_ellipse_95.semi_major_km,
+            e.impact_ellipse_95.semi_minor_km,
+            e.impact_ellipse_95.orientation_deg,
+        )
+        for partner in run.partners
+        for e in _events_of(run, launch, partner)
+    ]
+    areas = [
+        figs.AlertArea(a.partner, a.alert_id, warned[-1], warned[0])
+        for a in _alerts_of(run, launch)
+        if (warned := _warned_areas(a))
+    ]
+    sites = _theater_sites(_theater_name(run))
+    sensors = [
+        figs.SensorSite(s.sensor, s.partner, sites[s.sensor][1], sites[s.sensor][2])
+        for s in run.seen.get(launch.id, {}).values()
+        if s.sensor in sites
+    ]
+    return figs.LaunchMap(
+        launch_id=launch.id,
+        launch_lat=launch.launch_point.lat,
+        launch_lon=launch.launch_point.lon,
+        impact_lat=launch.impact_point.lat,
+        impact_lon=launch.impact_point.lon,
+        truth=truth,
+        tracks=tracks,
+        estimates=estimates,
+        alert_areas=areas,
+        sensors=sensors,
+        partners=run.partners,
+    )
+
+
+# -------------------------------------------------------------------------------------- formatting
 def _fmt(value: float | None, digits: int = 1, dash: str = DASH) -> str:
-    """Fixed-point number, or *dash* for an unknown value."""
+    """Fixed-point number, or ``dash`` for an unknown value."""
     return dash if value is None else f"{value:.{digits}f}"
 
 
+def _signed(value: float | None, digits: int = 1) -> str:
+    """``+1.2``, ``-0.4``; ``0.0`` for what rounds to zero (no ``-0.0``); a dash if unknown."""
+    if value is None:
+        return DASH
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0.0 else text
+
+
 def _pair(estimated: float | None, true: float | None, dash: str = DASH) -> str:
-    """``estimated / true`` with one decimal, *dash* for unknown values."""
+    """``estimated / true`` with one decimal, ``dash`` for unknown values."""
     return f"{_fmt(estimated, dash=dash)} / {_fmt(true, dash=dash)}"
 
 
-def _fmt_value(value: Any) -> str:
-    """Generic cell text of a metrics.json value."""
-    if value is None:
+def _pct(share: float | None) -> str:
+    return DASH if share is None else f"{100.0 * share:.1f} %"
+
+
+def _yes(value: bool | None) -> str:
+    return DASH if value is None else ("yes" if value else "no")
+
+
+def _int(value: int | None) -> str:
+    return DASH if value is None else f"{value:,}".replace(",", "\u202f")  # thin space that does not break
+
+
+def _point(p: records.Point | None) -> str:
+    """``40.610°N 126.430°E``, or a dash."""
+    if p is None:
         return DASH
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        # Three decimals at most, without trailing zeros: 12.3, 24, 0.125.
-        text = f"{value:.3f}".rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return str(value)
+    return f"{abs(p.lat):.3f}°{'N' if p.lat >= 0 else 'S'} {abs(p.lon):.3f}°{'E' if p.lon >= 0 else 'W'}"
 
 
-def _point(p: Mapping[str, Any] | None) -> str:
-    """``40.610°N 126.430°E`` of a ``{"lat", "lon"}`` point, dash if unknown."""
-    if not p or p.get("lat") is None or p.get("lon") is None:
-        return DASH
-    lat, lon = float(p["lat"]), float(p["lon"])
-    return f"{abs(lat):.3f}°{'N' if lat >= 0 else 'S'} {abs(lon):.3f}°{'E' if lon >= 0 else 'W'}"
+def _utc(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M:%S") + f".{t.microsecond // 1000:03d} UTC"
 
 
-def _plain(text: Any) -> str:
+def _plain(text: object) -> str:
     """Text safe for a terminal: control characters (escape sequences) become '?'."""
     return "".join(ch if ch.isprintable() else "?" for ch in str(text))
 
@@ -329,24 +549,20 @@ def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: st
     return lines
 
 
-def _alert_lines(run: RunFolder, launch: Json) -> list[str]:
+# ---------------------------------------------------------------------------------- text summary
+def _alert_lines(run: RunFolder, launch: records.TruthLaunch) -> list[str]:
     """The launch's alerts for the terminal: issue time, lead before the true event, the lifecycle."""
-    found = [
-        w
-        for m in (run.metrics or {}).get("launches") or []
-        if m.get("truth_id") == launch.get("id")
-        for w in m.get("warnings") or []
-    ]
+    figures = _figures(run, launch.id)
+    found = figures.warnings if figures is not None else []
     if not found:
         return ["  alerts: none"]
     lines = ["  alerts:"]
     for w in found:
-        lead = w.get("lead_s")
-        lead_text = f"lead {_fmt(lead, dash=TEXT_DASH)} s" if lead is not None else "no true threat"
+        lead_text = f"lead {_fmt(w.lead_s, dash=TEXT_DASH)} s" if w.lead_s is not None else "no true threat"
         lines.append(
-            f"    {_plain(w.get('alert_id'))} {_plain(w.get('partner'))} {_plain(w.get('reason'))}"
-            f" {_plain(w.get('area'))}: issued +{_fmt(w.get('issued_after_launch_s'), dash=TEXT_DASH)} s, {lead_text};"
-            f" {' > '.join(_plain(s) for s in w.get('statuses') or [])}"
+            f"    {_plain(w.alert_id)} {_plain(w.partner)} {_plain(w.reason)} {_plain(w.area)}:"
+            f" issued +{_fmt(w.issued_after_launch_s, dash=TEXT_DASH)} s, {lead_text};"
+            f" {' > '.join(_plain(s) for s in w.statuses)}"
         )
     return lines
 
@@ -354,32 +570,19 @@ def _alert_lines(run: RunFolder, launch: Json) -> list[str]:
 def format_summary(run_dir: Path) -> str:
     """Plain-text per-launch, per-partner summary of a run folder for the terminal.
 
-    Times are seconds after the true launch; the last line names the report file
-    (``run_dir/report.html``, written by :func:`write_report`).
+    Times are seconds after the true launch; the last line names the report file (``run_dir/report.html``,
+    written by :func:`write_report`).
     """
     run_dir = Path(run_dir)
     run = load_run(run_dir)
-    lines = [
-        (
-            f"scenario {_plain(run.truth.get('scenario'))}  seed {_plain(run.truth.get('seed'))}"
-            f"  launches {len(run.launches)}"
-        )
-    ]
-    header = (
-        "partner",
-        "detect s",
-        "warn s",
-        "apogee km est/true",
-        "range km est/true",
-        "impact err km",
-    )
+    lines = [f"scenario {_plain(run.truth.scenario)}  seed {run.truth.seed}  launches {len(run.launches)}"]
+    header = ("partner", "detect s", "warn s", "apogee km est/true", "range km est/true", "impact err km")
     for launch in run.launches:
         lines.append("")
+        launched = launch.launch_time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         lines.append(
-            f"{_plain(launch.get('id'))}  launched {_plain(launch.get('launch_time'))}"
-            f"  apogee {_fmt(launch.get('apogee_km'), dash=TEXT_DASH)} km"
-            f"  range {_fmt(launch.get('range_km'), dash=TEXT_DASH)} km"
-            f"  {_plain(true_class(launch) or TEXT_DASH)}"
+            f"{_plain(launch.id)}  launched {launched}  apogee {_fmt(launch.apogee_km, dash=TEXT_DASH)} km"
+            f"  range {_fmt(launch.range_km, dash=TEXT_DASH)} km  {launch.missile_class}"
         )
         table = []
         for row in partner_rows(run, launch):
@@ -412,434 +615,228 @@ def format_summary(run_dir: Path) -> str:
     return "\n".join(lines)
 
 
-# ------------------------------------------------------------------------------- map
+# ------------------------------------------------------------------------------------ page content
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: its text, CSS classes and data attributes (name without ``data-`` → value)."""
+
+    text: str
+    cls: str = ""
+    rowspan: int = 1
+    data: dict[str, str] = field(default_factory=dict)
+    #: Further lines, each shown on its own line in the cell.
+    more: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class MapExtent:
-    """Map window in degrees; longitudes continuous around *center_lon* (may pass 180)."""
+class Row:
+    """A table row: its header cell (None under a header spanning rows) and its cells."""
 
-    center_lon: float
-    lon_min: float
-    lon_max: float
-    lat_min: float
-    lat_max: float
+    head: Cell | None
+    cells: list[Cell]
 
 
-def _wrap_near(lon: FloatArray | float, center: float) -> FloatArray:
-    """Longitudes shifted by multiples of 360° into [center - 180, center + 180)."""
-    return (np.asarray(lon, float) - center + 180.0) % 360.0 - 180.0 + center
+@dataclass(frozen=True)
+class Table:
+    """A table: column headings (units in them) and rows."""
+
+    header: list[str]
+    rows: list[Row]
+    caption: str = ""
+    cls: str = ""
 
 
-def _continuous_lon(lon_deg: FloatArray, center: float) -> FloatArray:
-    """A path's longitudes without 360° jumps, as a whole placed near *center*.
+@dataclass(frozen=True)
+class Image:
+    """A PNG shown inline, with words for what it shows."""
 
-    Unwrapping keeps a flight that crosses the antimeridian one continuous line (170°
-    to 190° instead of 170° then -170°); shifting its mean keeps it on the same sheet
-    as the other paths.
-    """
-    lon = np.unwrap(np.asarray(lon_deg, float), period=360.0)
-    if lon.size == 0:
-        return lon
-    return lon + (_wrap_near(float(lon.mean()), center) - float(lon.mean()))
-
-
-def _ground_track(xyz: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Geodetic longitude, latitude [deg] of ECEF points (n, 3)."""
-    lat, lon, _ = ecef_to_geodetic(xyz)
-    return np.degrees(lon), np.degrees(lat)
+    b64: str
+    width: int
+    height: int
+    alt: str
+    caption: str
+    cls: str = ""
+    data: dict[str, str] = field(default_factory=dict)
 
 
-def _truth_paths(launch: Json) -> Iterator[tuple[Json, FloatArray, FloatArray]]:
-    """(object, lon, lat [deg]) of each truth object of *launch* with a trajectory."""
-    for obj in launch.get("objects") or []:
-        traj = np.asarray(obj.get("trajectory") or [], float)
-        if traj.ndim == 2 and traj.shape[0] > 0 and traj.shape[1] >= 4:
-            lon, lat = _ground_track(traj[:, 1:4])
-            yield obj, lon, lat
+@dataclass(frozen=True)
+class Tile:
+    """One figure of the verdict: ``data-figure`` key, its value as shown and as a number, its label."""
+
+    key: str
+    value: str
+    label: str
+    number: str
+    note: str = ""
+    cls: str = ""
 
 
-def _circular_mean_deg(lon_deg: FloatArray) -> float:
-    """Mean direction of longitudes [deg]; well defined across the antimeridian."""
-    rad = np.radians(lon_deg)
-    return float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
+@dataclass(frozen=True)
+class Verdict:
+    tiles: list[Tile]
+    table: Table
+    notes: list[str]
 
 
-def map_extent(launches: Sequence[Json]) -> MapExtent:
-    """Window fitting every truth ground track (and launch/impact point) plus a margin.
+@dataclass(frozen=True)
+class LaunchView:
+    id: str
+    anchor: str
+    title: str
+    facts: list[tuple[str, str]]
+    map: Image
+    timeline: Image
+    timeline_table: Table
+    partners_table: Table
+    alerts_table: Table | None
+    sensors_table: Table | None
+    sensors_note: str
+    errors: Image | None
 
-    The window is centred on the circular mean longitude of the data, so a flight
-    across the antimeridian gets a narrow window around 180° rather than one spanning
-    the whole world.
-    """
-    lons: list[FloatArray] = []
-    lats: list[FloatArray] = []
+
+@dataclass(frozen=True)
+class Section:
+    """A titled group of tables (the metrics, what matched no launch)."""
+
+    title: str
+    anchor: str
+    intro: str
+    tables: list[Table]
+
+
+def _png(png: bytes) -> str:
+    return base64.b64encode(png).decode("ascii")
+
+
+def _anchor(prefix: str, text: str) -> str:
+    return prefix + "-" + "".join(ch if ch.isalnum() else "-" for ch in text)
+
+
+def _launch_detected(figures: records.LaunchFigures | None, rows: Sequence[PartnerRow]) -> bool:
+    if figures is not None:
+        return any(f.detected for f in figures.per_partner.values())
+    return any(r.detected for r in rows)
+
+
+def verdict(run: RunFolder) -> Verdict:
+    """The figures a reader asks first, from metrics.json (and the events where it is absent)."""
+    launches = run.launches
+    rows_by_launch = {launch.id: partner_rows(run, launch) for launch in launches}
+    detected = sum(_launch_detected(_figures(run, la.id), rows_by_launch[la.id]) for la in launches)
+    tiles = [
+        Tile("launches", str(len(launches)), "launches", str(len(launches))),
+        Tile(
+            "detected",
+            f"{detected} of {len(launches)}",
+            "detected (by a partner or the fused picture)",
+            str(detected),
+            cls="good" if detected == len(launches) else "bad",
+        ),
+    ]
+    notes = []
+    m = run.metrics
+    if m is not None:
+        threatened = [t for f in m.launches for t in f.threatened_areas]
+        warned = sum(t.warned for t in threatened)
+        tiles += [
+            Tile(
+                "warned",
+                f"{warned} of {len(threatened)}",
+                "threatened areas warned",
+                str(warned),
+                cls="good" if warned == len(threatened) else "bad",
+            ),
+            Tile(
+                "missed",
+                str(m.alerts.missed),
+                "missed (threatened, no alert)",
+                str(m.alerts.missed),
+                cls="good" if m.alerts.missed == 0 else "bad",
+            ),
+            Tile(
+                "false",
+                str(m.alerts.false),
+                "false alerts",
+                str(m.alerts.false),
+                cls="good" if m.alerts.false == 0 else "bad",
+            ),
+            Tile("alerts", str(m.alerts.issued), "alerts issued", str(m.alerts.issued)),
+        ]
+        for key, label, coverage in (
+            ("impact-coverage", "95 % impact ellipses that held the true impact", m.ellipse_95_coverage),
+            ("launch-coverage", "95 % launch ellipses that held the true launch point", m.launch_ellipse_95_coverage),
+        ):
+            tiles.append(
+                Tile(
+                    key,
+                    _pct(coverage.inside),
+                    label,
+                    "" if coverage.inside is None else f"{coverage.inside:.6g}",
+                    note=f"of {coverage.reports} reports",
+                    cls="" if coverage.inside is None else ("good" if coverage.inside >= 0.9 else "bad"),
+                )
+            )
+        notes.append(
+            "A 95 % region should hold the truth in about 95 % of reports: much less means the stated "
+            "uncertainty is too small (overconfident), much more that it is too large."
+        )
+    header = ["launch", *run.partners]
+    body = []
     for launch in launches:
-        for _, lon, lat in _truth_paths(launch):
-            lons.append(lon)
-            lats.append(lat)
-        for key in ("launch_point", "impact_point"):
-            p = launch.get(key) or {}
-            if p.get("lat") is not None and p.get("lon") is not None:
-                lons.append(np.array([float(p["lon"])]))
-                lats.append(np.array([float(p["lat"])]))
-    if not lons:
-        # Nothing flew: show the Korea-Japan theatre rather than failing.
-        return MapExtent(133.0, 120.0, 146.0, 28.0, 46.0)
-    center = _circular_mean_deg(np.concatenate(lons))
-    cont = np.concatenate([_continuous_lon(lon, center) for lon in lons])
-    lat_all = np.concatenate(lats)
-    lon_lo, lon_hi = float(cont.min()), float(cont.max())
-    lat_lo, lat_hi = float(lat_all.min()), float(lat_all.max())
-    # Margin: 15 % of the span but at least 2°, and at least 8° shown, so short-range
-    # shots still show enough coastline to be read.
-    lon_pad = max(2.0, 0.15 * (lon_hi - lon_lo), (8.0 - (lon_hi - lon_lo)) / 2.0)
-    lat_pad = max(2.0, 0.15 * (lat_hi - lat_lo), (6.0 - (lat_hi - lat_lo)) / 2.0)
-    return MapExtent(
-        center_lon=center,
-        lon_min=lon_lo - lon_pad,
-        lon_max=lon_hi + lon_pad,
-        lat_min=max(-90.0, lat_lo - lat_pad),
-        lat_max=min(90.0, lat_hi + lat_pad),
-    )
-
-
-def _aspect(extent: MapExtent) -> float:
-    """Display aspect (y unit / x unit) of an equirectangular map true at mid-latitude."""
-    mid_lat = math.radians(0.5 * (extent.lat_min + extent.lat_max))
-    return 1.0 / max(math.cos(mid_lat), 0.1)
-
-
-def _fill_box(extent: MapExtent, height_over_width: float) -> MapExtent:
-    """*extent* widened in longitude or latitude to the shape of the axes box.
-
-    Widening (never cropping) keeps every trajectory in view while the fixed-size
-    figure is filled by map rather than by blank margins.
-    """
-    lon_span = extent.lon_max - extent.lon_min
-    lat_span = extent.lat_max - extent.lat_min
-    k = _aspect(extent)
-    if lat_span * k / lon_span < height_over_width:
-        grow = height_over_width * lon_span / k - lat_span
-        lat_lo, lat_hi = extent.lat_min - grow / 2.0, extent.lat_max + grow / 2.0
-        # Slide the window back inside [-90, 90] rather than cut it.
-        if lat_lo < -90.0:
-            lat_lo, lat_hi = -90.0, min(90.0, lat_hi + (-90.0 - lat_lo))
-        if lat_hi > 90.0:
-            lat_lo, lat_hi = max(-90.0, lat_lo - (lat_hi - 90.0)), 90.0
-        return MapExtent(extent.center_lon, extent.lon_min, extent.lon_max, lat_lo, lat_hi)
-    grow = lat_span * k / height_over_width - lon_span
-    return MapExtent(
-        extent.center_lon, extent.lon_min - grow / 2.0, extent.lon_max + grow / 2.0, extent.lat_min, extent.lat_max
-    )
-
-
-def ellipse_outline(
-    lat_deg: float,
-    lon_deg: float,
-    semi_major_km: float,
-    semi_minor_km: float,
-    orientation_deg: float,
-    n: int = 73,
-) -> tuple[FloatArray, FloatArray]:
-    """Longitudes, latitudes [deg] of an error ellipse, in a local tangent approximation.
-
-    *orientation_deg* is the azimuth of the major axis (from north, clockwise).  The
-    east/north offsets are turned into degrees with the WGS-84 meridian and
-    prime-vertical radii at the centre, which is exact enough for ellipses of tens
-    of kilometres.
-    """
-    theta = np.linspace(0.0, 2.0 * np.pi, n)
-    az = math.radians(orientation_deg)
-    a, b = semi_major_km * 1000.0, semi_minor_km * 1000.0
-    # Major axis along (east, north) = (sin az, cos az); minor axis 90° clockwise of it.
-    east = a * np.cos(theta) * math.sin(az) + b * np.sin(theta) * math.cos(az)
-    north = a * np.cos(theta) * math.cos(az) - b * np.sin(theta) * math.sin(az)
-    phi = math.radians(lat_deg)
-    w = math.sqrt(1.0 - E2 * math.sin(phi) ** 2)
-    meridian_r = A * (1.0 - E2) / w**3
-    normal_r = A / w
-    lat = lat_deg + np.degrees(north / meridian_r)
-    lon = lon_deg + np.degrees(east / (normal_r * max(math.cos(phi), 1e-6)))
-    return lon, lat
-
-
-def _rings(geometry: Any) -> Iterator[FloatArray]:
-    """Coordinate arrays (n, 2) lon, lat of every ring / line of a shapely geometry."""
-    kind = getattr(geometry, "geom_type", "")
-    if kind == "Polygon":
-        yield np.asarray(geometry.exterior.coords, float)[:, :2]
-        for interior in geometry.interiors:
-            yield np.asarray(interior.coords, float)[:, :2]
-    elif kind in ("LineString", "LinearRing"):
-        yield np.asarray(geometry.coords, float)[:, :2]
-    elif hasattr(geometry, "geoms"):
-        for part in geometry.geoms:
-            yield from _rings(part)
-
-
-def _background() -> tuple[list[FloatArray], list[tuple[Any, FloatArray]]]:
-    """World land outlines and (area, ring) of the protected areas, if regions is there.
-
-    The map background is decoration: a report without coastlines is still worth
-    having, so a missing or broken mwx.geo.regions (or its data) must not stop it.
-    """
-    try:
-        from mwx.geo import regions  # optional: see above
-
-        land = [np.asarray(r, float) for r in regions.world_land_outlines()]
-        areas = [(area, ring) for area in regions.load_areas() for ring in _rings(area.geometry)]
-    except Exception:
-        return [], []
-    return land, areas
-
-
-def _sheets(ring: FloatArray, extent: MapExtent) -> Iterator[FloatArray]:
-    """Copies of a [-180, 180] ring shifted by -360, 0, +360° that overlap the window.
-
-    Outlines are split at ±180°, so drawing each at the three offsets covers any
-    window in unwrapped longitudes without drawing lines across the map.
-    """
-    if ring.size == 0:
-        return
-    lo, hi = float(ring[:, 0].min()), float(ring[:, 0].max())
-    lat_lo, lat_hi = float(ring[:, 1].min()), float(ring[:, 1].max())
-    if lat_hi < extent.lat_min or lat_lo > extent.lat_max:
-        return
-    for offset in (-360.0, 0.0, 360.0):
-        if hi + offset >= extent.lon_min and lo + offset <= extent.lon_max:
-            shifted = ring.copy()
-            shifted[:, 0] += offset
-            yield shifted
-
-
-def _without_cuts(ring: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Lon, lat of a ring's outline with the edges along the ±180° cut left out.
-
-    Region data split at the antimeridian close their pieces along ±180°; drawn,
-    that seam would show as a meridian line through the Aleutians or Chukotka.
-    """
-    lon, lat = ring[:, 0], ring[:, 1]
-    on_cut = np.isclose(np.abs(_wrap_near(lon, 0.0)), 180.0, atol=1e-6) | np.isclose(np.abs(lon), 180.0, atol=1e-6)
-    seam = on_cut[:-1] & on_cut[1:]
-    if not seam.any():
-        return lon, lat
-    # A NaN after each point that starts a seam edge lifts the pen for that edge.
-    breaks = np.flatnonzero(seam) + 1
-    return np.insert(lon, breaks, np.nan), np.insert(lat, breaks, np.nan)
-
-
-def _lon_label(value: float, _pos: Any = None) -> str:
-    """Tick label of an unwrapped longitude: 190 -> 170°W."""
-    lon = float(_wrap_near(value, 0.0))
-    if abs(lon) < 1e-9 or abs(abs(lon) - 180.0) < 1e-9:
-        return f"{abs(lon):.0f}°"
-    return f"{abs(lon):.0f}°{'E' if lon > 0 else 'W'}"
-
-
-def _lat_label(value: float, _pos: Any = None) -> str:
-    """Tick label of a latitude: -10 -> 10°S."""
-    if abs(value) < 1e-9:
-        return "0°"
-    return f"{abs(value):.0f}°{'N' if value > 0 else 'S'}"
-
-
-def render_map_png(run: RunFolder) -> tuple[bytes, MapExtent]:
-    """PNG of the map (truth, fused tracks, estimated impacts) and the window it shows."""
-    import matplotlib  # heavy: only the HTML report needs it
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter
-
-    # Height/width of the axes box inside the fixed figure (ticks and labels take the rest).
-    extent = _fill_box(map_extent(run.launches), 0.64)
-    center = extent.center_lon
-    land, areas = _background()
-    # Fixed style, independent of the user's matplotlibrc, so the PNG is reproducible.
-    style = {
-        "font.family": "DejaVu Sans",
-        "font.size": 9.0,
-        "svg.hashsalt": "mwx-report",
-        "path.simplify": True,
-        "axes.unicode_minus": True,
-    }
-    with matplotlib.rc_context(style):
-        # Figure + Agg canvas instead of pyplot: no global figure registry, no
-        # interactive backend, safe to call from any thread.
-        fig = Figure(figsize=FIG_SIZE_IN, dpi=FIG_DPI)
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot(1, 1, 1)
-        ax.set_facecolor("#eef4fa")
-        handles: dict[str, Any] = {}
-
-        for ring in land:
-            for sheet in _sheets(ring, extent):
-                ax.fill(sheet[:, 0], sheet[:, 1], facecolor="#e6e1d6", edgecolor="none", zorder=1)
-                ax.plot(*_without_cuts(sheet), color="#b8b0a0", linewidth=0.4, zorder=1)
-                handles["land"] = Patch(facecolor="#e6e1d6", edgecolor="#b8b0a0", label="land")
-        for area, ring in areas:
-            partner = str(getattr(area, "partner", "?"))
-            kind = str(getattr(area, "kind", ""))
-            colour = _PARTNER_COLOURS.get(partner, _OTHER_COLOUR)
-            for sheet in _sheets(ring, extent):
-                if kind == "territory":
-                    ax.fill(sheet[:, 0], sheet[:, 1], facecolor=colour, alpha=0.12, edgecolor="none", zorder=2)
-                    ax.plot(*_without_cuts(sheet), color=colour, linewidth=0.6, zorder=2)
-                    handles[f"{partner} territory"] = Patch(
-                        facecolor=colour,
-                        alpha=0.25,
-                        edgecolor=colour,
-                        label=f"{partner} territory",
-                    )
-                else:
-                    ax.plot(*_without_cuts(sheet), color=colour, linewidth=0.6, linestyle="--", alpha=0.6, zorder=2)
-                    label = f"{partner} {'EEZ' if kind == 'eez' else kind}"
-                    handles[f"{partner} {kind}"] = Line2D(
-                        [], [], color=colour, linestyle="--", linewidth=0.8, label=label
-                    )
-
-        for launch in run.launches:
-            for obj, lon, lat in _truth_paths(launch):
-                warhead = obj.get("kind") == "warhead"
-                ax.plot(
-                    _continuous_lon(lon, center),
-                    lat,
-                    color=_TRUTH_COLOUR,
-                    linewidth=1.6 if warhead else 0.7,
-                    linestyle="-" if warhead else ":",
-                    zorder=4,
-                )
-            lp, ip = launch.get("launch_point") or {}, launch.get("impact_point") or {}
-            if lp.get("lat") is not None and lp.get("lon") is not None:
-                x = float(_wrap_near(float(lp["lon"]), center))
-                ax.plot([x], [lp["lat"]], marker="^", color=_TRUTH_COLOUR, markersize=7, linestyle="none", zorder=6)
-                ax.annotate(
-                    str(launch.get("id", "")),
-                    (x, float(lp["lat"])),
-                    xytext=(5, -11),
-                    textcoords="offset points",
-                    fontsize=8,
-                    zorder=7,
-                )
-            if ip.get("lat") is not None and ip.get("lon") is not None:
-                ax.plot(
-                    [float(_wrap_near(float(ip["lon"]), center))],
-                    [ip["lat"]],
-                    marker="X",
-                    color=_TRUTH_COLOUR,
-                    markersize=7,
-                    linestyle="none",
-                    zorder=6,
-                )
-        if run.launches:
-            handles["truth"] = Line2D([], [], color=_TRUTH_COLOUR, linewidth=1.6, label="truth ground track")
-            handles["launch"] = Line2D([], [], color=_TRUTH_COLOUR, marker="^", linestyle="none", label="launch point")
-            handles["impact"] = Line2D([], [], color=_TRUTH_COLOUR, marker="X", linestyle="none", label="impact point")
-
-        for states in run.fused_tracks.values():
-            lon, lat = _ground_track(states[:, 1:4])
-            ax.plot(_continuous_lon(lon, center), lat, color=_FUSED_COLOUR, linewidth=1.0, linestyle="--", zorder=5)
-        if run.fused_tracks:
-            handles["fused"] = Line2D([], [], color=_FUSED_COLOUR, linestyle="--", label="fused track")
-
-        for event in run.events:
-            ip = event.get("impact_point") or {}
-            if event.get("partner") != "fused" or ip.get("lat") is None or ip.get("lon") is None:
-                continue
-            x = float(_wrap_near(float(ip["lon"]), center))
-            ax.plot(
-                [x],
-                [ip["lat"]],
-                marker="+",
-                color=_FUSED_COLOUR,
-                markersize=9,
-                markeredgewidth=1.6,
-                linestyle="none",
-                zorder=8,
-            )
-            handles["est"] = Line2D(
-                [], [], color=_FUSED_COLOUR, marker="+", linestyle="none", markersize=9, label="fused impact estimate"
-            )
-            ell = event.get("impact_ellipse_95") or {}
-            if None not in (ell.get("semi_major_km"), ell.get("semi_minor_km"), ell.get("orientation_deg")):
-                elon, elat = ellipse_outline(
-                    float(ip["lat"]),
-                    x,
-                    float(ell["semi_major_km"]),
-                    float(ell["semi_minor_km"]),
-                    float(ell["orientation_deg"]),
-                )
-                ax.plot(elon, elat, color=_FUSED_COLOUR, linewidth=1.0, zorder=8)
-                handles["ellipse"] = Line2D([], [], color=_FUSED_COLOUR, linewidth=1.0, label="95 % impact ellipse")
-
-        ax.set_xlim(extent.lon_min, extent.lon_max)
-        ax.set_ylim(extent.lat_min, extent.lat_max)
-        # Equirectangular with the mid-latitude scale, so shapes look right near the
-        # data; the window already has about the box's shape, so the box barely shrinks.
-        ax.set_aspect(_aspect(extent), adjustable="box")
-        ax.xaxis.set_major_formatter(FuncFormatter(_lon_label))
-        ax.yaxis.set_major_formatter(FuncFormatter(_lat_label))
-        ax.grid(True, color="#ffffff", linewidth=0.6, zorder=0)
-        ax.set_axisbelow(True)
-        if handles:
-            ax.legend(handles=list(handles.values()), loc="best", fontsize=8, framealpha=0.9)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        # No 'Software' text chunk and no timestamp: identical inputs, identical bytes.
-        fig.savefig(buf, format="png", dpi=FIG_DPI, metadata={"Software": None})
-    return buf.getvalue(), extent
-
-
-# ------------------------------------------------------------------------------ HTML
-
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5em auto;
-max-width:1100px;padding:0 1em;color:#1b1b1b;line-height:1.35}
-h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:1.6em;
-border-bottom:1px solid #ccc}h3{font-size:1em;margin-bottom:.3em}
-.sub{color:#555;margin-top:0}
-table{border-collapse:collapse;margin:.4em 0 1em;font-size:.9em}
-th,td{border:1px solid #ccc;padding:.25em .55em;text-align:right;vertical-align:top}
-th{background:#f2f2f2}th[scope=row],td.l{text-align:left}
-td.nd{color:#888;font-style:italic}td.bad{color:#a40000}
-figure{margin:0}img{max-width:100%;height:auto;border:1px solid #ccc}
-figcaption{color:#555;font-size:.85em}
-dl.truth{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;font-size:.9em}
-dl.truth dt{color:#555}dl.truth dd{margin:0}
-"""
-
-
-def _e(value: Any) -> str:
-    """HTML-escaped text of any value (quotes too, so it is safe in attributes)."""
-    return html.escape(str(value), quote=True)
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], row_header: bool = True) -> str:
-    """An HTML table of pre-escaped cells; the first cell of each row is its header."""
-    out = ["<table>", "<thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead>", "<tbody>"]
-    for row in rows:
+        figures = _figures(run, launch.id)
+        threats = [f"{t.partner} {t.area} ({t.reason})" for t in figures.threatened_areas] if figures else []
+        head = Cell(launch.id, more=(launch.missile_class, *(threats or ["no area threatened"])))
         cells = []
-        for i, cell in enumerate(row):
-            if i == 0 and row_header:
-                cells.append(f'<th scope="row">{cell}</th>')
+        for row in rows_by_launch[launch.id]:
+            cells.append(_verdict_cell(run, launch, row, figures))
+        body.append(Row(head, cells))
+    table = Table(
+        header,
+        body,
+        caption="Per launch and partner: first detection and first warning (seconds after the true launch) and "
+        "the lead of the warning over the true event (crossing of the territory, or impact), for the areas the "
+        "true flight threatened.",
+        cls="verdict",
+    )
+    return Verdict(tiles, table, notes)
+
+
+def _verdict_cell(
+    run: RunFolder, launch: records.TruthLaunch, row: PartnerRow, figures: records.LaunchFigures | None
+) -> Cell:
+    data = {"launch": launch.id, "partner": row.partner}
+    if not row.detected:
+        return Cell(row.absent, cls="nd", data=data)
+    lines = [f"detected +{_fmt(row.first_detection_s)} s"]
+    cls = ""
+    if figures is not None:
+        mine = [t for t in figures.threatened_areas if t.partner == row.partner]
+        for t in mine:
+            if t.warned:
+                lines.append(f"warned +{_fmt(t.first_warning_after_launch_s)} s, lead {_fmt(t.lead_s)} s ({t.area})")
             else:
-                cells.append(cell if cell.startswith("<td") else f"<td>{cell}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
+                lines.append(f"NOT warned: {t.area}")
+                cls = "bad"
+        warned_ids = {a for t in mine for a in t.alerts}
+        for w in figures.warnings:
+            if w.partner == row.partner and w.alert_id not in warned_ids:
+                lines.append(f"warned +{_fmt(w.issued_after_launch_s)} s: {w.area}, not threatened")
+                cls = "bad"
+        if not mine and not any(w.partner == row.partner for w in figures.warnings) and row.partner != FUSED:
+            lines.append("none of its areas threatened")
+    if row.partner == FUSED and row.first_warning_s is not None:
+        lines.append(f"first warning +{_fmt(row.first_warning_s)} s (a partner's alert)")
+    return Cell(lines[0], cls=cls, data=data, more=tuple(lines[1:]))
 
 
-def _launch_table(rows: Sequence[PartnerRow]) -> str:
-    """The per-partner comparison table of one launch."""
+def _partners_table(rows: Sequence[PartnerRow]) -> Table:
     header = [
         "partner",
         "event",
         "first detection (s)",
         "first warning (s)",
-        "apogee km (est / true)",
-        "range km (est / true)",
+        "apogee (km) est. / true",
+        "range (km) est. / true",
         "impact point error (km)",
         "launch point error (km)",
         "class",
@@ -848,64 +845,50 @@ def _launch_table(rows: Sequence[PartnerRow]) -> str:
     for r in rows:
         if not r.detected:
             body.append(
-                [
-                    _e(r.partner),
-                    _e(DASH),
-                    f'<td class="nd">{_e(r.absent)}</td>',
-                    _e(DASH),
-                    _e(_pair(None, r.true_apogee_km)),
-                    _e(_pair(None, r.true_range_km)),
-                    _e(DASH),
-                    _e(DASH),
-                    _e(DASH),
-                ]
+                Row(
+                    Cell(r.partner),
+                    [
+                        Cell(DASH),
+                        Cell(r.absent, cls="nd"),
+                        Cell(DASH),
+                        Cell(_pair(None, r.true_apogee_km)),
+                        Cell(_pair(None, r.true_range_km)),
+                        Cell(DASH),
+                        Cell(DASH),
+                        Cell(DASH),
+                    ],
+                )
             )
             continue
-        event = _e(r.event_id) + (f" (+{r.other_events} more)" if r.other_events else "")
-        cls = _e(r.estimated_class or DASH)
-        cls_cell = f'<td class="bad">{cls} ✗</td>' if r.class_correct is False else cls
+        event = (r.event_id or DASH) + (f" (+{r.other_events} more)" if r.other_events else "")
         body.append(
-            [
-                _e(r.partner),
-                f'<td class="l">{event}</td>',
-                _e(_fmt(r.first_detection_s)),
-                _e(_fmt(r.first_warning_s)),
-                _e(_pair(r.apogee_km, r.true_apogee_km)),
-                _e(_pair(r.range_km, r.true_range_km)),
-                _e(_fmt(r.impact_error_km)),
-                _e(_fmt(r.launch_point_error_km)),
-                cls_cell,
-            ]
+            Row(
+                Cell(r.partner),
+                [
+                    Cell(event, cls="l"),
+                    Cell(_fmt(r.first_detection_s)),
+                    Cell(_fmt(r.first_warning_s)),
+                    Cell(_pair(r.apogee_km, r.true_apogee_km)),
+                    Cell(_pair(r.range_km, r.true_range_km)),
+                    Cell(_fmt(r.impact_error_km)),
+                    Cell(_fmt(r.launch_point_error_km)),
+                    Cell(
+                        f"{r.estimated_class} ✗" if r.class_correct is False else (r.estimated_class or DASH),
+                        cls="bad" if r.class_correct is False else "",
+                    ),
+                ],
+            )
         )
-    return _table(header, body)
+    return Table(
+        header,
+        body,
+        caption="Each partner's final picture against the truth; times after the true launch.",
+        cls="partners",
+    )
 
 
-def _truth_summary(launch: Json) -> str:
-    """Definition list of what really flew."""
-    items = [
-        ("launch time", _e(launch.get("launch_time") or DASH)),
-        ("launch point", _e(_point(launch.get("launch_point")))),
-        ("impact point", _e(_point(launch.get("impact_point")))),
-        ("azimuth", _e(_fmt(launch.get("azimuth_deg")) + "°")),
-        ("apogee", _e(_fmt(launch.get("apogee_km")) + " km")),
-        ("range", _e(_fmt(launch.get("range_km")) + " km")),
-        ("flight time", _e(_fmt(launch.get("flight_time_s")) + " s")),
-        ("max speed", _e(_fmt(launch.get("max_speed_mps"), 0) + " m/s")),
-        ("class", _e(true_class(launch) or DASH)),
-        ("objects", _e(len(launch.get("objects") or []))),
-    ]
-    return '<dl class="truth">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
-
-
-def _alert_order(alert: Json) -> tuple[float, str]:
-    """Sort key: time of the first history entry, then alert id."""
-    times = [_unix(h.get("time")) for h in alert.get("history") or []]
-    known = [t for t in times if t is not None]
-    return (min(known) if known else math.inf, str(alert.get("alert_id")))
-
-
-def _alerts_table(alerts: Sequence[Json], t0: float | None) -> str:
-    """One row per lifecycle step of each alert; times in seconds after *t0*."""
+def _alerts_table(alerts: Sequence[records.AlertRecord], t0: datetime | None) -> Table:
+    """One row per lifecycle change of each alert; times in seconds after ``t0``."""
     header = [
         "alert",
         "partner",
@@ -913,165 +896,620 @@ def _alerts_table(alerts: Sequence[Json], t0: float | None) -> str:
         "reason",
         "t (s)",
         "status",
+        "level",
+        "probability",
         "predicted impact",
         "impact t (s)",
         "crossing t (s)",
     ]
     body = []
-    for alert in sorted(alerts, key=_alert_order):
-        area = alert.get("area") or {}
-        area_text = f"{area.get('partner', '?')} {area.get('kind', '?')}: {area.get('name', '?')}"
-        history = list(alert.get("history") or []) or [{}]
-        span = f' rowspan="{len(history)}"' if len(history) > 1 else ""
-        for i, step in enumerate(history):
-            row = []
-            if i == 0:
-                row = [
-                    f'<th scope="row"{span}>{_e(alert.get("alert_id", DASH))}</th>',
-                    f'<td class="l"{span}>{_e(alert.get("partner", DASH))}</td>',
-                    f'<td class="l"{span}>{_e(area_text)}</td>',
-                    f'<td class="l"{span}>{_e(alert.get("reason", DASH))}</td>',
+    for alert in sorted(alerts, key=lambda a: (a.history[0].time if a.history else datetime.max, a.alert_id)):
+        kind = "EEZ" if alert.area.kind == "eez" else alert.area.kind
+        area = f"{alert.area.partner} {kind}: {alert.area.name}"
+        span = max(len(alert.history), 1)
+        for i, change in enumerate(alert.history):
+            lead = (
+                [
+                    Cell(alert.partner, cls="l", rowspan=span),
+                    Cell(area, cls="l", rowspan=span),
+                    Cell(alert.reason, cls="l", rowspan=span),
                 ]
-            row += [
-                f"<td>{_e(_fmt(_since(step.get('time'), t0)))}</td>",
-                f'<td class="l">{_e(step.get("status", DASH))}</td>',
-                f'<td class="l">{_e(_point(step.get("impact_point")))}</td>',
-                f"<td>{_e(_fmt(_since(step.get('impact_time'), t0)))}</td>",
-                f"<td>{_e(_fmt(_since(step.get('crossing_time'), t0)))}</td>",
+                if i == 0
+                else []
+            )
+            cells = [
+                *lead,
+                Cell(_fmt(_since(change.time, t0))),
+                Cell(change.status, cls="l"),
+                Cell(change.level or DASH, cls="l"),
+                Cell(_pct(change.probability)),
+                Cell(_point(change.impact_point), cls="l"),
+                Cell(_fmt(_since(change.impact_time, t0))),
+                Cell(_fmt(_since(change.crossing_time, t0))),
             ]
-            body.append(row)
-    out = ["<table>", "<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead>", "<tbody>"]
-    out += ["<tr>" + "".join(r) + "</tr>" for r in body]
-    out.append("</tbody></table>")
-    return "\n".join(out)
+            body.append(Row(Cell(alert.alert_id, rowspan=span) if i == 0 else None, cells))
+    return Table(header, body)
 
 
-def _coverage_note(metrics: Json | None) -> str:
-    """`` (held the truth in 93 % of 57 reports)``: the measured coverage next to a 95 % label, if known."""
-    coverage = (metrics or {}).get("ellipse_95_coverage") or {}
-    inside, reports = coverage.get("inside"), coverage.get("reports")
-    if inside is None or not reports:
-        return ""
-    return f" (every partner's and the fused 95 % ellipses held the truth in {100 * inside:.0f} % of {reports} reports)"
+def _timeline_table(rows: Sequence[figs.TimelineRow]) -> Table:
+    header = [
+        "partner",
+        "first detection (s)",
+        "first shared track (s)",
+        "first assessment (s)",
+        "first warning (s)",
+        "all clear (s)",
+    ]
+    body = [
+        Row(
+            Cell(r.partner),
+            [Cell(_fmt(v)) for v in (r.detection_s, r.track_s, r.assessment_s, r.warning_s, r.all_clear_s)],
+        )
+        for r in rows
+    ]
+    return Table(
+        header,
+        body,
+        caption="Seconds after the true launch; a dash: it did not happen. First detection: its sensors' first "
+        "report of the launch's objects (measurements.csv), which may come before its event's first detection "
+        "(the first report of the track the event follows).",
+    )
 
 
-def _key_values(data: Mapping[str, Any]) -> str:
-    """Two-column table of a flat mapping (nested values as compact JSON)."""
-    return _table(["figure", "value"], [[_e(k), _e(_fmt_value(v))] for k, v in data.items()])
+def _sensors_table(run: RunFolder, launch: records.TruthLaunch) -> tuple[Table | None, str]:
+    seen = run.seen.get(launch.id, {})
+    if not seen:
+        return None, "No sensor report of this launch's objects in measurements.csv."
+    sites = _theater_sites(_theater_name(run))
+    t0 = launch.launch_time.timestamp()
+    body = []
+    for s in sorted(seen.values(), key=lambda s: (s.first_s, s.sensor)):
+        where = DASH
+        if s.sensor in sites:
+            _, lat, lon = sites[s.sensor]
+            where = _point(records.Point(lat=lat, lon=lon))
+        elif s.kind == "infrared":
+            where = "in orbit (not drawn)"
+        body.append(
+            Row(
+                Cell(s.sensor),
+                [
+                    Cell(s.partner, cls="l"),
+                    Cell(s.kind, cls="l"),
+                    Cell(where, cls="l"),
+                    Cell(_int(s.detections)),
+                    Cell(_fmt(s.first_s - t0)),
+                ],
+            )
+        )
+    missing = [s.sensor for s in seen.values() if s.kind == "radar" and s.sensor not in sites]
+    note = ""
+    if missing:
+        note = (
+            f"Not on the map (not radars of the theater {_theater_name(run)}, e.g. a scenario's extra "
+            f"radars): {', '.join(missing)}."
+        )
+    header = ["sensor", "partner", "kind", "site", "detections", "first detection (s)"]
+    return Table(header, body, caption="Sensors that detected the launch's objects (false alarms left out)."), note
 
 
-def _metrics_html(metrics: Json) -> str:
-    """metrics.json as tables: per launch and partner, alerts, run, anything else."""
-    parts = []
-    for launch in metrics.get("launches") or []:
-        per = launch.get("per_partner") or {}
-        # Every partner gets a row, so a partner missing from the file reads as dashes
-        # rather than silently disappearing from the table.
-        partners = list(PARTNERS) + sorted(p for p in per if p not in PARTNERS)
-        columns: list[str] = []
-        for p in partners:
-            for key in per.get(p) or {}:
-                if key not in columns:
-                    columns.append(key)
-        rows = [[_e(p)] + [_e(_fmt_value((per.get(p) or {}).get(c))) for c in columns] for p in partners]
-        parts.append(f"<h3>{_e(launch.get('truth_id', DASH))}</h3>")
-        parts.append(_table(["partner", *(_e(c) for c in columns)], rows))
-    for key in ("alerts", "run"):
-        if isinstance(metrics.get(key), dict):
-            parts.append(f"<h3>{_e(key)}</h3>")
-            parts.append(_key_values(metrics[key]))
-    rest = {k: v for k, v in metrics.items() if k not in ("launches", "alerts", "run")}
-    if rest:
-        parts.append("<h3>other</h3>")
-        parts.append(_key_values(rest))
-    return "\n".join(parts)
+def _error_series(run: RunFolder, launch: records.TruthLaunch) -> list[figs.ErrorSeries]:
+    figures = _figures(run, launch.id)
+    if figures is None:
+        return []
+    out = []
+    for partner in run.partners:
+        pf = figures.per_partner.get(partner)
+        if pf is None or not pf.over_time:
+            continue
+        pts = [o for o in pf.over_time if o.after_first_detection_s is not None]
+        out.append(
+            figs.ErrorSeries(
+                partner,
+                [float(o.after_first_detection_s) for o in pts if o.after_first_detection_s is not None],
+                [o.impact_error_km for o in pts],
+                [o.launch_point_error_km for o in pts],
+            )
+        )
+    return out
+
+
+def _facts(launch: records.TruthLaunch) -> list[tuple[str, str]]:
+    return [
+        ("launch time", _utc(launch.launch_time)),
+        ("launch point", _point(launch.launch_point)),
+        ("impact point", _point(launch.impact_point)),
+        ("azimuth", f"{launch.azimuth_deg:.1f}°"),
+        ("apogee", f"{launch.apogee_km:.1f} km"),
+        ("range", f"{launch.range_km:.1f} km"),
+        ("flight time", f"{launch.flight_time_s:.1f} s"),
+        ("max speed", f"{launch.max_speed_mps:.0f} m/s"),
+        ("class", launch.missile_class),
+        ("objects", ", ".join(f"{o.id} ({o.kind})" for o in launch.objects) or DASH),
+    ]
+
+
+def _map_image(run: RunFolder, launch: records.TruthLaunch, land: list, areas: list) -> Image:
+    data = launch_map_data(run, launch)
+    pic = figs.launch_map_png(data, land, areas)
+    partners = sorted({t.partner for t in data.tracks}, key=lambda p: run.partners.index(p))
+    parts = [
+        f"Map of launch {launch.id}: the true ground track from the launch point to the impact point",
+        f"tracks of {', '.join(partners)}" if partners else "no partner track",
+        f"{pic.sensors} radar site(s) that detected it",
+        f"{pic.ellipses} predicted impact point(s) with 95 % ellipse(s) drawn to scale",
+        f"{pic.alert_areas} alert area(s)",
+    ]
+    zooms = [f"an inset {km:.1f} km across zoomed on the {what}" for what, km in pic.insets]
+    alt = "; ".join(parts + zooms) + "."
+    e = pic.extent
+    caption = (
+        f"Window {maps.lon_label(e.lon_min)} to {maps.lon_label(e.lon_max)}, {maps.lat_label(e.lat_min)} to "
+        f"{maps.lat_label(e.lat_max)} (equirectangular, true scale at mid-latitude). Ellipses: each partner's "
+        "final 95 % impact ellipse around its predicted impact (+). Alert areas: hatched as last warned, dashed "
+        "as first issued."
+        + (" Where too small to see at this scale, they are shown again in the inset(s)." if pic.insets else "")
+    )
+    return Image(
+        b64=_png(pic.png),
+        width=pic.width_px,
+        height=pic.height_px,
+        alt=alt,
+        caption=caption,
+        cls="map",
+        data={
+            "launch": launch.id,
+            "ellipses": str(pic.ellipses),
+            "alert-areas": str(pic.alert_areas),
+            "tracks": str(pic.tracks),
+            "sensors": str(pic.sensors),
+            "inset": "yes" if pic.insets else "no",
+            "insets": ",".join(what for what, _ in pic.insets),
+        },
+    )
+
+
+def launch_view(run: RunFolder, launch: records.TruthLaunch, land: list, areas: list) -> LaunchView:
+    rows = timeline_rows(run, launch)
+    figures = _figures(run, launch.id)
+    threats = sorted(
+        {w.true_event_after_launch_s for w in figures.warnings if w.true_event_after_launch_s is not None}
+        if figures
+        else set()
+    )
+    burnout = _since(launch.burnout_time, launch.launch_time) or 0.0
+    timeline = figs.timeline_png(rows, burnout, launch.flight_time_s, threats)
+    timeline_alt = f"Timeline of launch {launch.id}: " + "; ".join(
+        f"{r.partner} detection {_fmt(r.detection_s)} s, track {_fmt(r.track_s)} s, assessment "
+        f"{_fmt(r.assessment_s)} s, warning {_fmt(r.warning_s)} s, all clear {_fmt(r.all_clear_s)} s"
+        for r in rows
+    )
+    series = _error_series(run, launch)
+    errors = None
+    if series:
+        errors = Image(
+            b64=_png(figs.errors_png(series, run.partners)),
+            width=round((figs.MAP_PANEL_IN + figs.MAP_KEY_IN) * figs.DPI),
+            height=round(3.2 * figs.DPI),
+            alt=f"Impact point and launch point error of each update of launch {launch.id}'s events, per partner, "
+            "against the time after the partner's first detection.",
+            caption="Error of each update of each partner's event (its final one last) against the truth, over the "
+            "time after that partner's first detection.",
+            cls="chart",
+        )
+    alerts = _alerts_of(run, launch)
+    sensors, note = _sensors_table(run, launch)
+    return LaunchView(
+        id=launch.id,
+        anchor=_anchor("launch", launch.id),
+        title=f"Launch {launch.id}",
+        facts=_facts(launch),
+        map=_map_image(run, launch, land, areas),
+        timeline=Image(
+            b64=_png(timeline),
+            width=round((figs.MAP_PANEL_IN + figs.MAP_KEY_IN) * figs.DPI),
+            height=round((0.9 + 0.42 * max(len(rows), 1)) * figs.DPI),
+            alt=timeline_alt,
+            caption="Per partner: first detection by its sensors, first shared (published) track, first assessment "
+            "(event report), first warning and all clear, against burnout, the true threats and the impact.",
+            cls="chart",
+        ),
+        timeline_table=_timeline_table(rows),
+        partners_table=_partners_table(partner_rows(run, launch)),
+        alerts_table=_alerts_table(alerts, launch.launch_time) if alerts else None,
+        sensors_table=sensors,
+        sensors_note=note,
+        errors=errors,
+    )
+
+
+# --------------------------------------------------------------------------------------- metrics
+def _launch_metrics_table(run: RunFolder, figures: records.LaunchFigures) -> Table:
+    header = [
+        "partner",
+        "detected",
+        "first detection (s)",
+        "first warning (s)",
+        "warning after detection (s)",
+        "impact error (km)",
+        "apogee error (km)",
+        "range error (km)",
+        "launch point error (km)",
+        "launch time error (s)",
+        "class right",
+        "objects (reported / true)",
+        "truth in 95 % impact ellipse",
+        "truth in 95 % launch ellipse",
+    ]
+    body = []
+    partners = [p for p in run.partners if p in figures.per_partner]
+    partners += sorted(p for p in figures.per_partner if p not in partners)
+    for partner in partners:
+        f = figures.per_partner[partner]
+        if not f.has_event:
+            what = f"grouped with {f.grouped_with} ({', '.join(f.why)})" if f.grouped_with else NOT_DETECTED
+            body.append(Row(Cell(partner), [Cell(_yes(f.detected)), Cell(what, cls="nd l")] + [Cell(DASH)] * 11))
+            continue
+        objects = f"{_int(f.number_of_objects)} / {_int(f.true_number_of_objects)}"
+        body.append(
+            Row(
+                Cell(partner),
+                [
+                    Cell(_yes(f.detected)),
+                    Cell(_fmt(f.first_detection_s)),
+                    Cell(_fmt(f.first_warning_s)),
+                    Cell(_fmt(f.first_warning_after_detection_s)),
+                    Cell(_fmt(f.impact_error_km, 2)),
+                    Cell(_signed(f.apogee_error_km, 2)),
+                    Cell(_signed(f.range_error_km, 2)),
+                    Cell(_fmt(f.launch_point_error_km, 2)),
+                    Cell(_signed(f.launch_time_error_s, 2)),
+                    Cell(_yes(f.class_correct), cls="bad" if f.class_correct is False else ""),
+                    Cell(objects),
+                    Cell(_yes(f.inside_ellipse_95)),
+                    Cell(_yes(f.inside_launch_ellipse_95)),
+                ],
+            )
+        )
+    return Table(
+        header,
+        body,
+        caption=f"Launch {figures.truth_id} ({figures.missile_class}): final reports judged "
+        "against the truth; errors are reported − true where signed.",
+    )
+
+
+def _threats_table(figures: records.LaunchFigures) -> Table | None:
+    if not figures.threatened_areas and not figures.warnings:
+        return None
+    header = [
+        "area",
+        "partner",
+        "reason",
+        "threatened",
+        "warned",
+        "first warning (s)",
+        "true event (s)",
+        "lead (s)",
+        "alerts",
+        "changes",
+    ]
+    body = []
+    for t in figures.threatened_areas:
+        event_s = (
+            t.first_warning_after_launch_s + t.lead_s
+            if t.first_warning_after_launch_s is not None and t.lead_s is not None
+            else None
+        )
+        body.append(
+            Row(
+                Cell(t.area),
+                [
+                    Cell(t.partner, cls="l"),
+                    Cell(t.reason, cls="l"),
+                    Cell("yes"),
+                    Cell(_yes(t.warned), cls="" if t.warned else "bad"),
+                    Cell(_fmt(t.first_warning_after_launch_s)),
+                    Cell(_fmt(event_s)),
+                    Cell(_fmt(t.lead_s)),
+                    Cell(", ".join(t.alerts) or DASH, cls="l"),
+                    Cell(", ".join(str(c) for c in t.changes_per_alert) or DASH),
+                ],
+            )
+        )
+    threatened = {a for t in figures.threatened_areas for a in t.alerts}
+    for w in figures.warnings:
+        if w.alert_id in threatened:
+            continue
+        body.append(
+            Row(
+                Cell(w.area),
+                [
+                    Cell(w.partner, cls="l"),
+                    Cell(w.reason, cls="l"),
+                    Cell("no", cls="bad"),
+                    Cell("yes"),
+                    Cell(_fmt(w.issued_after_launch_s)),
+                    Cell(_fmt(w.true_event_after_launch_s)),
+                    Cell(_fmt(w.lead_s)),
+                    Cell(w.alert_id, cls="l"),
+                    Cell(str(w.changes)),
+                ],
+            )
+        )
+    return Table(
+        header, body, caption=f"Launch {figures.truth_id}: areas threatened and warned; seconds after the true launch."
+    )
+
+
+def _key_table(rows: Iterable[tuple[str, str]], caption: str = "") -> Table:
+    return Table(["figure", "value"], [Row(Cell(k), [Cell(v)]) for k, v in rows], caption=caption, cls="keys")
+
+
+def metrics_sections(run: RunFolder) -> list[Section]:
+    """metrics.json as tables, with units: per launch, alerts, tracking, fusion, exchange, the run."""
+    m = run.metrics
+    if m is None:
+        return []
+    per_launch: list[Table] = []
+    for figures in m.launches:
+        per_launch.append(_launch_metrics_table(run, figures))
+        threats = _threats_table(figures)
+        if threats is not None:
+            per_launch.append(threats)
+    a = m.alerts
+    near = "; ".join(
+        f"{truth_id or 'no launch'} {partner} {area} ({_fmt(km)} km)" for truth_id, partner, area, km in a.near_misses
+    )
+    alerts = _key_table(
+        [
+            ("alerts issued", _int(a.issued)),
+            ("false alerts (launch, partner, area)", _int(a.false)),
+            ("missed (threatened areas without an alert)", _int(a.missed)),
+            ("near misses (within the alert area margin)", near or "none"),
+            ("most alerts per threat and area", _int(a.most_alerts_per_threat_and_area)),
+            ("most alerts per threatened area", _int(a.most_alerts_per_threatened_area)),
+            ("most changes per alert", _int(a.most_changes_per_alert)),
+            ("most level changes per alert", _int(a.most_level_changes_per_alert)),
+            (
+                "95 % impact ellipses holding the truth",
+                f"{_pct(m.ellipse_95_coverage.inside)} of {m.ellipse_95_coverage.reports} reports",
+            ),
+            (
+                "95 % launch ellipses holding the truth",
+                f"{_pct(m.launch_ellipse_95_coverage.inside)} of {m.launch_ellipse_95_coverage.reports} reports",
+            ),
+        ],
+        caption="Alerts judged against the truth, and the calibration of the stated 95 % regions.",
+    )
+    tracking = Table(
+        [
+            "partner",
+            "completeness",
+            "ambiguity (tracks per object)",
+            "spuriousness",
+            "position accuracy (m)",
+            "most track number changes",
+            "GOSPA RMS (m)",
+            "NEES median",
+            "truth in 95 % state region",
+        ],
+        [
+            Row(
+                Cell(p),
+                [
+                    Cell(_pct(t.completeness)),
+                    Cell(_fmt(t.ambiguity, 3)),
+                    Cell(_pct(t.spuriousness)),
+                    Cell(_fmt(t.position_accuracy_m)),
+                    Cell(_int(t.max_track_number_changes)),
+                    Cell(_fmt(t.gospa_rms_m)),
+                    Cell(_fmt(t.nees_median, 2)),
+                    Cell(_pct(t.region_95_coverage)),
+                ],
+            )
+            for p, t in _ordered(run, m.tracking)
+        ],
+        caption="Each partner's published tracks against every true object (SIAP, GOSPA; NEES is about 6 for a "
+        "consistent 6-state filter).",
+    )
+    fusion_rows = [
+        Row(Cell(p), [Cell(_int(f.reports)), Cell(_fmt(f.partner_rmse_m)), Cell(_fmt(f.fused_rmse_m))])
+        for p, f in _ordered(run, m.fusion.per_partner)
+    ]
+    fusion = Table(
+        ["partner", "reports compared", "partner RMSE (m)", "fused RMSE (m)"],
+        fusion_rows,
+        caption="Fusion gain, like for like: position error of a partner's reports and of the fused picture at the "
+        f"same times. Fused NEES median {_fmt(m.fusion.fused_nees_median, 2)}; truth in the fused 95 % state region "
+        f"{_pct(m.fusion.fused_region_95_coverage)}.",
+    )
+    exchange = Table(
+        [
+            "endpoint",
+            "sent",
+            "received",
+            "refused",
+            "refused by reason",
+            "bytes sent",
+            "bytes received",
+            "refusals journalled",
+            "withheld",
+            "gaps open",
+        ],
+        [
+            Row(
+                Cell(p),
+                [
+                    Cell(_int(x.sent)),
+                    Cell(_int(x.received)),
+                    Cell(_int(x.rejected_total)),
+                    Cell(", ".join(f"{k} {v}" for k, v in sorted(x.rejected.items()) if v) or "none", cls="l"),
+                    Cell(_int(x.bytes_sent)),
+                    Cell(_int(x.bytes_received)),
+                    Cell(_int(x.rejections_journalled)),
+                    Cell(_int(x.withheld)),
+                    Cell(_int(x.gaps_open)),
+                ],
+            )
+            for p, x in _ordered(run, m.exchange)
+        ],
+        caption="Envelopes each endpoint sealed and sent, accepted, and refused (by reason).",
+    )
+    tables = [alerts, tracking, fusion, exchange]
+    transport = [(p, x.transport) for p, x in _ordered(run, m.exchange) if x.transport is not None]
+    if transport:
+        tables.append(
+            Table(
+                [
+                    "node",
+                    "published",
+                    "publish retries",
+                    "resend requests",
+                    "resent",
+                    "lost by link injects",
+                    "gaps repaired",
+                    "duplicates dropped",
+                    "redelivered",
+                    "latency p50 (ms)",
+                    "latency p99 (ms)",
+                    "latency max (ms)",
+                ],
+                [
+                    Row(
+                        Cell(p),
+                        [
+                            Cell(_int(t.published)),
+                            Cell(_int(t.publish_retries)),
+                            Cell(_int(t.resend_requests)),
+                            Cell(_int(t.resent)),
+                            Cell(_int(t.lost_by_link_injects)),
+                            Cell(_int(t.gaps_repaired)),
+                            Cell(_int(t.duplicates_dropped)),
+                            Cell(_int(t.redelivered)),
+                            Cell(_fmt(t.latency_ms.p50)),
+                            Cell(_fmt(t.latency_ms.p99)),
+                            Cell(_fmt(t.latency_ms.max)),
+                        ],
+                    )
+                    for p, t in transport
+                    if t is not None
+                ],
+                caption="What each NATS node's transport did.",
+            )
+        )
+    r = m.run
+    tables.append(
+        _key_table(
+            [
+                ("sensor reports (measurements)", _int(r.measurements)),
+                ("track reports published", _int(r.track_reports)),
+                ("bytes on the bus", _int(r.bus_bytes)),
+                ("envelopes lost by link injects", _int(r.lost_by_link_injects)),
+                ("envelopes held by link injects", _int(r.held_by_link_injects)),
+            ],
+            caption="The run (its wall time is in metrics.json; left out here so that a run's report depends on "
+            "its scenario and seed only).",
+        )
+    )
+    return [
+        Section("Per launch", "metrics-launches", "", per_launch),
+        Section("Alerts, tracking, fusion, exchange", "metrics-run", "", [t for t in tables if t.rows]),
+    ]
+
+
+def _ordered(run: RunFolder, mapping: dict[str, records.R]) -> list[tuple[str, records.R]]:
+    """Items in the partners' order, others after in name order."""
+    order = run.partners
+    return sorted(mapping.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]))
+
+
+def unmatched_section(run: RunFolder) -> Section | None:
+    """False tracks' events and false alerts: what the evaluation tied to no launch."""
+    ids = {launch.id for launch in run.launches}
+    events = sorted((e for e in run.events if e.truth_id not in ids), key=lambda e: (e.first_detection, e.event_id))
+    alerts = [a for a in run.alerts if a.truth_id not in ids]
+    if not events and not alerts:
+        return None
+    first = min((launch.launch_time for launch in run.launches), default=None)
+    tables = []
+    if events:
+        tables.append(
+            Table(
+                ["partner", "event", "first detection (s)", "launch point", "impact point", "class"],
+                [
+                    Row(
+                        Cell(e.partner),
+                        [
+                            Cell(e.event_id, cls="l"),
+                            Cell(_fmt(_since(e.first_detection, first))),
+                            Cell(_point(e.launch_point), cls="l"),
+                            Cell(_point(e.impact_point), cls="l"),
+                            Cell(e.missile_class),
+                        ],
+                    )
+                    for e in events
+                ],
+                caption="Events matched to no launch.",
+            )
+        )
+    if alerts:
+        tables.append(_alerts_table(alerts, first))
+    return Section("Not matched to a launch", "unmatched", "Times in seconds after the first launch.", tables)
+
+
+# -------------------------------------------------------------------------------------------- HTML
+@cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("mwx.exercise", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def render_html(run: RunFolder) -> str:
-    """The whole report as one HTML document (every inserted text escaped)."""
-    scenario = run.truth.get("scenario", DASH)
-    seed = run.truth.get("seed", DASH)
-    title = f"mwx after-action report: {scenario} (seed {seed})"
-    png, extent = render_map_png(run)
-    lon_lo, lon_hi = _lon_label(extent.lon_min), _lon_label(extent.lon_max)
-    lat_lo, lat_hi = _lat_label(extent.lat_min), _lat_label(extent.lat_max)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>{_e(title)}</h1>",
-        (
-            f'<p class="sub">{_e(len(run.launches))} launch(es), {_e(len(run.events))} event '
-            f"report(s), {_e(len(run.alerts))} alert(s). "
-            "Times are seconds after the true launch.</p>"
-        ),
-        "<h2>Map</h2>",
-        "<figure>",
-        (
-            f'<img alt="map of truth ground tracks, fused tracks and impact estimates" '
-            f'width="{int(FIG_SIZE_IN[0] * FIG_DPI)}" height="{int(FIG_SIZE_IN[1] * FIG_DPI)}" '
-            f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
-        ),
-        (
-            f"<figcaption>Window about {_e(lon_lo)} to {_e(lon_hi)}, "
-            f"{_e(lat_lo)} to {_e(lat_hi)} (equirectangular). "
-            f"Ellipses: 95 % impact region of the fused estimate{_e(_coverage_note(run.metrics))}.</figcaption>"
-        ),
-        "</figure>",
-    ]
-    launch_ids = set()
-    for launch in run.launches:
-        launch_ids.add(launch.get("id"))
-        t0 = _unix(launch.get("launch_time"))
-        parts.append(f"<h2>Launch {_e(launch.get('id', DASH))}</h2>")
-        parts.append(_truth_summary(launch))
-        parts.append(_launch_table(partner_rows(run, launch)))
-        alerts = [a for a in run.alerts if a.get("truth_id") == launch.get("id")]
-        parts.append("<h3>Alerts</h3>")
-        parts.append(_alerts_table(alerts, t0) if alerts else "<p>No alert for this launch.</p>")
-
-    # What the evaluation could not tie to a launch: false tracks and false alerts.
-    first_launch = min(
-        (t for t in (_unix(la.get("launch_time")) for la in run.launches) if t is not None),
-        default=None,
-    )
-    stray_events = [e for e in run.events if e.get("truth_id") not in launch_ids]
-    stray_alerts = [a for a in run.alerts if a.get("truth_id") not in launch_ids]
-    if stray_events or stray_alerts:
-        parts.append("<h2>Not matched to a launch</h2>")
-        parts.append("<p>Times in seconds after the first launch.</p>")
-    if stray_events:
-        rows = [
-            [
-                _e(e.get("partner", DASH)),
-                f'<td class="l">{_e(e.get("event_id", DASH))}</td>',
-                _e(_fmt(_since(e.get("first_detection"), first_launch))),
-                _e(_point(e.get("launch_point"))),
-                _e(_point(e.get("impact_point"))),
-                _e(e.get("class") or DASH),
-            ]
-            for e in sorted(stray_events, key=_event_order)
+    """The whole report as one HTML document (every text from the run folder escaped by the template engine)."""
+    land, areas = maps.background()
+    scenario, seed = run.truth.scenario, run.truth.seed
+    m = run.manifest
+    about = [("scenario", scenario), ("seed", str(seed))]
+    if m is not None:
+        about += [
+            ("theater", m.theater),
+            ("bus", m.bus),
+            ("participants", ", ".join(m.participants)),
+            ("from", _utc(m.start)),
+            ("to", _utc(m.end)),
+            ("mwx", m.mwx_version),
         ]
-        parts.append("<h3>Events</h3>")
-        parts.append(_table(["partner", "event", "first detection (s)", "launch point", "impact point", "class"], rows))
-    if stray_alerts:
-        parts.append("<h3>Alerts</h3>")
-        parts.append(_alerts_table(stray_alerts, first_launch))
-
-    if run.metrics is not None:
-        parts.append("<h2>Metrics</h2>")
-        parts.append(_metrics_html(run.metrics))
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    launches = [launch_view(run, launch, land, areas) for launch in run.launches]
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            title=f"mwx after-action report: {scenario} (seed {seed})",
+            about=about,
+            counts=f"{len(run.launches)} launch(es), {len(run.events)} event report(s), {len(run.alerts)} alert(s)",
+            verdict=verdict(run),
+            launches=launches,
+            unmatched=unmatched_section(run),
+            metrics=metrics_sections(run),
+            dash=DASH,
+        )
+    )
 
 
 def write_report(run_dir: Path) -> Path:
-    """Write ``run_dir/report.html`` from the run folder's files and return its path."""
+    """Write ``run_dir/report.html`` from the run folder's records and return its path."""
     run_dir = Path(run_dir)
     text = render_html(load_run(run_dir))
     out = run_dir / "report.html"
-    # newline="\n": the same bytes on every platform.
-    with out.open("w", encoding="utf-8", newline="\n") as f:
+    with out.open("w", encoding="utf-8", newline="\n") as f:  # the same bytes on every platform
         f.write(text)
     return out

@@ -15,11 +15,13 @@ import time as wallclock
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
+from mwx import records
 from mwx.assess.events import History, launch_events
+from mwx.assess.lineage import LaunchBook
 from mwx.exchange.bus import InMemoryBus
 from mwx.exchange.endpoint import Endpoint
 from mwx.exchange.keys import Signer, Verifier
@@ -33,6 +35,7 @@ from mwx.sim.scenario import Scenario, SensorDown, theater_of
 from mwx.sim.theater import Theater
 from mwx.sim.truth import TruthLaunch, fly
 from mwx.track.scans import scans_in_arrival_order
+from mwx.warn.alerts import Alert, AlertManager
 
 Progress = Callable[[str, float | None], None]
 
@@ -92,9 +95,95 @@ class TrackLog:
         return out
 
 
+class SystemInfo(NamedTuple):
+    """One system track of a fused picture at the end of the run: its member tracks (sender, track id), its first
+    detection [Unix s] and, for one retired into another, that one's id."""
+
+    members: tuple[tuple[str, str], ...]
+    first_detection: float
+    merged_into: str | None = None
+
+
+@dataclass
+class Picture:
+    """A participant's fused picture and alerts at the end of the run, as data (no live node).
+
+    ``launches``: per launch of its :class:`~mwx.assess.lineage.LaunchBook` (merged ones too), its system
+    tracks; ``launch_of``: per member track (sender, track id) of any system, the live launch of the system
+    holding it now (tracks of no launch left out); ``alerts``: its :class:`~mwx.warn.alerts.Alert` objects in
+    issue order, and ``predictions`` the latest prediction of each system it evaluated
+    (:attr:`~mwx.warn.alerts.AlertManager.predictions`).  The ``fused`` observer has systems only.
+    """
+
+    partner: str
+    systems: dict[str, SystemInfo]
+    stale_s: float
+    launches: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    launch_of: dict[tuple[str, str], str] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
+    predictions: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        partner: str,
+        fusion: FusionCenter,
+        launches: LaunchBook | None = None,
+        alerts: AlertManager | None = None,
+    ) -> Picture:
+        """The data of a node's (or the observer's) fusion centre, launch book and alert manager."""
+        systems = {
+            system_id: SystemInfo(
+                tuple(system.members),
+                min((m.first_detection for m in system.members.values()), default=math.nan),
+                system.merged_into,
+            )
+            for system_id, system in fusion.systems.items()
+        }
+        picture = cls(partner, systems, fusion.stale_s)
+        if launches is not None:
+            picture.launches = {k: tuple(launch.systems) for k, launch in launches.launches.items()}
+            for key in dict.fromkeys(k for s in systems.values() for k in s.members):
+                launch_id = launches.of(fusion.system_of(*key) or "")
+                if launch_id is not None:
+                    picture.launch_of[key] = launch_id
+        if alerts is not None:
+            picture.alerts = list(alerts.alerts.values())
+            picture.predictions = {k: dict(v) for k, v in alerts.predictions.items()}
+        return picture
+
+
+class Traffic(NamedTuple):
+    """What the bus carried: envelopes sent (one per recipient) and their bytes; envelopes a ``link_loss``
+    inject dropped and a ``link_down`` / ``link_latency`` inject held back (embedded bus only)."""
+
+    sent: int
+    bytes: int
+    lost: int = 0
+    held: int = 0
+
+
+def exchange_figures(endpoint: Endpoint) -> records.ExchangeFigures:
+    """An endpoint's figures for metrics.json: envelopes sealed and sent, accepted, refused by reason, bytes;
+    sequence numbers still missing below each sender's highest (unrepaired losses)."""
+    guard = endpoint.guard
+    return records.ExchangeFigures(
+        **endpoint.counters.as_dict(),
+        rejections_journalled=len(endpoint.rejections),
+        withheld=endpoint.withheld,
+        gaps_open=sum(len(guard.missing(sender, 1_000_000)) for sender in guard.senders()),
+    )
+
+
 @dataclass
 class RunResult:
-    """Everything a run produced, before (and after) it is written to the run folder."""
+    """Everything a run produced, as data, before (and after) it is written to the run folder.
+
+    No live part of the run (nodes, bus, endpoints) is kept: what the outputs and the evaluation
+    (:mod:`mwx.exercise.evaluation`) need is taken out at its end — each participant's :class:`Picture`
+    (partners in the theater's order, then ``fused``), the exchange figures of every endpoint and what the
+    bus carried.  :func:`simulate` keeps the live parts, for tests that look inside a node.
+    """
 
     scenario: Scenario
     theater: Theater
@@ -103,15 +192,21 @@ class RunResult:
     biases: dict[str, np.ndarray]
     object_ids: list[str]
     log: TrackLog
-    nodes: dict[str, PartnerNode]
-    observer: FusionCenter
     events: list[dict]
-    bus: InMemoryBus
+    pictures: dict[str, Picture]
+    #: Per endpoint (each partner's and the listen-only ``fused`` observer's): metrics.json → exchange.
+    exchange: dict[str, records.ExchangeFigures]
+    traffic: Traffic
     wall_time_s: float = math.nan
-    #: Every endpoint of the exchange (each partner's and the listen-only ``fused`` observer's).
-    exchanges: dict[str, Endpoint] = field(default_factory=dict)
     #: The observer's (time, sender, report state, fused state, fused covariance) per accepted report.
     fusion_pairs: list = field(default_factory=list)
+    #: Which bus carried the exchange: the in-process one, or NATS servers (``mwx run --bus nats``).
+    bus_kind: Literal["embedded", "nats"] = "embedded"
+
+    @property
+    def partners(self) -> list[str]:
+        """The partners, in the theater's order (the ``fused`` observer left out)."""
+        return [p for p in self.pictures if p != FUSED]
 
 
 @dataclass
@@ -210,6 +305,18 @@ def partner_events(log: TrackLog, areas, seed: int, t_end: float, fused: FusionC
     return events
 
 
+@dataclass
+class Simulation:
+    """An embedded run with its live parts, for tests and tools that look inside a node or the bus: the
+    partners' nodes, the observer's fusion centre, the bus and every endpoint; ``result`` is the data."""
+
+    result: RunResult
+    nodes: dict[str, PartnerNode]
+    observer: FusionCenter
+    bus: InMemoryBus
+    exchanges: dict[str, Endpoint]
+
+
 def run_scenario(
     scenario: Scenario,
     progress: Progress | None = None,
@@ -224,6 +331,20 @@ def run_scenario(
     everyone).  The ``fused`` observer is a recipient like the others (name ``fused`` in rules).
     ``exercise_keys``: sign with keys derived from the scenario seed (:func:`run_signers`).
     """
+    return simulate(
+        scenario, progress, assess_interval_s=assess_interval_s, policy=policy, exercise_keys=exercise_keys
+    ).result
+
+
+def simulate(
+    scenario: Scenario,
+    progress: Progress | None = None,
+    *,
+    assess_interval_s: float = 5.0,
+    policy: ReleasePolicy = OPEN,
+    exercise_keys: bool = False,
+) -> Simulation:
+    """:func:`run_scenario`, keeping the live nodes, observer, bus and endpoints beside the result."""
     started = wallclock.perf_counter()
     say = progress or (lambda message, fraction: None)
     prep = prepare(scenario, say)
@@ -280,20 +401,22 @@ def run_scenario(
 
     say("writing the event reports", None)
     events = partner_events(log, areas, scenario.seed, t_end, fused.center)
+    exchanges = {p: node.exchange for p, node in nodes.items()} | {FUSED: observer_exchange}
+    pictures = {p: Picture.of(p, node.fusion, node.launches, node.alerts) for p, node in nodes.items()}
+    pictures[FUSED] = Picture.of(FUSED, fused.center)
     result = RunResult(
-        scenario,
-        theater,
-        prep.truth,
-        measurements,
-        prep.sensor_run.biases,
-        [o.id for o in prep.objects],
-        log,
-        nodes,
-        fused.center,
-        events,
-        bus,
+        scenario=scenario,
+        theater=theater,
+        truth=prep.truth,
+        measurements=measurements,
+        biases=prep.sensor_run.biases,
+        object_ids=[o.id for o in prep.objects],
+        log=log,
+        events=events,
+        pictures=pictures,
+        exchange={p: exchange_figures(e) for p, e in exchanges.items()},
+        traffic=Traffic(bus.sent, bus.bytes, bus.lost, bus.held),
+        fusion_pairs=fused.pairs,
     )
-    result.exchanges = {p: node.exchange for p, node in nodes.items()} | {FUSED: observer_exchange}
-    result.fusion_pairs = fused.pairs
     result.wall_time_s = wallclock.perf_counter() - started
-    return result
+    return Simulation(result, nodes, fused.center, bus, exchanges)

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 from pyproj import Geod
-from scipy.integrate import solve_ivp
+from scipy.integrate import OdeSolution, solve_ivp
 
 from mwx.errors import UnreachableFlight
 from mwx.geo import wgs84
@@ -294,7 +294,7 @@ def simulate(
     boost_rhs, (t_vertical, t_turned) = _rhs(vehicle, programme, physics, site_ecef, True)
     coast_rhs, _ = _rhs(vehicle, programme, physics, site_ecef, False)
     atol = 1e-4
-    segments = []
+    segments: list[OdeSolution] = []
     for t0, t1 in ((0.0, t_vertical), (t_vertical, t_turned), (t_turned, vehicle.burn_time_s)):
         sol = solve_ivp(
             boost_rhs, (t0, t1), state, method="DOP853", rtol=rtol, atol=atol, dense_output=True, events=_buried_event
@@ -303,6 +303,7 @@ def simulate(
             raise UnreachableFlight("the missile does not leave the ground during boost")
         if not sol.success:  # pragma: no cover - DOP853 on smooth forces
             raise UnreachableFlight(f"boost integration failed: {sol.message}")
+        assert sol.sol is not None  # dense_output=True
         segments.append(sol.sol)
         state = sol.y[:, -1]
     burnout = vehicle.burn_time_s
@@ -320,6 +321,7 @@ def simulate(
     )
     if coast.status != 1:
         raise UnreachableFlight("the flight does not come back to the ground within 3 hours")
+    assert coast.t_events is not None and coast.sol is not None  # events given, dense_output=True
     impact_t = float(coast.t_events[0][0])
     segments.append(coast.sol)
     bounds = [t_vertical, t_turned, burnout]
@@ -390,6 +392,7 @@ def coast(
     )
     if sol.status != 1:
         raise UnreachableFlight("a released object does not come back to the ground within 3 hours")
+    assert sol.t_events is not None and sol.sol is not None  # events given, dense_output=True
     impact_t = float(sol.t_events[0][0])
     t = np.unique(np.concatenate([np.arange(math.ceil(t0 / step) * step, impact_t, step), [t0, impact_t]]))
     eci = sol.sol(t).T
@@ -400,7 +403,7 @@ def coast(
     return t, np.concatenate([pos, vel], axis=1)
 
 
-def _refine_maximum(t, alt, segments, bounds) -> tuple[float, float]:
+def _refine_maximum(t: NDArray, alt: NDArray, segments: list[OdeSolution], bounds: list[float]) -> tuple[float, float]:
     """Highest geodetic altitude [m] and its time, refined between samples by golden search."""
     i = int(np.argmax(alt))
     lo, hi = t[max(i - 1, 0)], t[min(i + 1, t.size - 1)]
@@ -472,9 +475,11 @@ class FlightBrief:
 def check_reachable(apogee: float, range_m: float) -> None:
     """Reject, with a reason, briefs no ballistic missile can fly (drag-free Kepler bounds)."""
     if not MIN_RANGE <= range_m <= MAX_RANGE:
+        half_way = _GEOD.inv(0.0, -90.0, 0.0, 90.0)[2]  # half a meridian: no two points are farther apart
+        beyond = f", more than half the Earth's circumference ({half_way / 1e3:.0f} km)" if range_m > half_way else ""
         raise UnreachableFlight(
             f"ground range {range_m / 1e3:.0f} km is outside the ballistic envelope "
-            f"({MIN_RANGE / 1e3:.0f}–{MAX_RANGE / 1e3:.0f} km)",
+            f"({MIN_RANGE / 1e3:.0f}–{MAX_RANGE / 1e3:.0f} km){beyond}",
             where="range_km",
         )
     if apogee < MIN_APOGEE:

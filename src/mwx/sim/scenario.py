@@ -22,6 +22,7 @@ launch into SI :class:`~mwx.sim.flight.FlightBrief` objects.  Every problem is a
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass
@@ -157,23 +158,71 @@ def _where(path: str) -> str:
     return path[1:] if path.startswith(".") else path
 
 
-def validation_error(err: msgspec.ValidationError, source: str, prefix: str = "") -> InputError:
+def validation_error(
+    err: msgspec.ValidationError, source: str, prefix: str = "", *, root: Any = None, data: Any = None
+) -> InputError:
     """Turn msgspec's message into ``place: problem`` with the place written as in the file.
 
     ``prefix`` is the place of the value that was converted, when it is not the whole file.
+    ``root`` and ``data``: the type converted to and the value converted; with them an unknown key
+    is told the known key it most resembles (``unknown key (did you mean `azimuth_deg`?)``).
     """
     match = _AT.match(str(err))
     assert match is not None
-    problem, where = match["problem"], _where(match["where"] or "")
+    problem, inner = match["problem"], _where(match["where"] or "")
+    where = inner
     if prefix:
         where = f"{prefix}.{where}" if where and not where.startswith("[") else f"{prefix}{where}"
     if unknown := _UNKNOWN.match(problem):
         key = unknown["key"]
-        return InputError("unknown key", source=source, where=f"{where}.{key}" if where else key)
+        close = difflib.get_close_matches(key, known_keys(root, data, inner), n=1) if root is not None else []
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        return InputError(f"unknown key{hint}", source=source, where=f"{where}.{key}" if where else key)
     if missing := _MISSING.match(problem):
         key = missing["key"]
         return InputError("required key is missing", source=source, where=f"{where}.{key}" if where else key)
     return InputError(problem[0].lower() + problem[1:], source=source, where=where)
+
+
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+
+
+def known_keys(root: Any, data: Any, place: str) -> list[str]:
+    """The keys of the mapping at ``place`` (``launches[0].site``, as msgspec names it) in ``data`` converted to
+    ``root``: the fields of the struct found there (of a tagged union's member by its tag), or [] when unknown."""
+    node: Any = msgspec.inspect.type_info(root)
+    value = data
+    for key, index in _STEP.findall("." + place if place and not place.startswith("[") else place):
+        node = _struct_of(node, value)
+        if key and isinstance(node, msgspec.inspect.StructType):
+            node = next((f.type for f in node.fields if f.encode_name == key), None)
+        elif key and isinstance(node, msgspec.inspect.DictType):
+            node = node.value_type
+        elif index and isinstance(node, msgspec.inspect.ListType | msgspec.inspect.VarTupleType):
+            node = node.item_type
+        else:
+            return []
+        if key:
+            value = value.get(key) if isinstance(value, dict) else None
+        else:
+            value = value[int(index)] if isinstance(value, list) and int(index) < len(value) else None
+    node = _struct_of(node, value)
+    if not isinstance(node, msgspec.inspect.StructType):
+        return []
+    return [f.encode_name for f in node.fields] + ([node.tag_field] if node.tag_field else [])
+
+
+def _struct_of(node: Any, value: Any) -> Any:
+    """``node`` without its metadata; of a union, the struct ``value`` is (by its tag), or the only struct."""
+    while isinstance(node, msgspec.inspect.Metadata):
+        node = node.type
+    if not isinstance(node, msgspec.inspect.UnionType):
+        return node
+    structs = [t for t in node.types if isinstance(t, msgspec.inspect.StructType)]
+    if len(structs) == 1:
+        return structs[0]
+    tagged = [t for t in structs if isinstance(value, dict) and t.tag_field and value.get(t.tag_field) == t.tag]
+    return tagged[0] if len(tagged) == 1 else None
 
 
 def parse_scenario(text: str | bytes, source: str = "<string>") -> Scenario:
@@ -190,7 +239,7 @@ def parse_scenario(text: str | bytes, source: str = "<string>") -> Scenario:
     try:
         scenario = msgspec.convert(raw, Scenario)
     except msgspec.ValidationError as err:
-        raise validation_error(err, source) from None
+        raise validation_error(err, source, root=Scenario, data=raw) from None
     _check_launches(scenario, source)
     _check_sensors(scenario, source)
     return scenario
@@ -256,16 +305,20 @@ def _check_launches(scenario: Scenario, source: str) -> None:
             raise InputError("give exactly one of `azimuth_deg` and `aim`", source=source, where=place)
         if launch.azimuth_deg is not None and launch.range_km is None:
             raise InputError("required with `azimuth_deg`", source=source, where=f"{place}.range_km")
-        brief = _brief(launch)
-        _, distance = brief.azimuth_and_range
-        if launch.range_km is not None and abs(distance / 1e3 - launch.range_km) > 0.01 * launch.range_km:
-            raise InputError(
-                f"{launch.range_km:g} km disagrees with the {distance / 1e3:.0f} km to `aim`; leave it out or fix it",
-                source=source,
-                where=f"{place}.range_km",
-            )
+        if launch.aim is None:
+            assert launch.range_km is not None
+            distance = launch.range_km * 1e3  # checked as given: a range round the Earth would wrap to another
+        else:
+            _, distance = _brief(launch).azimuth_and_range
+            if launch.range_km is not None and abs(distance / 1e3 - launch.range_km) > 0.01 * launch.range_km:
+                raise InputError(
+                    f"{launch.range_km:g} km disagrees with the {distance / 1e3:.0f} km to `aim`; leave it out or "
+                    "fix it",
+                    source=source,
+                    where=f"{place}.range_km",
+                )
         try:
-            check_reachable(brief.apogee, distance)
+            check_reachable(launch.apogee_km * 1e3, distance)
         except UnreachableFlight as err:
             key = "range_km" if err.where == "range_km" and launch.range_km is not None else "apogee_km"
             raise InputError(err.problem, source=source, where=f"{place}.{key}") from None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -200,7 +200,8 @@ def check_theater(theater: Theater, source: str, place: Callable[[str, int, Sens
     """
     partners = set(theater.partner_ids)
     seen: set[str] = set()
-    for group, items in (("radars", theater.radars), ("infrared", theater.infrared)):
+    groups: tuple[tuple[str, Sequence[Sensor]], ...] = (("radars", theater.radars), ("infrared", theater.infrared))
+    for group, items in groups:
         for index, s in enumerate(items):
             where = place(group, index, s) if place else f"{group}[{index}]"
             if s.partner not in partners:
@@ -248,7 +249,8 @@ def with_changes(
     names its place as ``sensor_overrides.<id>.<field>``.
     """
     by_id = {s.id: s for s in theater.sensors}
-    changed: dict[str, Sensor] = {}
+    changed_radars: dict[str, Radar] = {}
+    changed_infrared: dict[str, InfraredSatellite] = {}
     for sensor_id, fields in overrides.items():
         where = f"sensor_overrides.{sensor_id}"
         if sensor_id not in by_id:
@@ -256,17 +258,22 @@ def with_changes(
         if "id" in fields:
             raise InputError("a sensor's id cannot be overridden", source=source, where=f"{where}.id")
         sensor = by_id[sensor_id]
+        data = msgspec.to_builtins(sensor) | fields
         try:
-            changed[sensor_id] = msgspec.convert(msgspec.to_builtins(sensor) | fields, type(sensor))
+            new = msgspec.convert(data, type(sensor))
         except msgspec.ValidationError as err:
             from mwx.sim.scenario import validation_error
 
-            raise validation_error(err, source, prefix=where) from None
+            raise validation_error(err, source, prefix=where, root=type(sensor), data=data) from None
+        if isinstance(new, Radar):
+            changed_radars[sensor_id] = new
+        else:
+            changed_infrared[sensor_id] = new
     result = Theater(
         name=theater.name,
         partners=theater.partners,
-        radars=[changed.get(r.id, r) for r in theater.radars] + list(extra_radars),  # type: ignore[misc]
-        infrared=[changed.get(s.id, s) for s in theater.infrared] + list(extra_infrared),  # type: ignore[misc]
+        radars=[changed_radars.get(r.id, r) for r in theater.radars] + list(extra_radars),
+        infrared=[changed_infrared.get(s.id, s) for s in theater.infrared] + list(extra_infrared),
         description=theater.description,
     )
 
