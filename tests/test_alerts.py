@@ -14,11 +14,12 @@ import pytest
 import shapely
 from pyproj import Geod
 
+from mwx import records
 from mwx.assess.distribution import ImpactDistribution
 from mwx.exchange import messages
 from mwx.geo import regions, wgs84
 from mwx.warn import cap, rules
-from mwx.warn.alerts import END_GRACE_S, AlertManager, Threat, alert_message, cap_changes, threats
+from mwx.warn.alerts import END_GRACE_S, AlertManager, Threat, alert_message, alert_record, cap_changes, threats
 from mwx.warn.areas import MARGIN_KM, distance_beyond_km, ellipse_polygon
 
 GEOD = Geod(ellps="WGS84")
@@ -509,6 +510,15 @@ def test_cap_changes_carry_each_changes_alert_area(areas):
         assert covers[-1].covers(geometry)
     assert covers[1].area < 0.5 * covers[0].area  # the CAP area shrinks with the alert's
     assert cap.cap_xml(changes[0]) != cap.cap_xml(cap.cap_alerts_from_history(alert)[0])
+    # The alert's record (alerts.json) carries the same areas, as (lon, lat) rings, and decodes as its type.
+    record = alert_record(alert)
+    assert [c.status for c in record.history] == ["issued", "updated", "updated", "cancelled"]
+    assert (record.alert_id, record.partner, record.area.kind, record.truth_id) == (alert.alert_id, "JP", "eez", None)
+    for change, cover in zip(record.history, covers, strict=True):
+        assert change.alert_area is not None
+        assert shapely.union_all([shapely.Polygon(ring) for ring in change.alert_area]).equals(cover)
+    assert record.history[0].level == "warning" and record.history[0].probability == 0.9
+    assert records.decode(records.encode(record), records.AlertRecord) == record
 
 
 # ----------------------------------------------------------------- rules on a synthetic distribution

@@ -225,28 +225,28 @@ def test_a_first_stage_seen_without_its_upper_stage_is_reported_as_a_stage() -> 
     stage_t = stage_t[wgs84.ellipsoidal_height(first.states_at(stage_t)[:, :3]) > 8e3]
     booster = history("B", booster_t, body.states_at(booster_t), body.burning(booster_t))
     stage = history("S", stage_t, first.states_at(stage_t), np.zeros(len(stage_t), bool))
-    [event] = launch_events([booster, stage], (), seed=1, end_time=float(first.t[-1]), samples=1000)
-    assert event["event_id"] == "S" and event["track_ids"] == ["B", "S"], event["track_ids"]
-    assert event["stage_probability"] >= 0.9, event["stage_probability"]
-    assert event["launch_method"] == "boost"
+    [event] = launch_events([booster, stage], (), seed=1, end_time=float(first.t[-1]), partner="KR", samples=1000)
+    assert event.event_id == "S" and event.track_ids == ["B", "S"], event.track_ids
+    assert event.stage_probability >= 0.9, event.stage_probability
+    assert event.launch_method == "boost"
     site_lat, site_lon = np.degrees(launch.trajectory.site[:2])
     fall_lat, fall_lon, _ = wgs84.ecef_to_geodetic(first.ecef[-1, :3])
-    for report in [*event["updates"], event]:
-        assert report["stage_probability"] >= 0.9, report
+    for report in [*event.updates, event]:
+        assert report.stage_probability >= 0.9, report
         d = distribution._east_north(
-            np.radians(report["impact_point"]["lat"]), np.radians(report["impact_point"]["lon"]), fall_lat, fall_lon
+            np.radians(report.impact_point.lat), np.radians(report.impact_point.lon), fall_lat, fall_lon
         )
-        e = report["impact_ellipse_95"]
-        a, b, theta = e["semi_major_km"] * 1e3, e["semi_minor_km"] * 1e3, math.radians(e["orientation_deg"])
+        e = report.impact_ellipse_95
+        a, b, theta = e.semi_major_km * 1e3, e.semi_minor_km * 1e3, math.radians(e.orientation_deg)
         along = d[0] * math.sin(theta) + d[1] * math.cos(theta)
         across = d[0] * math.cos(theta) - d[1] * math.sin(theta)
-        assert (along / a) ** 2 + (across / b) ** 2 <= 1.0, (report["time"], along, across, a, b)
+        assert (along / a) ** 2 + (across / b) ** 2 <= 1.0, (report.estimated_at, along, across, a, b)
         launch_miss = distribution._east_north(
-            np.radians(report["launch_point"]["lat"]), np.radians(report["launch_point"]["lon"]),
+            np.radians(report.launch_point.lat), np.radians(report.launch_point.lon),
             np.radians(site_lat), np.radians(site_lon),
         )  # fmt: skip
-        assert float(np.hypot(*launch_miss)) < 1.5e3, (report["time"], launch_miss)
-    assert len(event["updates"]) >= 5
+        assert float(np.hypot(*launch_miss)) < 1.5e3, (report.estimated_at, launch_miss)
+    assert len(event.updates) >= 5
 
 
 def test_a_burning_missile_never_shows_coasting_against_a_loose_first_state() -> None:

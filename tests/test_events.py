@@ -84,16 +84,16 @@ def test_of_a_parted_body_and_stage_the_one_keeping_more_energy_is_reported_as_t
     shown = body_since(tracks)
     assert shown["B"] < t[0] + 200.0 and shown["S"] == np.inf, shown
     assert body_since(tracks[:1]) == {"B": np.inf}
-    [event] = launch_events(tracks, (), seed=1, end_time=float(body.t[-1]))
-    [alone] = launch_events(tracks[:1], (), seed=1, end_time=float(body.t[-1]))
-    assert event["event_id"] == "B"
-    assert event["stage_probability"] < 0.01 and alone["stage_probability"] > 0.2
+    [event] = launch_events(tracks, (), seed=1, end_time=float(body.t[-1]), partner="KR")
+    [alone] = launch_events(tracks[:1], (), seed=1, end_time=float(body.t[-1]), partner="KR")
+    assert event.event_id == "B"
+    assert event.stage_probability < 0.01 and alone.stage_probability > 0.2
     fall_lat, fall_lon, _ = wgs84.ecef_to_geodetic(body.ecef[-1, :3])
-    e = event["impact_ellipse_95"]
+    e = event.impact_ellipse_95
     d = distribution._east_north(
-        np.radians(event["impact_point"]["lat"]), np.radians(event["impact_point"]["lon"]), fall_lat, fall_lon
+        np.radians(event.impact_point.lat), np.radians(event.impact_point.lon), fall_lat, fall_lon
     )
-    a, b, theta = e["semi_major_km"] * 1e3, e["semi_minor_km"] * 1e3, np.radians(e["orientation_deg"])
+    a, b, theta = e.semi_major_km * 1e3, e.semi_minor_km * 1e3, np.radians(e.orientation_deg)
     along, across = d[0] * np.sin(theta) + d[1] * np.cos(theta), d[0] * np.cos(theta) - d[1] * np.sin(theta)
     assert (along / a) ** 2 + (across / b) ** 2 <= 1.0
-    assert e["semi_major_km"] < 0.8 * alone["impact_ellipse_95"]["semi_major_km"], (e, alone["impact_ellipse_95"])
+    assert e.semi_major_km < 0.8 * alone.impact_ellipse_95.semi_major_km, (e, alone.impact_ellipse_95)

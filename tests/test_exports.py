@@ -504,14 +504,37 @@ def check_real_run(folder: Path) -> None:
     assert any(e.get("type", "").startswith("a-h-") for e, _ in parsed)
 
 
+#: A radar the scenario adds to its theater (far south of the flights: it changes nothing they see).
+EXTRA_RADAR = """extra_radars:
+  - {id: X-R9, partner: JP, site: {lat: 26.2, lon: 127.7}, revisit_s: 5, ref_range_km: 300, max_range_km: 400,
+     sigma_range_m: 30, sigma_az_mrad: 1, sigma_el_mrad: 1}
+"""
+
+
 def test_mwx_run_writes_the_exports(tmp_path: Path) -> None:
-    """A real run (Korea's EEZ warned of two SRBMs): exports in DIR/exports, and what they hold."""
+    """A real run (Korea's EEZ warned of two SRBMs, and a radar the scenario adds): exports in DIR/exports, and what
+    they hold; the run folder keeps its scenario, so the added radar is exported and on the report's map, and its
+    manifest names every file made, the report and the exports included."""
+    from mwx.exercise.report import load_run as load_report_run
+    from test_records import assert_valid_run_folder
+
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text((SCENARIOS / "warn-srbm-kr.yaml").read_text() + EXTRA_RADAR)
     out = tmp_path / "run"
-    done = _mwx("run", str(SCENARIOS / "warn-srbm-kr.yaml"), "--out", str(out), "--quiet")
+    done = _mwx("run", str(scenario), "--out", str(out), "--quiet")
     assert done.returncode == 0, done.stderr
     check_real_run(out)
+    assert_valid_run_folder(out)
     alerts = records.read(out / "alerts.json", records.AlertsFile).alerts
     assert any(c.alert_area for a in alerts for c in a.history)  # the areas the check compared
+    sensors = [f for f in json.loads((out / "exports" / "run.geojson").read_text())["features"]
+               if f["properties"]["kind"] == "sensor"]  # fmt: skip
+    assert "X-R9" in {f["properties"]["id"] for f in sensors}
+    assert {f["properties"]["id"] for f in sensors} >= {"KR-R1", "JP-R1"}
+    assert load_report_run(out).radar_sites["X-R9"] == ("JP", 26.2, 127.7)
+    manifest = records.read(out / "manifest.json", records.Manifest)
+    assert {"scenario.yaml", "report.html", "exports/", "events.json", "cap/"} <= set(manifest.files)
+    assert all((out / name).exists() for name in manifest.files)
 
 
 @pytest.mark.slow

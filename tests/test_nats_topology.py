@@ -383,3 +383,14 @@ def test_under_ci_a_missing_nats_server_fails_the_tests_that_need_it() -> None:
     ci = subprocess.run(command, env=hidden | {"CI": "true"}, capture_output=True, text=True, timeout=120)
     assert ci.returncode == 1, ci.stdout
     assert "CI=true: a real component is missing" in ci.stdout and "missing component nats-server" in ci.stdout
+
+
+def test_free_ports_lie_outside_the_range_the_kernel_hands_out_itself() -> None:
+    """A port from the ephemeral range (what binding to port 0 gives) is also the next outgoing connection's source
+    port, which once took a leaf's monitoring port before the leaf bound it ("address already in use")."""
+    low, _ = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    ports = free_ports(50)
+    assert len(set(ports)) == 50 and all(1024 < p < low for p in ports), ports
+    for port in ports[:5]:  # free now: each can be bound
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", port))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,15 @@ def test_importing_mwx_loads_none_of_the_heavy_modules() -> None:
     code = "import sys, mwx; print(sorted(m for m in ('numpy', 'scipy', 'mwx.exercise.run') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_readme_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """README's "From Python" example, run on the small test scenario in a temporary folder."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    code = readme.split("## From Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "my-scenario.yaml").write_bytes(
+        (Path(__file__).parent / "data" / "scenarios" / "small.yaml").read_bytes()
+    )
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    assert "lat=" in capsys.readouterr().out and (tmp_path / "out" / "events.json").is_file()

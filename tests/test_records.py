@@ -253,3 +253,30 @@ def test_times_are_utc_instants_to_the_millisecond() -> None:
     assert records.unix(records.utc(t)) == pytest.approx(1664835767.123, abs=1e-9)
     encoded = records.encode(records.Point(lat=1.0, lon=2.0))
     assert json.loads(encoded) == {"lat": 1.0, "lon": 2.0}
+
+
+def test_a_launch_event_record_goes_on_the_exchange_as_its_wire_message(run_dir: Path) -> None:
+    """The exchange's ``event`` message is made from the run's record (LaunchEventReport.of): it passes the
+    receiver's schema and content checks, and carries the record's figures under the same names."""
+    from mwx.exchange import messages
+
+    events = records.read(run_dir / "events.json", records.EventsFile).events
+    assert events
+    for event in events:
+        wire = messages.LaunchEventReport.of(event)
+        received = messages.decode_message(messages.encode(wire), "event")
+        assert isinstance(received, messages.LaunchEventReport)
+        assert (received.sender, received.event_id, received.track_ids) == (
+            event.partner,
+            event.event_id,
+            event.track_ids,
+        )
+        assert received.time == event.estimated_at.timestamp() and received.impact_time == event.impact_time.timestamp()
+        assert received.impact_point is not None and received.impact_ellipse_95 is not None
+        assert (received.impact_point.lat, received.impact_point.lon) == (
+            event.impact_point.lat,
+            event.impact_point.lon,
+        )
+        assert received.impact_ellipse_95.semi_major_km == event.impact_ellipse_95.semi_major_km
+        assert (received.missile_class, received.apogee_km, received.number_of_objects) == (
+            event.missile_class, event.apogee_km, event.number_of_objects)  # fmt: skip

@@ -82,7 +82,7 @@ def _run(
     exercise_keys: bool = False,
 ) -> int:
     from mwx.exchange.policy import OPEN, load_policy
-    from mwx.exercise.outputs import write_run
+    from mwx.exercise.outputs import add_to_manifest, write_run
     from mwx.exercise.report import format_summary, write_report
     from mwx.exercise.run import run_scenario
     from mwx.exports import export
@@ -103,9 +103,10 @@ def _run(
         raise InputError(err.problem, source=str(scenario_path), where=err.where) from None
     progress(f"writing {out}", None)
     write_run(result, out)
-    write_report(out)
+    report = write_report(out)
     progress(f"writing {out / 'exports'}", None)
     export(out)
+    add_to_manifest(out, [report, out / "exports"])
     print(format_summary(out))
     return 0
 

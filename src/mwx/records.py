@@ -18,6 +18,7 @@ one line naming the file and the field, for the CLI to print with exit status 2.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
@@ -26,6 +27,7 @@ import msgspec
 import numpy as np
 
 from mwx.errors import RecordError
+from mwx.geo.lon import wrap_lon
 
 # records: ready
 
@@ -164,19 +166,19 @@ class EventUpdate(Record):
     estimated_at: UtcTime
 
 
-class LaunchEvent(Record):
+class LaunchEvent(Record, kw_only=True):
     """A partner's (or the fused picture's) launch event report: one ``events.json`` entry."""
 
     partner: Partner
     event_id: str
-    truth_id: str | None  # evaluation
-    truth_object: str | None  # evaluation
+    truth_id: str | None = None  # evaluation (filled in by the run, after the assessment)
+    truth_object: str | None = None  # evaluation
     track_ids: list[str]
     grouped: dict[str, str]
-    track_truth_ids: dict[str, str | None]  # evaluation
+    track_truth_ids: dict[str, str | None] = {}  # evaluation
     final: bool
     first_detection: UtcTime
-    first_warning: UtcTime | None
+    first_warning: UtcTime | None = None  # the alerts' (filled in by the run)
     launch_time: UtcTime
     launch_time_sigma_s: Seconds
     launch_point: Point
@@ -231,7 +233,7 @@ class AlertChange(Record):
     alert_area: list[list[tuple[float, float]]] | None = None
 
 
-class AlertRecord(Record):
+class AlertRecord(Record, kw_only=True):
     """An alert a partner raised for one of its protected areas, one per threat and area, with its history."""
 
     alert_id: str
@@ -241,7 +243,7 @@ class AlertRecord(Record):
     launch_id: str
     track_id: str
     level_changes: Count
-    truth_id: str | None  # evaluation
+    truth_id: str | None = None  # evaluation (filled in by the run)
     history: list[AlertChange]
 
 
@@ -554,6 +556,16 @@ def _enc_hook(obj: object) -> object:
 
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number", enc_hook=_enc_hook)
+
+
+def rounded(value: float | None, digits: int = 3) -> float | None:
+    """``value`` to the run folder's precision (``digits`` decimals); None for None, NaN or an infinity."""
+    return None if value is None or not math.isfinite(value) else round(float(value), digits)
+
+
+def point(lat: float, lon: float) -> Point:
+    """A point to the run folder's precision (1e-5 degrees, about 1 m), its longitude in [-180, 180)."""
+    return Point(lat=round(lat, 5), lon=round(wrap_lon(lon), 5))
 
 
 def utc(t: float) -> datetime:

@@ -26,10 +26,12 @@ import math
 import zlib
 from dataclasses import dataclass
 
+import msgspec
 import numpy as np
 from numpy.typing import NDArray
 from pyproj import Geod
 
+from mwx import records
 from mwx.assess import distribution, drag, impact, kepler, lineage
 from mwx.assess import launch as launch_estimation
 from mwx.assess.kepler import inertial_velocity
@@ -527,19 +529,70 @@ def _summary(report: dict, time: float) -> dict:
     return {"time": time, **{k: report[k] for k in keys}}
 
 
+#: The figures of a report in the run folder's units (:mod:`mwx.records`), to its precision (1 ms, 1e-3 of the
+#: unit, 1e-5 degrees): what :func:`published` rounds.
+_TIMES = ("first_detection", "launch_time", "impact_time", "estimated_at", "time")
+_FIGURES = ("launch_time_sigma_s", "launch_point_sigma_km", "apogee_km", "range_km", "flight_time_s", "max_speed_mps",
+            "impact_time_sigma_s", "equivalent_range_km", "stage_probability")  # fmt: skip
+
+
+def _published_fields(report: dict) -> dict:
+    """A report (or one of its updates) of the assessment's working form (Unix s, full precision) in the
+    record's: UTC times, figures rounded to the run folder's precision, longitudes in [-180, 180)."""
+    e = dict(report)
+    for key in _TIMES:
+        if key in e:
+            e[key] = records.utc(e[key])
+    for key in _FIGURES:
+        if key in e:
+            e[key] = records.rounded(e[key])
+    for key in ("launch_point", "impact_point"):
+        if key in e:
+            e[key] = records.point(e[key]["lat"], e[key]["lon"])
+    for key in ("impact_ellipse_95", "launch_ellipse_95"):
+        if key in e:
+            e[key] = {k: records.rounded(v) for k, v in e[key].items()}
+    if "impact_area" in e:
+        e["impact_area"] = {**e["impact_area"], "probability": records.rounded(e["impact_area"]["probability"])}
+    if "impact_probability" in e:
+        e["impact_probability"] = {k: records.rounded(v) for k, v in e["impact_probability"].items()}
+    if "overflights" in e:
+        e["overflights"] = [
+            {**o, "enter": records.utc(o["enter"]), "leave": records.utc(o["leave"]),
+             **msgspec.structs.asdict(records.point(o["lat"], o["lon"])),
+             "probability": records.rounded(o["probability"])}
+            for o in e["overflights"]
+        ]  # fmt: skip
+    return e
+
+
+def published(report: dict, partner: str) -> records.LaunchEvent:
+    """A launch event report of :func:`launch_events`' working form as the record it publishes
+    (:class:`mwx.records.LaunchEvent`, what the run folder writes and the exchange carries); the fields only
+    the run knows (the alerts' first warning, the evaluation's truth ids) are left to it."""
+    event = _published_fields({k: v for k, v in report.items() if k in _EVENT_NAMES})
+    event["updates"] = [_published_fields(u) for u in report["updates"]]
+    return msgspec.convert({**event, "partner": partner}, records.LaunchEvent)
+
+
+_EVENT_NAMES = frozenset(f.encode_name for f in msgspec.structs.fields(records.LaunchEvent))
+
+
 def launch_events(
     histories: list[History],
     areas: tuple[regions.ProtectedArea, ...],
     seed: int,
     end_time: float,
     *,
+    partner: str,
     samples: int = distribution.DEFAULT_SAMPLES,
-) -> list[dict]:
+) -> list[records.LaunchEvent]:
     """One report per launch from one partner's track histories, with its updates over time.
 
     ``seed`` seeds the impact samples (each track and instant draws from its own stream, so
     reports do not depend on the order of work); ``end_time`` [Unix s] is when the run's data end:
-    a report whose predicted impact lies before it is final.
+    a report whose predicted impact lies before it is final.  The reports are ``partner``'s records
+    (:func:`published`); the assessment works on plain dicts of Unix times and full precision inside.
     """
 
     def rng(track_id: str, instant: float) -> np.random.Generator:
@@ -604,7 +657,7 @@ def launch_events(
         # fall ends the run, and its prediction may lie a little after the truth).
         event["final"] = bool(event["impact_time"] <= end_time + FINAL_MARGIN_S)
         event["updates"] = updates + [_summary(event, float(history.t[-1]))]
-        events.append(event)
+        events.append(published(event, partner))
     return events
 
 

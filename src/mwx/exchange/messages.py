@@ -37,6 +37,7 @@ from typing import Annotated, Literal, cast, get_args
 
 import msgspec
 
+from mwx import records
 from mwx.errors import MessageError
 
 SCHEMA_VERSION = 1  # carried by every envelope; bump when a kind's meaning or layout changes
@@ -196,6 +197,51 @@ class LaunchEventReport(_Struct, tag="event", frozen=True):
     over_territory_of: Annotated[list[Partner], msgspec.Meta(max_length=MAX_PARTNERS)] = []
     inside_eez_of: Annotated[list[Partner], msgspec.Meta(max_length=MAX_PARTNERS)] = []
     number_of_objects: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1
+
+    @classmethod
+    def of(cls, event: records.LaunchEvent) -> LaunchEventReport:
+        """The exchange form of a run's launch event record (:class:`mwx.records.LaunchEvent`): the same fields
+        under the same names, times as Unix seconds, the report's ``time`` its ``estimated_at``; what only the
+        evaluation knows (truth ids) and what the partner works out itself (impact areas, overflights, updates)
+        stays home."""
+
+        def point(p: records.Point) -> GeoPoint:
+            return GeoPoint(lat=p.lat, lon=p.lon)
+
+        def ellipse(e: records.Ellipse95) -> Ellipse:
+            return Ellipse(
+                semi_major_km=e.semi_major_km, semi_minor_km=e.semi_minor_km, orientation_deg=e.orientation_deg
+            )
+
+        return cls(
+            sender=event.partner,
+            event_id=event.event_id,
+            time=records.unix(event.estimated_at),
+            first_detection=records.unix(event.first_detection),
+            final=event.final,
+            track_ids=list(event.track_ids),
+            launch_time=records.unix(event.launch_time),
+            launch_time_sigma_s=event.launch_time_sigma_s,
+            launch_point=point(event.launch_point),
+            launch_point_sigma_km=event.launch_point_sigma_km,
+            launch_ellipse_95=ellipse(event.launch_ellipse_95),
+            launch_method=event.launch_method,
+            apogee_km=event.apogee_km,
+            range_km=event.range_km,
+            flight_time_s=event.flight_time_s,
+            max_speed_mps=event.max_speed_mps,
+            impact_time=records.unix(event.impact_time),
+            impact_time_sigma_s=event.impact_time_sigma_s,
+            impact_point=point(event.impact_point),
+            impact_ellipse_95=ellipse(event.impact_ellipse_95),
+            missile_class=event.missile_class,
+            lofted=event.lofted,
+            equivalent_range_km=event.equivalent_range_km,
+            stage_probability=event.stage_probability,
+            over_territory_of=list(event.over_territory_of),
+            inside_eez_of=list(event.inside_eez_of),
+            number_of_objects=event.number_of_objects,
+        )
 
 
 #: Why an alert changed (see :mod:`mwx.warn.alerts`); ``restart``: a restarted sender bringing the alert in

@@ -136,17 +136,44 @@ def _check_secret(value: str, what: str) -> str:
     return value
 
 
-def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """``count`` distinct TCP ports free on ``host`` right now (bound to port 0, then released).
+#: Where :func:`free_ports` looks when the kernel's ephemeral range cannot be read: below Linux's default one.
+_LISTEN_PORTS = (20000, 32768)
 
-    There is a small window in which another process could take one; good enough for tests.
+
+def _listen_port_range() -> tuple[int, int]:
+    """Ports [low, high) that the kernel never hands out on its own: from 20000 up to its ephemeral range."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return _LISTEN_PORTS
+    return (20000, low) if low > 21000 else (low - 1000, low) if low > 2024 else _LISTEN_PORTS
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` distinct TCP ports free on ``host`` right now, for servers that start a moment later.
+
+    Drawn at random below the kernel's ephemeral port range, not from it (binding to port 0): a port the
+    kernel picked as free is the kind it also hands to the next outgoing connection's source (a client, a
+    leaf's link, another test's server), which then takes it before our server binds it ("address already
+    in use").  Each is checked free by binding it; another process may still take one in the window, far
+    less likely outside the ephemeral range.
     """
+    low, high = _listen_port_range()
+    draw = secrets.SystemRandom()
     sockets: list[socket.socket] = []
     try:
-        for _ in range(count):
+        for _ in range(100 * count):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((host, 0))
+            try:
+                s.bind((host, draw.randrange(low, high)))
+            except OSError:  # taken (or one of ours already): draw again
+                s.close()
+                continue
             sockets.append(s)
+            if len(sockets) == count:
+                break
+        if len(sockets) < count:
+            raise OSError(f"no {count} free TCP ports on {host} between {low} and {high}")
         return [s.getsockname()[1] for s in sockets]
     finally:
         for s in sockets:

@@ -53,9 +53,7 @@ CHI2_6_95 = 12.591587243743977  # χ²(6) 95 % point: a state's 95 % region in p
 Areas = Sequence[ProtectedArea]
 
 
-def rounded(value: float | None, digits: int = 3) -> float | None:
-    """``value`` rounded to ``digits`` decimals; None for None, NaN or an infinity (JSON ``null``)."""
-    return None if value is None or not math.isfinite(value) else round(float(value), digits)
+rounded = records.rounded  # the run folder's precision
 
 
 # ----------------------------------------------------------------- the truth

@@ -21,7 +21,8 @@ from mwx.exercise import evaluation
 from mwx.exercise.run import FUSED, RunResult
 from mwx.geo import wgs84
 from mwx.geo.lon import wrap_lon
-from mwx.warn.alerts import cap_changes
+from mwx.sim.scenario import RUN_SCENARIO_FILE, encode_scenario
+from mwx.warn.alerts import alert_record, cap_changes
 from mwx.warn.cap import CapAlert, write_cap
 
 __all__ = [
@@ -32,11 +33,6 @@ __all__ = [
 _GEOD = Geod(ellps="WGS84")
 #: ``tracks.csv`` columns (units in the names): :data:`mwx.records.TRACKS_COLUMNS`.
 TRACKS_COLUMNS = records.TRACKS_COLUMNS
-_r = evaluation.rounded
-
-
-def _point(lat: float, lon: float) -> records.Point:
-    return records.Point(lat=round(lat, 5), lon=round(wrap_lon(lon), 5))
 
 
 def _time(t: float | None) -> records.UtcTime | None:
@@ -60,14 +56,14 @@ def truth_json(result: RunResult) -> records.TruthFile:
             records.TruthLaunch(
                 id=m.id,
                 launch_time=records.utc(m.launch_time),
-                launch_point=_point(math.degrees(traj.site[0]), math.degrees(traj.site[1])),
+                launch_point=records.point(math.degrees(traj.site[0]), math.degrees(traj.site[1])),
                 azimuth_deg=round(az % 360.0, 3),
                 apogee_km=round(traj.apogee_alt / 1e3, 3),
                 range_km=round(traj.range_m / 1e3, 3),
                 flight_time_s=round(traj.impact_t, 3),
                 burnout_time=records.utc(m.launch_time + traj.burnout_t),
                 impact_time=records.utc(m.launch_time + traj.impact_t),
-                impact_point=_point(math.degrees(traj.impact_lat), math.degrees(traj.impact_lon)),
+                impact_point=records.point(math.degrees(traj.impact_lat), math.degrees(traj.impact_lon)),
                 max_speed_mps=round(traj.max_speed, 3),
                 equivalent_range_km=round(evaluation.true_equivalent_range_km(launch), 3),
                 missile_class=evaluation.true_class(launch),
@@ -96,108 +92,38 @@ def truth_json(result: RunResult) -> records.TruthFile:
 
 
 # ----------------------------------------------------------------- events.json
-EVENT_FIELDS = (
-    "partner", "event_id", "truth_id", "truth_object", "track_ids", "grouped", "track_truth_ids", "final",
-    "first_detection", "first_warning",
-    "launch_time", "launch_time_sigma_s", "launch_point", "launch_point_sigma_km", "launch_ellipse_95", "launch_method",
-    "apogee_km", "range_km", "flight_time_s", "max_speed_mps",
-    "impact_time", "impact_time_sigma_s", "impact_point", "impact_ellipse_95", "impact_area", "impact_probability",
-    "class", "lofted", "equivalent_range_km", "stage_probability",
-    "overflights", "over_territory_of", "inside_eez_of", "number_of_objects", "estimated_at", "updates",
-)  # fmt: skip
-_TIMES = ("first_detection", "launch_time", "impact_time", "estimated_at", "time")
-_FIGURES = ("launch_time_sigma_s", "launch_point_sigma_km", "apogee_km", "range_km", "flight_time_s", "max_speed_mps",
-            "impact_time_sigma_s", "equivalent_range_km", "stage_probability")  # fmt: skip
-
-
-def _event_fields(e: dict) -> dict:
-    """An event (or one of its updates) in run-folder form: UTC times, rounded figures, wrapped longitudes."""
-    e = dict(e)
-    for key in _TIMES:
-        if key in e:
-            e[key] = _time(e[key])
-    for key in _FIGURES:
-        if key in e:
-            e[key] = _r(e[key])
-    for key in ("launch_point", "impact_point"):
-        if key in e:
-            e[key] = _point(e[key]["lat"], e[key]["lon"])
-    for key in ("impact_ellipse_95", "launch_ellipse_95"):
-        if key in e:
-            e[key] = {k: _r(v) for k, v in e[key].items()}
-    if "impact_area" in e:
-        e["impact_area"] = {**e["impact_area"], "probability": _r(e["impact_area"]["probability"])}
-    if "impact_probability" in e:
-        e["impact_probability"] = {k: _r(v) for k, v in e["impact_probability"].items()}
-    if "overflights" in e:
-        e["overflights"] = [
-            {**o, "enter": _time(o["enter"]), "leave": _time(o["leave"]),
-             **msgspec.structs.asdict(_point(o["lat"], o["lon"])), "probability": _r(o["probability"])}
-            for o in e["overflights"]
-        ]  # fmt: skip
-    return e
-
-
 def events_json(result: RunResult) -> records.EventsFile:
     """``events.json``: every partner's (and the fused picture's) launch event reports, matched to the truth."""
     histories = result.log.histories()
     out = []
     for event in result.events:
-        partner = event["partner"]
-        h = histories[(partner, event["event_id"])]
-        e = _event_fields(event)
-        e["truth_id"] = evaluation.truth_of(result, float(h.t[0]), h.x[0])
+        partner = event.partner
+        h = histories[(partner, event.event_id)]
         # The object its estimates are of: the one its reported track follows at its end (the re-entry body,
         # or a stage where that is all the partner held).  Not the one nearest at each update: before a
         # radar resolves the pieces the track follows their centroid, near the bright stage, and keeps the
         # weaker echo (the body) when they part (mwx.track.tracker: identity at separation).
         end = evaluation.object_of(result, float(h.t[-1]), h.x[-1])
-        e["truth_object"] = end[1].id if end else None
-        # Evaluation: the truth launch each of its tracks began on (a launch grouped into another's event).
-        e["track_truth_ids"] = {
-            k: evaluation.truth_of(result, float(histories[(partner, k)].t[0]), histories[(partner, k)].x[0])
-            for k in event["track_ids"]
-        }
-        warned = [w for k in event["track_ids"] if (w := evaluation.first_warning(result, partner, k)) is not None]
-        e["first_warning"] = _time(min(warned, default=None))
-        e["updates"] = [_event_fields(u) for u in event["updates"]]
-        out.append(msgspec.convert({k: e[k] for k in EVENT_FIELDS}, records.LaunchEvent))
+        warned = [w for k in event.track_ids if (w := evaluation.first_warning(result, partner, k)) is not None]
+        out.append(
+            msgspec.structs.replace(
+                event,
+                truth_id=evaluation.truth_of(result, float(h.t[0]), h.x[0]),
+                truth_object=end[1].id if end else None,
+                # Evaluation: the truth launch each of its tracks began on (a launch grouped into another's event).
+                track_truth_ids={
+                    k: evaluation.truth_of(result, float(histories[(partner, k)].t[0]), histories[(partner, k)].x[0])
+                    for k in event.track_ids
+                },
+                first_warning=_time(min(warned, default=None)),
+            )
+        )
     order = {p: i for i, p in enumerate(result.partners)} | {FUSED: len(result.partners)}
     out.sort(key=lambda e: (e.truth_id or "~", order.get(e.partner, 99), e.event_id))
     return records.EventsFile(events=out)
 
 
 # ----------------------------------------------------------------- alerts.json
-def _rings(change: CapAlert) -> list[list[tuple[float, float]]]:
-    """The polygons of a CAP change's <area>s as rings of (lon, lat) degrees (CAP writes "lat,lon" pairs)."""
-    rings = []
-    for area in change.areas:
-        for polygon in area.polygons:
-            rings.append([(float(lon), float(lat)) for pair in polygon.split() for lat, lon in [pair.split(",")]])
-    return rings
-
-
-def _change(entry: dict, cap: CapAlert) -> records.AlertChange:
-    """One history entry of an alert in run-folder form, with its CAP change's alert area."""
-    change = records.AlertChange(time=records.utc(entry["time"]), status=entry["status"], why=list(entry["why"]))
-    if "level" in entry:
-        change.level, change.reason = entry["level"], entry["reason"]
-    if "impact_point" in entry:
-        change.impact_point = _point(entry["impact_point"]["lat"], entry["impact_point"]["lon"])
-        change.impact_time = _time(entry["impact_time"])
-        change.crossing_time = _time(entry["crossing_time"])
-    if entry.get("probability") is not None:
-        change.probability = _r(min(max(float(entry["probability"]), 0.0), 1.0), 4)
-    if (ellipse := entry.get("ellipse")) is not None:
-        change.ellipse_95 = records.Ellipse95(
-            semi_major_km=_r(ellipse["semi_major_km"]),  # type: ignore[arg-type]
-            semi_minor_km=_r(ellipse["semi_minor_km"]),  # type: ignore[arg-type]
-            orientation_deg=_r(ellipse["orientation_deg"]),  # type: ignore[arg-type]
-        )
-    change.alert_area = _rings(cap)
-    return change
-
-
 def alerts_json(result: RunResult, caps: dict[str, list[CapAlert]] | None = None) -> records.AlertsFile:
     """``alerts.json``: every alert of every partner with its history, matched to the truth.
 
@@ -208,24 +134,9 @@ def alerts_json(result: RunResult, caps: dict[str, list[CapAlert]] | None = None
     out = []
     for partner in result.partners:
         for alert in result.pictures[partner].alerts:
-            changes = caps[alert.alert_id] if caps is not None else cap_changes(alert)
-            out.append(
-                records.AlertRecord(
-                    alert_id=alert.alert_id,
-                    partner=alert.partner,
-                    area=records.AreaRef(
-                        partner=alert.area.partner,
-                        kind=alert.area.kind,  # type: ignore[arg-type]
-                        name=alert.area.name,
-                    ),
-                    reason=alert.reason,  # type: ignore[arg-type]
-                    launch_id=alert.launch_id,
-                    track_id=alert.track_id,
-                    level_changes=alert.level_changes(),
-                    truth_id=evaluation.alert_truth(result, histories, partner, alert.launch_id),
-                    history=[_change(h, c) for h, c in zip(alert.history, changes, strict=True)],
-                )
-            )
+            record = alert_record(alert, caps[alert.alert_id] if caps is not None else None)
+            truth_id = evaluation.alert_truth(result, histories, partner, alert.launch_id)
+            out.append(msgspec.structs.replace(record, truth_id=truth_id))
     out.sort(key=lambda a: (a.history[0].time, a.alert_id))
     return records.AlertsFile(alerts=out)
 
@@ -336,6 +247,8 @@ def write_run(result: RunResult, out: Path) -> dict[str, Path]:
     write_tracks(result, files["tracks.csv"])
     write_measurements(result, files["measurements.csv"])
     records.write(files["metrics.json"], metrics_json(result, events, alerts))
+    files[RUN_SCENARIO_FILE] = out / RUN_SCENARIO_FILE  # the scenario as run: its theater's sensors for readers
+    files[RUN_SCENARIO_FILE].write_bytes(encode_scenario(result.scenario))
     cap_dir = out / "cap"
     if cap_dir.exists():
         for old in cap_dir.glob("*.xml"):
@@ -346,3 +259,11 @@ def write_run(result: RunResult, out: Path) -> dict[str, Path]:
     names = [f"{name}/" if path.is_dir() else name for name, path in files.items()]
     records.write(files["manifest.json"], manifest_json(result, names))
     return files
+
+
+def add_to_manifest(out: Path, products: list[Path]) -> None:
+    """Name in ``manifest.json`` what was made from the run folder after it (``report.html``, ``exports/``)."""
+    manifest = records.read(out / "manifest.json", records.Manifest)
+    names = {f"{p.relative_to(out)}/" if p.is_dir() else str(p.relative_to(out)) for p in products}
+    manifest.files = sorted(set(manifest.files) | names)
+    records.write(out / "manifest.json", manifest)

@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from pyproj import Geod
 
 from mwx import records
-from mwx.errors import InputError, RecordError
+from mwx.errors import RecordError
 from mwx.exercise import report_figures as figs
 from mwx.geo.wgs84 import ecef_to_geodetic
 from mwx.plot import maps
@@ -126,6 +126,8 @@ class RunFolder:
     tracks: dict[tuple[str, str], TrackStates] = field(default_factory=dict)
     #: Per truth launch id, what each sensor saw of it (from measurements.csv), by sensor id.
     seen: dict[str, dict[str, SensorSeen]] = field(default_factory=dict)
+    #: The run's radars: sensor id → (partner, lat, lon) (scenario.yaml's theater, else the built-in one).
+    radar_sites: dict[str, tuple[str, float, float]] = field(default_factory=dict)
 
     @property
     def launches(self) -> list[records.TruthLaunch]:
@@ -214,14 +216,16 @@ def load_run(run_dir: Path) -> RunFolder:
     truth = records.read(run_dir / "truth.json", records.TruthFile)
     events = _optional(run_dir / "events.json", records.EventsFile)
     alerts = _optional(run_dir / "alerts.json", records.AlertsFile)
+    manifest = _optional(run_dir / "manifest.json", records.Manifest)
     return RunFolder(
         truth=truth,
         events=events.events if events else [],
         alerts=alerts.alerts if alerts else [],
         metrics=_optional(run_dir / "metrics.json", records.MetricsFile),
-        manifest=_optional(run_dir / "manifest.json", records.Manifest),
+        manifest=manifest,
         tracks=_read_tracks(run_dir / "tracks.csv"),
         seen=_read_seen(run_dir / "measurements.csv", truth),
+        radar_sites=_radar_sites(run_dir, manifest.theater if manifest is not None else DEFAULT_THEATER),
     )
 
 
@@ -420,16 +424,12 @@ def map_extent(launches: Sequence[records.TruthLaunch]) -> maps.MapExtent:
     return extent if extent is not None else maps.MapExtent(133.0, 120.0, 146.0, 28.0, 46.0)
 
 
-@cache
-def _theater_sites(name: str) -> dict[str, tuple[str, float, float]]:
-    """Radar sites of a built-in theater: sensor id → (partner, lat, lon); empty if there is no such theater."""
-    from mwx.sim.theater import load_theater
+def _radar_sites(run_dir: Path, theater_name: str) -> dict[str, tuple[str, float, float]]:
+    """Radar sites of the run's theater (:func:`mwx.sim.scenario.run_theater`): sensor id → (partner, lat, lon)."""
+    from mwx.sim.scenario import run_theater
 
-    try:
-        theater = load_theater(name)
-    except InputError:
-        return {}
-    return {r.id: (r.partner, r.site.lat, r.site.lon) for r in theater.radars}
+    theater = run_theater(run_dir, theater_name)
+    return {r.id: (r.partner, r.site.lat, r.site.lon) for r in theater.radars} if theater is not None else {}
 
 
 def _theater_name(run: RunFolder) -> str:
@@ -471,7 +471,7 @@ def launch_map_data(run: RunFolder, launch: records.TruthLaunch) -> figs.LaunchM
         for a in _alerts_of(run, launch)
         if (warned := _warned_areas(a))
     ]
-    sites = _theater_sites(_theater_name(run))
+    sites = run.radar_sites
     sensors = [
         figs.SensorSite(s.sensor, s.partner, sites[s.sensor][1], sites[s.sensor][2])
         for s in run.seen.get(launch.id, {}).values()
@@ -960,7 +960,7 @@ def _sensors_table(run: RunFolder, launch: records.TruthLaunch) -> tuple[Table |
     seen = run.seen.get(launch.id, {})
     if not seen:
         return None, "No sensor report of this launch's objects in measurements.csv."
-    sites = _theater_sites(_theater_name(run))
+    sites = run.radar_sites
     t0 = launch.launch_time.timestamp()
     body = []
     for s in sorted(seen.values(), key=lambda s: (s.first_s, s.sensor)):
@@ -986,8 +986,8 @@ def _sensors_table(run: RunFolder, launch: records.TruthLaunch) -> tuple[Table |
     note = ""
     if missing:
         note = (
-            f"Not on the map (not radars of the theater {_theater_name(run)}, e.g. a scenario's extra "
-            f"radars): {', '.join(missing)}."
+            f"Not on the map (not radars of the theater {_theater_name(run)} as shipped, and the run folder "
+            f"has no scenario.yaml to add the scenario's extra radars): {', '.join(missing)}."
         )
     header = ["sensor", "partner", "kind", "site", "detections", "first detection (s)"]
     return Table(header, body, caption="Sensors that detected the launch's objects (false alarms left out)."), note

@@ -192,7 +192,7 @@ class RunResult:
     biases: dict[str, np.ndarray]
     object_ids: list[str]
     log: TrackLog
-    events: list[dict]
+    events: list[records.LaunchEvent]  # the assessment's reports, before the evaluation fills in truth ids
     pictures: dict[str, Picture]
     #: Per endpoint (each partner's and the listen-only ``fused`` observer's): metrics.json → exchange.
     exchange: dict[str, records.ExchangeFigures]
@@ -287,7 +287,9 @@ def canonical_order(reports: list[TrackReport], partners: list[str]) -> list[Tra
     return sorted(reports, key=lambda r: (r.sent, r.time, rank.get(r.sender, len(rank)), r.seq))
 
 
-def partner_events(log: TrackLog, areas, seed: int, t_end: float, fused: FusionCenter | None = None) -> list[dict]:
+def partner_events(
+    log: TrackLog, areas, seed: int, t_end: float, fused: FusionCenter | None = None
+) -> list[records.LaunchEvent]:
     """Every partner's (and the observer's) launch event reports from the published states.
 
     ``fused``: the observer's fusion centre.  A system track it merged into another (two systems
@@ -301,7 +303,7 @@ def partner_events(log: TrackLog, areas, seed: int, t_end: float, fused: FusionC
             continue
         per_partner[partner].append(history)
     for partner, histories in per_partner.items():
-        events += [{"partner": partner, **e} for e in launch_events(histories, areas, seed, t_end)]
+        events += launch_events(histories, areas, seed, t_end, partner=partner)
     return events
 
 

@@ -22,7 +22,8 @@ from numpy.typing import NDArray
 from mwx import records
 from mwx.errors import InputError, RecordError
 from mwx.geo import wgs84
-from mwx.sim.theater import Sensor, Theater, load_theater
+from mwx.sim.scenario import RUN_SCENARIO_FILE, run_theater
+from mwx.sim.theater import Sensor, Theater
 
 #: The files a folder needs for an export (``manifest.json`` is used where there is one).
 NEEDED = ("truth.json", "events.json", "alerts.json", "tracks.csv")
@@ -229,12 +230,10 @@ def load_run(folder: Path) -> RunData:
     if (folder / "manifest.json").is_file():
         manifest = records.read(folder / "manifest.json", records.Manifest)
     theater_name = manifest.theater if manifest else DEFAULT_THEATER
-    if manifest is None:
-        notes.append(f"no manifest.json: sensors are those of the built-in theater {DEFAULT_THEATER!r}")
-    try:
-        theater: Theater | None = load_theater(theater_name)
-    except InputError:
-        theater = None
+    if not (folder / RUN_SCENARIO_FILE).is_file():
+        notes.append(f"no {RUN_SCENARIO_FILE}: sensors are those of the built-in theater {theater_name!r} as shipped")
+    theater = run_theater(folder, theater_name)
+    if theater is None:
         notes.append(f"theater {theater_name!r} is not built in: no sensors exported")
     return RunData(
         folder=folder,

@@ -266,6 +266,28 @@ def theater_of(scenario: Scenario, source: str = "<scenario>") -> Theater:
     )
 
 
+#: The scenario as run, written into every run folder (normalised: every key, defaults filled in).
+RUN_SCENARIO_FILE = "scenario.yaml"
+
+
+def encode_scenario(scenario: Scenario) -> bytes:
+    """A scenario as YAML that :func:`parse_scenario` reads back to an equal scenario."""
+    return msgspec.yaml.encode(scenario)
+
+
+def run_theater(folder: Path, fallback: str) -> Theater | None:
+    """The theater a run folder's run had, sensor overrides and extra sensors included, from its ``scenario.yaml``;
+    without one (a folder written before it was kept), the built-in theater ``fallback`` as shipped; None if
+    that is not a built-in theater.  A ``scenario.yaml`` that is not a scenario is an :class:`InputError`."""
+    path = folder / RUN_SCENARIO_FILE
+    if path.is_file():
+        return theater_of(parse_scenario(path.read_bytes(), str(path)), str(path))
+    try:
+        return load_theater(fallback)
+    except InputError:
+        return None
+
+
 def _check_sensors(scenario: Scenario, source: str) -> None:
     theater = theater_of(scenario, source)
     ids = {s.id for s in theater.sensors}

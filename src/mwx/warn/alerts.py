@@ -4,7 +4,7 @@ Rules (:mod:`mwx.warn.rules`): from each settled coasting system track's impact 
 probability of impact in each of the partner's areas (territory, EEZ) and of overflight of its
 territory, each with a threshold per level.  A :class:`Threat` carries that probability, the
 predicted times and the alert area (:mod:`mwx.warn.areas`).  :func:`threats` is the older,
-deterministic rule on one path (the truth's, in :mod:`mwx.exercise.outputs`): certain threats.
+deterministic rule on one path (the truth's, in :mod:`mwx.exercise.evaluation`): certain threats.
 
 One alert per threat and area.  A threat is a launch (:class:`mwx.assess.lineage.LaunchBook`): the
 warhead-bearing body and the stages it dropped, however the fused picture holds them — several
@@ -68,6 +68,7 @@ import numpy as np
 from shapely.geometry import GeometryCollection
 from shapely.geometry.base import BaseGeometry
 
+from mwx import records
 from mwx.exchange import messages
 from mwx.geo import regions
 from mwx.geo.regions import ProtectedArea
@@ -666,4 +667,50 @@ def cap_changes(alert: Alert, **kwargs: Any) -> list[cap.CapAlert]:
             area = cap.CapArea(f"{alert.area.name}: {what} warning area", polygons)
             change = dataclasses.replace(change, areas=(area,))
         out.append(change)
+    return out
+
+
+def alert_record(alert: Alert, changes: Sequence[cap.CapAlert] | None = None) -> records.AlertRecord:
+    """The record an alert publishes (:class:`mwx.records.AlertRecord`, what ``alerts.json`` holds): its history in
+    the run folder's units and precision, each change with the alert area of its CAP document (``changes``: its
+    :func:`cap_changes`, when the caller has them).  ``truth_id`` is the evaluation's, left to the run."""
+    changes = cap_changes(alert) if changes is None else changes
+    return records.AlertRecord(
+        alert_id=alert.alert_id,
+        partner=alert.partner,
+        area=records.AreaRef(partner=alert.area.partner, kind=_area_kind(alert.area.kind), name=alert.area.name),
+        reason="impact" if alert.reason == "impact" else "overflight",
+        launch_id=alert.launch_id,
+        track_id=alert.track_id,
+        level_changes=alert.level_changes(),
+        history=[_change_record(h, c) for h, c in zip(alert.history, changes, strict=True)],
+    )
+
+
+def _change_record(entry: Mapping[str, Any], change: cap.CapAlert) -> records.AlertChange:
+    """One history entry of an alert as its record, with its CAP change's alert area."""
+
+    def utc(t: float | None) -> Any:
+        return None if t is None or not math.isfinite(t) else records.utc(t)
+
+    out = records.AlertChange(time=records.utc(entry["time"]), status=entry["status"], why=list(entry["why"]))
+    if "level" in entry:
+        out.level, out.reason = entry["level"], entry["reason"]
+    if "impact_point" in entry:
+        out.impact_point = records.point(entry["impact_point"]["lat"], entry["impact_point"]["lon"])
+        out.impact_time, out.crossing_time = utc(entry["impact_time"]), utc(entry["crossing_time"])
+    if entry.get("probability") is not None:
+        out.probability = round(min(max(float(entry["probability"]), 0.0), 1.0), 4)
+    if (ellipse := entry.get("ellipse")) is not None:
+        out.ellipse_95 = records.Ellipse95(
+            semi_major_km=round(float(ellipse["semi_major_km"]), 3),
+            semi_minor_km=round(float(ellipse["semi_minor_km"]), 3),
+            orientation_deg=round(float(ellipse["orientation_deg"]), 3),
+        )
+    # CAP writes "lat,lon" pairs; the record's rings are (lon, lat), as GeoJSON.
+    out.alert_area = [
+        [(float(lon), float(lat)) for pair in polygon.split() for lat, lon in [pair.split(",")]]
+        for area in change.areas
+        for polygon in area.polygons
+    ]
     return out
