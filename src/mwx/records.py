@@ -29,8 +29,6 @@ import numpy as np
 from mwx.errors import RecordError
 from mwx.geo.lon import wrap_lon
 
-# records: ready
-
 # ----------------------------------------------------------------- field types
 UtcTime = Annotated[datetime, msgspec.Meta(tz=True, description="UTC, ISO 8601")]
 Lat = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0, description="geodetic latitude, degrees (WGS-84)")]
@@ -633,11 +631,17 @@ def read_csv(path: Path, type: type[R]) -> list[R]:
 
     try:
         with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            header = tuple(reader.fieldnames or ())
     except FileNotFoundError:
         raise RecordError("missing (not a run folder?)", source=str(path)) from None
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise RecordError(f"cannot read ({_one_line(str(err))})", source=str(path)) from None
+    columns = tuple(f.encode_name for f in msgspec.structs.fields(type))
+    if header != columns:  # e.g. a run folder written before the columns had their units
+        raise RecordError(f"columns {','.join(header)!r} are not those of {type.__name__} ({','.join(columns)})",
+                          source=str(path))  # fmt: skip
     # Row n counts the header as row 1, as a spreadsheet shows the file.
     return [csv_row(row, type, source=f"{path}: row {n}") for n, row in enumerate(rows, start=2)]
 

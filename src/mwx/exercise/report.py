@@ -157,22 +157,8 @@ def _read_tracks(path: Path) -> dict[tuple[str, str], TrackStates]:
     if not path.is_file():
         return {}
     rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = tuple(next(reader, ()))
-        if header != records.TRACKS_COLUMNS:
-            raise RecordError(
-                f"columns {','.join(header)!r} are not those of the run folder ({','.join(records.TRACKS_COLUMNS)})",
-                source=str(path),
-            )
-        for n, values in enumerate(reader, start=2):
-            try:
-                state = msgspec.convert(dict(zip(header, values, strict=True)), records.TrackState, strict=False)
-            except (msgspec.ValidationError, ValueError) as err:
-                raise RecordError(f"line {n}: {err}", source=str(path)) from None
-            rows.setdefault((state.partner, state.track_id), []).append(
-                (state.time_unix_s, state.lat_deg, state.lon_deg)
-            )
+    for state in records.read_csv(path, records.TrackState):
+        rows.setdefault((state.partner, state.track_id), []).append((state.time_unix_s, state.lat_deg, state.lon_deg))
     tracks = {}
     for key in sorted(rows):
         states = np.asarray(rows[key], float)

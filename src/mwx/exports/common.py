@@ -7,7 +7,6 @@ to :class:`~mwx.records.TrackState`), so a malformed run folder fails with one
 
 from __future__ import annotations
 
-import csv
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -15,12 +14,11 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
-import msgspec
 import numpy as np
 from numpy.typing import NDArray
 
 from mwx import records
-from mwx.errors import InputError, RecordError
+from mwx.errors import InputError
 from mwx.geo import wgs84
 from mwx.sim.scenario import RUN_SCENARIO_FILE, run_theater
 from mwx.sim.theater import Sensor, Theater
@@ -37,25 +35,6 @@ def iso(t: datetime) -> str:
     """ISO 8601 UTC to the millisecond with ``Z``, as in the run folder."""
     t = t.astimezone(UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
-
-
-def read_tracks(path: Path) -> list[records.TrackState]:
-    """The rows of ``tracks.csv`` as :class:`~mwx.records.TrackState` records; RecordError (one line) if one
-    does not convert (a missing or unknown column, a value of the wrong type or range)."""
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as err:
-        raise RecordError(f"{path}: cannot read ({err.strerror or err})") from None
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise RecordError(f"{path}: not a CSV file ({err})") from None
-    states = []
-    for line, row in enumerate(rows, start=2):
-        try:
-            states.append(msgspec.convert(row, records.TrackState, strict=False))
-        except msgspec.ValidationError as err:
-            raise RecordError(f"{path}: line {line}: {err}") from None
-    return states
 
 
 @dataclass(frozen=True)
@@ -241,7 +220,7 @@ def load_run(folder: Path) -> RunData:
         events=records.read(folder / "events.json", records.EventsFile),
         alerts=records.read(folder / "alerts.json", records.AlertsFile),
         manifest=manifest,
-        track_states=read_tracks(folder / "tracks.csv"),
+        track_states=records.read_csv(folder / "tracks.csv", records.TrackState),
         theater=theater,
         notes=notes,
     )
