@@ -89,7 +89,8 @@ def _run(
     from mwx.sim.scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
-    warn_uncovered(scenario, solve_launches(scenario, str(scenario_path)), str(scenario_path))
+    solved = solve_launches(scenario, str(scenario_path))
+    warn_uncovered(scenario, solved, str(scenario_path))
     policy = load_policy(policy_path) if policy_path else OPEN
     progress = ProgressLine(quiet=quiet)
     try:
@@ -98,7 +99,7 @@ def _run(
 
             result = run_nats(scenario_path, out, speed=speed, policy_path=policy_path, progress=progress)
         else:
-            result = run_scenario(scenario, progress, policy=policy, exercise_keys=exercise_keys)
+            result = run_scenario(scenario, progress, policy=policy, exercise_keys=exercise_keys, solved=solved)
     except InputError as err:
         raise InputError(err.problem, source=str(scenario_path), where=err.where) from None
     progress(f"writing {out}", None)
@@ -204,19 +205,14 @@ def cmd_scenario_check(args: argparse.Namespace) -> int:
 
 
 def solve_launches(scenario: Scenario, source: str) -> dict[int, Trajectory]:
-    """Each launch's flight (mwx.sim.flight.solve_flight) by its index in the scenario; InputError naming the
-    launch when one cannot be flown."""
-    from mwx.sim.flight import solve_flight
-    from mwx.sim.scenario import missiles
+    """Each launch's flight by its index in the scenario (:func:`mwx.sim.truth.solve_launches`); an unreachable
+    one is an InputError naming the file and the launch."""
+    from mwx.sim.truth import solve_launches as solve
 
-    solved: dict[int, Trajectory] = {}
-    for missile in missiles(scenario):
-        if missile.launch_index not in solved:
-            try:
-                solved[missile.launch_index] = solve_flight(missile.brief)
-            except InputError as err:
-                raise InputError(err.problem, source=source, where=f"launches[{missile.launch_index}]") from None
-    return solved
+    try:
+        return solve(scenario)
+    except InputError as err:
+        raise InputError(err.problem, source=source, where=err.where) from None
 
 
 def warn_uncovered(scenario: Scenario, trajectories: dict[int, Trajectory], source: str) -> None:

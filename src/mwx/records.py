@@ -571,6 +571,11 @@ def utc(t: float) -> datetime:
     return datetime.fromtimestamp(round(t, 3), UTC)
 
 
+def utc_or_none(t: float | None) -> datetime | None:
+    """:func:`utc` of a time that may be unknown: None for None, NaN or an infinity (JSON ``null``)."""
+    return None if t is None or not math.isfinite(t) else utc(t)
+
+
 def unix(t: datetime) -> float:
     """A UTC datetime as Unix seconds."""
     return t.timestamp()

@@ -35,11 +35,6 @@ _GEOD = Geod(ellps="WGS84")
 TRACKS_COLUMNS = records.TRACKS_COLUMNS
 
 
-def _time(t: float | None) -> records.UtcTime | None:
-    """A Unix time as the run folder's UTC time (to the millisecond), None if unknown."""
-    return None if t is None or not math.isfinite(t) else records.utc(t)
-
-
 # ----------------------------------------------------------------- truth.json
 def truth_json(result: RunResult) -> records.TruthFile:
     """``truth.json``: what really flew, and the registration biases drawn for the run."""
@@ -115,7 +110,7 @@ def events_json(result: RunResult) -> records.EventsFile:
                     k: evaluation.truth_of(result, float(histories[(partner, k)].t[0]), histories[(partner, k)].x[0])
                     for k in event.track_ids
                 },
-                first_warning=_time(min(warned, default=None)),
+                first_warning=records.utc_or_none(min(warned, default=None)),
             )
         )
     order = {p: i for i, p in enumerate(result.partners)} | {FUSED: len(result.partners)}

@@ -25,7 +25,6 @@ metadata; the same run folder (and so the same scenario and seed) gives a byte-i
 from __future__ import annotations
 
 import base64
-import csv
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,13 +33,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import msgspec
 import numpy as np
 from numpy.typing import NDArray
 from pyproj import Geod
 
 from mwx import records
-from mwx.errors import RecordError
 from mwx.exercise import report_figures as figs
 from mwx.geo.wgs84 import ecef_to_geodetic
 from mwx.plot import maps
@@ -80,17 +77,6 @@ _GEOD = Geod(ellps="WGS84")
 
 
 # --------------------------------------------------------------------------------------- loading
-class SensorReport(msgspec.Struct):
-    """The columns of a ``measurements.csv`` row (docs/run-folder.md) the report uses."""
-
-    sensor: str
-    partner: str
-    kind: str
-    object: str
-    time_taken: float
-    false_alarm: int
-
-
 @dataclass(frozen=True)
 class TrackStates:
     """One published track's states from ``tracks.csv``: Unix time [s], latitude, longitude [deg], by time."""
@@ -174,19 +160,13 @@ def _read_seen(path: Path, truth: records.TruthFile) -> dict[str, dict[str, Sens
         return {}
     launch_of = {obj.id: launch.id for launch in truth.launches for obj in launch.objects}
     acc: dict[str, dict[str, list]] = {}
-    columns = list(SensorReport.__struct_fields__)
-    with path.open(newline="", encoding="utf-8") as f:
-        for n, row in enumerate(csv.DictReader(f), start=2):
-            try:
-                report = msgspec.convert({k: row[k] for k in columns}, SensorReport, strict=False)
-            except (KeyError, msgspec.ValidationError) as err:
-                raise RecordError(f"line {n}: {err}", source=str(path)) from None
-            launch_id = launch_of.get(report.object)
-            if report.false_alarm or launch_id is None:
-                continue
-            entry = acc.setdefault(launch_id, {}).setdefault(report.sensor, [report.partner, report.kind, 0, math.inf])
-            entry[2] += 1
-            entry[3] = min(entry[3], report.time_taken)
+    for report in records.read_csv(path, records.Measurement):
+        launch_id = launch_of.get(report.object) if report.object is not None else None
+        if report.false_alarm or launch_id is None:
+            continue
+        entry = acc.setdefault(launch_id, {}).setdefault(report.sensor, [report.partner, report.kind, 0, math.inf])
+        entry[2] += 1
+        entry[3] = min(entry[3], report.time_taken)
     return {
         lid: {s: SensorSeen(s, str(v[0]), str(v[1]), int(v[2]), float(v[3])) for s, v in sorted(by_sensor.items())}
         for lid, by_sensor in acc.items()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time as wallclock
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -31,6 +31,7 @@ from mwx.fuse.fusion import FusionCenter
 from mwx.geo import regions
 from mwx.node.node import PartnerNode
 from mwx.sim import sensors
+from mwx.sim.flight import Trajectory
 from mwx.sim.scenario import Scenario, SensorDown, theater_of
 from mwx.sim.theater import Theater
 from mwx.sim.truth import TruthLaunch, fly
@@ -226,12 +227,13 @@ class Prepared:
         return self.sensor_run.measurements
 
 
-def prepare(scenario: Scenario, say: Progress) -> Prepared:
-    """Fly the scenario's missiles and simulate every sensor (deterministic in the scenario seed)."""
+def prepare(scenario: Scenario, say: Progress, solved: Mapping[int, Trajectory] | None = None) -> Prepared:
+    """Fly the scenario's missiles and simulate every sensor (deterministic in the scenario seed); ``solved``: the
+    launches' flights where the caller solved them already (:func:`mwx.sim.truth.solve_launches`)."""
     theater = theater_of(scenario)
     areas = regions.load_areas(scenario.theater)
     say("flying the missiles", None)
-    truth = fly(scenario, lambda message: say(message, None))
+    truth = fly(scenario, lambda message: say(message, None), solved)
     objects = [obj for launch in truth for obj in launch.objects]
     t_start = min(launch.launch_time for launch in truth)
     t_end = max(launch.impact_time for launch in truth)
@@ -326,15 +328,22 @@ def run_scenario(
     assess_interval_s: float = 5.0,
     policy: ReleasePolicy = OPEN,
     exercise_keys: bool = False,
+    solved: Mapping[int, Trajectory] | None = None,
 ) -> RunResult:
     """Simulate the whole scenario; :func:`mwx.exercise.outputs.write_run` writes the files.
 
     ``policy``: the release policy every partner applies before sending (default: everything to
     everyone).  The ``fused`` observer is a recipient like the others (name ``fused`` in rules).
-    ``exercise_keys``: sign with keys derived from the scenario seed (:func:`run_signers`).
+    ``exercise_keys``: sign with keys derived from the scenario seed (:func:`run_signers`).  ``solved``: the
+    launches' flights where the caller solved them already (:func:`prepare`).
     """
     return simulate(
-        scenario, progress, assess_interval_s=assess_interval_s, policy=policy, exercise_keys=exercise_keys
+        scenario,
+        progress,
+        assess_interval_s=assess_interval_s,
+        policy=policy,
+        exercise_keys=exercise_keys,
+        solved=solved,
     ).result
 
 
@@ -345,11 +354,12 @@ def simulate(
     assess_interval_s: float = 5.0,
     policy: ReleasePolicy = OPEN,
     exercise_keys: bool = False,
+    solved: Mapping[int, Trajectory] | None = None,
 ) -> Simulation:
     """:func:`run_scenario`, keeping the live nodes, observer, bus and endpoints beside the result."""
     started = wallclock.perf_counter()
     say = progress or (lambda message, fraction: None)
-    prep = prepare(scenario, say)
+    prep = prepare(scenario, say, solved)
     theater, areas, t_start, t_end = prep.theater, prep.areas, prep.t_start, prep.t_end
     measurements = prep.measurements
 

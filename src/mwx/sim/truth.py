@@ -19,7 +19,7 @@ the missile is whole, small for a re-entry body.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,11 +106,10 @@ class TruthLaunch:
         return self.missile.launch_time + self.trajectory.impact_t
 
 
-def fly(scenario: Scenario, progress: Callable[[str], None] | None = None) -> list[TruthLaunch]:
-    """Solve and fly every missile of the scenario (salvo members share one solution)."""
+def solve_launches(scenario: Scenario, progress: Callable[[str], None] | None = None) -> dict[int, Trajectory]:
+    """Each launch's flight (:func:`mwx.sim.flight.solve_flight`) by its index in the scenario (salvo members share
+    one); an :class:`UnreachableFlight` names the launch (``launches[i]``)."""
     solved: dict[int, Trajectory] = {}
-    stages: dict[int, list[tuple[NDArray, NDArray]]] = {}
-    out = []
     for missile in missiles(scenario):
         if missile.launch_index not in solved:
             if progress:
@@ -119,6 +118,20 @@ def fly(scenario: Scenario, progress: Callable[[str], None] | None = None) -> li
                 solved[missile.launch_index] = solve_flight(missile.brief)
             except UnreachableFlight as err:
                 raise UnreachableFlight(err.problem, where=f"launches[{missile.launch_index}]") from None
+    return solved
+
+
+def fly(
+    scenario: Scenario,
+    progress: Callable[[str], None] | None = None,
+    solved: Mapping[int, Trajectory] | None = None,
+) -> list[TruthLaunch]:
+    """Fly every missile of the scenario: ``solved``, its launches' flights by index where the caller solved them
+    already (:func:`solve_launches`), else solved here."""
+    solved = solve_launches(scenario, progress) if solved is None else solved
+    stages: dict[int, list[tuple[NDArray, NDArray]]] = {}
+    out = []
+    for missile in missiles(scenario):
         traj = solved[missile.launch_index]
         if missile.launch_index not in stages:
             count = missile.separating_stages

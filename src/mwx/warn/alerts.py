@@ -690,15 +690,13 @@ def alert_record(alert: Alert, changes: Sequence[cap.CapAlert] | None = None) ->
 def _change_record(entry: Mapping[str, Any], change: cap.CapAlert) -> records.AlertChange:
     """One history entry of an alert as its record, with its CAP change's alert area."""
 
-    def utc(t: float | None) -> Any:
-        return None if t is None or not math.isfinite(t) else records.utc(t)
-
     out = records.AlertChange(time=records.utc(entry["time"]), status=entry["status"], why=list(entry["why"]))
     if "level" in entry:
         out.level, out.reason = entry["level"], entry["reason"]
     if "impact_point" in entry:
         out.impact_point = records.point(entry["impact_point"]["lat"], entry["impact_point"]["lon"])
-        out.impact_time, out.crossing_time = utc(entry["impact_time"]), utc(entry["crossing_time"])
+        out.impact_time = records.utc_or_none(entry["impact_time"])
+        out.crossing_time = records.utc_or_none(entry["crossing_time"])
     if entry.get("probability") is not None:
         out.probability = round(min(max(float(entry["probability"]), 0.0), 1.0), 4)
     if (ellipse := entry.get("ellipse")) is not None:
