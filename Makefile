@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 OUT ?= demo-run
 
-.PHONY: demo test lint venv clean
+.PHONY: demo console test lint venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ venv: $(TEST_STAMP)
 demo: $(RUN_STAMP)
 	$(BIN)/mwx demo --out $(OUT)
 
+# The demo paced at 20x real time with a console per partner in the browser (URLs printed; Ctrl-C ends it).
+console: $(RUN_STAMP)
+	$(BIN)/mwx demo --out demo-live --force --http 8000 --speed 20
+
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/mypy
@@ -37,4 +41,4 @@ lint: $(TEST_STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OUT) demo-live .pytest_cache .ruff_cache .hypothesis

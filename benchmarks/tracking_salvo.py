@@ -35,11 +35,14 @@ from mwx.sim.truth import fly  # noqa: E402
 from mwx.track.tracker import missile_tracker  # noqa: E402
 
 
-def scenario_text(seed: int = 5) -> str:
+def scenario_text(seed: int = 5, *, clutter: bool = True) -> str:
+    """The salvo's scenario; ``clutter``: with the reduced reference ranges and the false alarms above (without:
+    the theater as shipped, as ``benchmarks/console_load.py`` flies it)."""
     overrides = "\n".join(
         f"  {r.id}: {{ref_range_km: {600 if r.id.startswith('KR') else 1000}, false_alarms_per_scan: 10}}"
         for r in load_theater().radars
     )
+    sensors = f"sensor_overrides:\n{overrides}\n" if clutter else ""
     return f"""\
 name: salvo-robustness
 seed: {seed}
@@ -50,9 +53,7 @@ launches:
      range_km: 2000, count: 6, interval_s: 20}}
   - {{id: C, time: 2022-10-03T22:00:10Z, site: {{lat: 40.61, lon: 126.43}}, azimuth_deg: 84.2, apogee_km: 970,
      range_km: 4500, count: 6, interval_s: 30}}
-sensor_overrides:
-{overrides}
-"""
+{sensors}"""
 
 
 def evaluate(seed: int = 5) -> dict:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mwx import __version__
 from mwx.errors import InputError, MwxError
@@ -80,36 +81,112 @@ def _run(
     bus: str = "embedded",
     speed: float = 20.0,
     exercise_keys: bool = False,
+    console: Consoles | None = None,
 ) -> int:
     from mwx.exchange.policy import OPEN, load_policy
     from mwx.exercise.outputs import add_to_manifest, write_run
     from mwx.exercise.report import format_summary, write_report
     from mwx.exercise.run import run_scenario
     from mwx.exports import export
-    from mwx.sim.scenario import load_scenario
+    from mwx.sim.scenario import load_scenario, theater_of
 
     scenario = load_scenario(scenario_path)
     solved = solve_launches(scenario, str(scenario_path))
     warn_uncovered(scenario, solved, str(scenario_path))
     policy = load_policy(policy_path) if policy_path else OPEN
     progress = ProgressLine(quiet=quiet)
-    try:
-        if bus == "nats":
-            from mwx.exercise.natsrun import run_nats
+    session = None
+    if console is not None and bus != "nats":
+        from mwx.live.session import ConsoleSession
 
-            result = run_nats(scenario_path, out, speed=speed, policy_path=policy_path, progress=progress)
-        else:
-            result = run_scenario(scenario, progress, policy=policy, exercise_keys=exercise_keys, solved=solved)
-    except InputError as err:
-        raise InputError(err.problem, source=str(scenario_path), where=err.where) from None
-    progress(f"writing {out}", None)
-    write_run(result, out)
-    report = write_report(out)
-    progress(f"writing {out / 'exports'}", None)
-    export(out)
-    add_to_manifest(out, [report, out / "exports"])
-    print(format_summary(out))
+        def say(line: str) -> None:
+            print(f"mwx: {line}", file=sys.stderr, flush=True)
+
+        session = ConsoleSession(speed=speed, host=console.host, port=console.port, cot_port=console.cot_port,
+                                 token_dir=out / "console", say=say)  # fmt: skip
+    try:
+        try:
+            if bus == "nats":
+                from mwx.exercise.natsrun import run_nats
+
+                http = None
+                if console is not None:
+                    http = (console.host, console.port)
+                    _say_node_consoles(console, theater_of(scenario).partner_ids, out)
+                result = run_nats(scenario_path, out, speed=speed, policy_path=policy_path, progress=progress,
+                                  http=http)  # fmt: skip
+            else:
+                result = run_scenario(scenario, progress, policy=policy, exercise_keys=exercise_keys, solved=solved,
+                                      console=session)  # fmt: skip
+        except InputError as err:
+            raise InputError(err.problem, source=str(scenario_path), where=err.where) from None
+        progress(f"writing {out}", None)
+        write_run(result, out)
+        written = [write_report(out)]
+        if policy_path:
+            from mwx.live.replay import POLICY_FILE
+
+            shutil.copyfile(policy_path, out / POLICY_FILE)  # a replay withholds what the run withheld
+            written.append(out / POLICY_FILE)
+        progress(f"writing {out / 'exports'}", None)
+        export(out)
+        add_to_manifest(out, [*written, out / "exports"])
+        print(format_summary(out))
+        if session is not None:
+            print(f"mwx: the run is over; its consoles stay up until Ctrl-C (replay it later: mwx view {out})",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            _serve_until_interrupted()
+    finally:
+        if session is not None:
+            session.close()
     return 0
+
+
+def _say_node_consoles(console: Consoles, partners: list[str], out: Path) -> None:
+    """Where each partner node of a NATS run serves its console, and where its token will be."""
+    for k, partner in enumerate(partners):
+        port = "a free port" if console.port == 0 else f"port {console.port + k}"
+        token = out / "nats" / "config" / partner / "console.token"
+        print(f"mwx: console {partner}: its node serves it on {console.host}, {port}; token in {token}",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+
+class Consoles(NamedTuple):
+    """Where ``--http`` serves the consoles (and ``--cot`` the CoT feeds)."""
+
+    host: str
+    port: int
+    cot_port: int | None = None
+
+
+def _consoles(args: argparse.Namespace) -> Consoles | None:
+    """The ``--http``/``--http-host``/``--cot`` options, checked (one line, exit 2, before any work)."""
+    if args.http is None:
+        if args.cot is not None:
+            raise InputError("the CoT feed comes with the consoles: give --http PORT too", where="--cot")
+        return None
+    for name, port in (("--http", args.http), ("--cot", args.cot)):
+        if port is not None and not 0 <= port <= 65535:
+            raise InputError(f"a port is 0 to 65535 (0: any free one), not {port}", where=name)
+    return Consoles(args.http_host, args.http, args.cot)
+
+
+def _serve_until_interrupted() -> None:
+    """Wait for Ctrl-C (SIGINT) or SIGTERM, which end the command (:func:`mwx.lifecycle.signals_end_the_run`)."""
+    import threading
+
+    threading.Event().wait()
+
+
+def _add_console_options(parser: argparse.ArgumentParser, *, what: str) -> None:
+    parser.add_argument("--http", type=int, metavar="PORT",
+                        help=f"serve each partner's console and the HTTP API on PORT (0: a free one) {what}; "
+                        "the URLs, with each partner's token, are printed")  # fmt: skip
+    parser.add_argument("--http-host", default="127.0.0.1", metavar="HOST",
+                        help="address to serve the consoles on (default 127.0.0.1: this machine only)")  # fmt: skip
+    parser.add_argument("--cot", type=int, metavar="PORT",
+                        help="with --http: a Cursor-on-Target feed for TAK clients per partner, on PORT, PORT+1, ... "
+                        "in the theater's order (0: free ones)")  # fmt: skip
 
 
 def clear_earlier_nats_run(out: Path, force: bool) -> None:
@@ -117,8 +194,6 @@ def clear_earlier_nats_run(out: Path, force: bool) -> None:
     ``force``, remove that run's ``nats/`` first: its journals and JetStream store would be taken up by
     the new run's nodes and broker (a second run into one folder once reused them silently, exit 0, its
     fused impact 312 km off).  An embedded run keeps no state there and simply overwrites its files."""
-    import shutil
-
     earlier = out / "nats"
     if not earlier.exists():
         return
@@ -163,6 +238,10 @@ def check_out_folder(out: Path, force: bool) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.speed > 0:
         raise InputError(f"--speed must be > 0, got {args.speed}")
+    console = _consoles(args)
+    if console is not None and args.bus == "nats" and console.cot_port is not None:
+        raise InputError("with --bus nats the CoT feed is not served (the embedded run's consoles serve it)",
+                         where="--cot")
     if args.bus == "nats" and args.exercise_keys:
         raise InputError("exercise keys are for the embedded bus: a NATS run gives each node a key of its own",
                          where="--exercise-keys")  # fmt: skip
@@ -172,18 +251,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.exercise_keys:
         print("mwx: WARNING: EXERCISE KEYS, derived from the scenario seed: anyone who has the scenario can sign "
               "as any partner; never for real traffic", file=sys.stderr)  # fmt: skip
-    return _run(Path(args.scenario), Path(args.out), args.quiet, args.policy, args.bus, args.speed, args.exercise_keys)
+    return _run(Path(args.scenario), Path(args.out), args.quiet, args.policy, args.bus, args.speed, args.exercise_keys,
+                console)  # fmt: skip
 
 
 def cmd_node(args: argparse.Namespace) -> int:
     from mwx.node.service import run_node
 
-    return run_node(args.partner, Path(args.config))
+    if args.http is not None and not 0 <= args.http <= 65535:
+        raise InputError(f"a port is 0 to 65535 (0: any free one), not {args.http}", where="--http")
+    return run_node(args.partner, Path(args.config), args.http, args.http_host, args.token_file)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if not args.speed > 0:
+        raise InputError(f"--speed must be > 0, got {args.speed}")
+    console = _consoles(args)
     check_out_folder(Path(args.out), args.force)
-    return _run(_demo_path(), Path(args.out), args.quiet)
+    return _run(_demo_path(), Path(args.out), args.quiet, speed=args.speed, console=console)
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from mwx.live.app import console_app
+    from mwx.live.replay import replay_pictures
+    from mwx.live.serve import ConsoleServer
+    from mwx.live.tokens import Tokens
+
+    folder = Path(args.dir)
+    console = _consoles(args) or Consoles(args.http_host, 8000)
+    pictures = replay_pictures(folder)
+    tokens = Tokens.generate(pictures)
+    tokens.write(folder / "console")
+    server = ConsoleServer(console_app(pictures, tokens), console.host, console.port).start()
+    try:
+        for partner in pictures:
+            print(f"mwx: replay {partner}: {server.url}/console/{partner}?token={tokens.by_partner[partner]}",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        print("mwx: Ctrl-C to stop", file=sys.stderr, flush=True)
+        _serve_until_interrupted()
+    finally:
+        server.stop()
+    return 0
 
 
 def cmd_scenario_check(args: argparse.Namespace) -> int:
@@ -665,7 +773,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed",
         type=float,
         default=20.0,
-        help="with --bus nats: scenario seconds per wall-clock second (default 20)",
+        help="with --bus nats or --http: scenario seconds per wall-clock second (default 20)",
     )
     run.add_argument(
         "--force",
@@ -679,6 +787,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="embedded bus only: sign with keys derived from the scenario seed, so envelopes repeat byte for byte "
         "(anyone with the scenario can sign as any partner; default: fresh keys held in memory for the run)",
     )
+    _add_console_options(run, what="while the run goes on, paced at --speed")
     run.set_defaults(func=cmd_run)
 
     node = sub.add_parser(
@@ -689,6 +798,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     node.add_argument("--partner", required=True, help="participant code, e.g. JP (or fused for the observer)")
     node.add_argument("--config", required=True, metavar="DIR", help="folder holding node.json")
+    node.add_argument("--http", type=int, metavar="PORT",
+                      help="serve this partner's console and API on PORT (0: a free one)")  # fmt: skip
+    node.add_argument("--http-host", metavar="HOST", help="address to serve the console on (default 127.0.0.1)")
+    node.add_argument("--token-file", metavar="FILE",
+                      help="the console's token, mode 0600 (made if missing; default DIR/console.token)")  # fmt: skip
     node.set_defaults(func=cmd_node)
 
     demo = sub.add_parser(
@@ -700,7 +814,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo-run", help="run folder to write (default: demo-run)")
     demo.add_argument("--force", action="store_true", help="write into --out even if it holds other files")
     demo.add_argument("--quiet", action="store_true", help="no progress display")
+    demo.add_argument("--speed", type=float, default=20.0,
+                      help="with --http: scenario seconds per wall-clock second (default 20)")  # fmt: skip
+    _add_console_options(demo, what="while the demo goes on, paced at --speed")
     demo.set_defaults(func=cmd_demo)
+
+    view = sub.add_parser(
+        "view",
+        help="replay a finished run in the consoles",
+        description="Serve each partner's console over a run folder, with a time slider, play/pause and speed "
+        "(the picture at any instant as the run folder has it).",
+    )
+    view.add_argument("dir", metavar="DIR", help="run folder (written by mwx run or mwx demo)")
+    view.add_argument("--http", type=int, default=8000, metavar="PORT", help="port to serve on (default 8000; 0: any)")
+    view.add_argument("--http-host", default="127.0.0.1", metavar="HOST",
+                      help="address to serve on (default 127.0.0.1: this machine only)")  # fmt: skip
+    view.set_defaults(func=cmd_view, cot=None)
 
     scenario = sub.add_parser("scenario", help="work with scenario files", description="Scenario file tools.")
     scenario_sub = scenario.add_subparsers(dest="scenario_command", required=True, metavar="SUBCOMMAND")

@@ -90,7 +90,11 @@ class NatsExercise:
         policy_path: str | Path | None = None,
         progress: Progress | None = None,
         link_faults: bool = False,
+        http: tuple[str, int] | None = None,
     ) -> None:
+        """``http``: (host, port) to serve each partner node's console on, port + k for the k-th partner (0: free
+        ones); each node makes its own token in its folder (``console.token``)."""
+        self.http = http
         self.scenario_path = Path(scenario_path).resolve()
         self.scenario = load_scenario(self.scenario_path)
         self.out = Path(out).resolve()
@@ -156,12 +160,21 @@ class NatsExercise:
                 cert=str(cert),
                 cert_key=str(cert_key),
                 run_id=self.run_id,
+                http_host=self.http[0] if self.http else "127.0.0.1",
+                http_port=self._console_port(p),
+                token_file=str(folder / "console.token") if self._console_port(p) is not None else None,
             )
             write_secret(folder / CONFIG_NAME, msgspec.json.format(msgspec.json.encode(config)))
             self.config = config  # the clock and the span every node shares
         for p in participants:
             self.start_node(p)
         self.say(f"nodes running at {self.speed:g}× real time", None)
+
+    def _console_port(self, participant: str) -> int | None:
+        """The port of a partner node's console (the observer has none)."""
+        if self.http is None or participant not in self.partners:
+            return None
+        return 0 if self.http[1] == 0 else self.http[1] + self.partners.index(participant)
 
     def node_folder(self, partner: str) -> Path:
         """Where ``partner``'s node keeps its secrets: its private key, its TLS files and its ``node.json``."""
@@ -342,9 +355,11 @@ def run_nats(
     speed: float = 20.0,
     policy_path: str | Path | None = None,
     progress: Progress | None = None,
+    http: tuple[str, int] | None = None,
 ) -> RunResult:
-    """Run ``scenario_path`` over NATS and return its result (the caller writes the run folder)."""
-    with NatsExercise(scenario_path, out, speed=speed, policy_path=policy_path, progress=progress) as run:
+    """Run ``scenario_path`` over NATS and return its result (the caller writes the run folder); ``http``: serve
+    each partner node's console (:class:`NatsExercise`)."""
+    with NatsExercise(scenario_path, out, speed=speed, policy_path=policy_path, progress=progress, http=http) as run:
         run.start()
         run.wait()
         return run.gather()

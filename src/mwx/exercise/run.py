@@ -15,7 +15,7 @@ import time as wallclock
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from mwx.sim.theater import Theater
 from mwx.sim.truth import TruthLaunch, fly
 from mwx.track.scans import scans_in_arrival_order
 from mwx.warn.alerts import Alert, AlertManager
+
+if TYPE_CHECKING:
+    from mwx.live.session import ConsoleSession
 
 Progress = Callable[[str, float | None], None]
 
@@ -289,6 +292,15 @@ def canonical_order(reports: list[TrackReport], partners: list[str]) -> list[Tra
     return sorted(reports, key=lambda r: (r.sent, r.time, rank.get(r.sender, len(rank)), r.seq))
 
 
+def own_histories(log: TrackLog) -> dict[str, list[History]]:
+    """Each partner's histories of its own published tracks (the observer's left out)."""
+    out: dict[str, list[History]] = defaultdict(list)
+    for (partner, _), history in log.histories().items():
+        if partner != FUSED:
+            out[partner].append(history)
+    return out
+
+
 def partner_events(
     log: TrackLog, areas, seed: int, t_end: float, fused: FusionCenter | None = None
 ) -> list[records.LaunchEvent]:
@@ -329,13 +341,15 @@ def run_scenario(
     policy: ReleasePolicy = OPEN,
     exercise_keys: bool = False,
     solved: Mapping[int, Trajectory] | None = None,
+    console: ConsoleSession | None = None,
 ) -> RunResult:
     """Simulate the whole scenario; :func:`mwx.exercise.outputs.write_run` writes the files.
 
     ``policy``: the release policy every partner applies before sending (default: everything to
     everyone).  The ``fused`` observer is a recipient like the others (name ``fused`` in rules).
     ``exercise_keys``: sign with keys derived from the scenario seed (:func:`run_signers`).  ``solved``: the
-    launches' flights where the caller solved them already (:func:`prepare`).
+    launches' flights where the caller solved them already (:func:`prepare`).  ``console``: serve each
+    partner's console while the run goes on, paced on the wall clock (:mod:`mwx.live.session`).
     """
     return simulate(
         scenario,
@@ -344,6 +358,7 @@ def run_scenario(
         policy=policy,
         exercise_keys=exercise_keys,
         solved=solved,
+        console=console,
     ).result
 
 
@@ -355,6 +370,7 @@ def simulate(
     policy: ReleasePolicy = OPEN,
     exercise_keys: bool = False,
     solved: Mapping[int, Trajectory] | None = None,
+    console: ConsoleSession | None = None,
 ) -> Simulation:
     """:func:`run_scenario`, keeping the live nodes, observer, bus and endpoints beside the result."""
     started = wallclock.perf_counter()
@@ -376,6 +392,8 @@ def simulate(
         nodes[partner] = PartnerNode(partner, own, bus, areas, log.record, signers[partner], verifier, policy)
     fused = FusedLog(log)
     observer_exchange = Endpoint(FUSED, bus, verifier, fused.take)  # listens only: no key
+    if console is not None:
+        console.begin(scenario, theater, areas, t_start, t_end, nodes, lambda: own_histories(log))
 
     say("tracking, sharing, fusing, warning", 0.0)
     scans, m = scans_in_arrival_order(measurements)
@@ -385,20 +403,28 @@ def simulate(
         """Every node assesses at each mark up to ``t``, with what the bus delivered by then."""
         nonlocal next_assess
         while next_assess <= t:
+            if console is not None:
+                console.wait_until(next_assess)
             bus.deliver_until(next_assess)
             for node in nodes.values():
                 node.assess(next_assess)
+            if console is not None:
+                console.assessed(next_assess)
             next_assess += assess_interval_s
 
     last_report = -1.0
     for n, (a, b) in enumerate(scans):
         now = float(m.received[a])
         assess_until(now)
+        if console is not None:
+            console.wait_until(now)
         bus.deliver_until(now)  # what link injects held back and is due by now
         sensor = int(m.sensor[a])
         node = nodes[local_index[sensor]]
         scan = node.scan(m, a, b)
         node.on_scan(scan, now)
+        if console is not None:
+            console.step(now)
         fraction = n / max(len(scans), 1)
         if fraction - last_report >= 0.05:
             say("tracking, sharing, fusing, warning", fraction)
@@ -413,6 +439,8 @@ def simulate(
 
     say("writing the event reports", None)
     events = partner_events(log, areas, scenario.seed, t_end, fused.center)
+    if console is not None:
+        console.finish(t_end, events)
     exchanges = {p: node.exchange for p, node in nodes.items()} | {FUSED: observer_exchange}
     pictures = {p: Picture.of(p, node.fusion, node.launches, node.alerts) for p, node in nodes.items()}
     pictures[FUSED] = Picture.of(FUSED, fused.center)

@@ -16,6 +16,10 @@ an impact prediction; ``link`` points for an alert area).  The events:
 * each alert change with an alert area (one uid per alert): type ``u-d-f`` (TAK's drawn shape, closed by
   repeating the first ``link`` point) at the area's centroid, how ``m-p``, ``ce`` the radius about the
   centroid that holds the area, ``le`` unknown, start at the change and stale at the next change or the end.
+
+The builders (:func:`event_element`, :func:`add_point`, :func:`add_detail`, :func:`add_ellipse_shape`,
+:func:`area_center`, :func:`add_area_links`) and the constants are shared with the live feed for TAK clients
+(:mod:`mwx.live.cot`), so that a file and the feed describe the same things the same way.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 import shapely
 from pyproj import Geod
 
+from mwx import records
 from mwx.exports.common import RunData, course_speed, horizontal_vertical_sigma, iso, predictions
 from mwx.exports.geometry import split_polygons
 
@@ -55,7 +60,18 @@ SIGMA_95_2D = math.sqrt(-2.0 * math.log(0.05))
 _GEOD = Geod(ellps="WGS84")
 
 
-def _event(uid: str, cot_type: str, how: str, time: datetime, start: datetime, stale: datetime) -> ET.Element:
+#: The XML declaration that starts every CoT event (TAK's parsers, takproto's included, look for ``<?xml``).
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+#: TAK's ``strokeColor`` and ``fillColor`` of an alert area (signed ARGB): opaque red, a translucent red fill.
+AREA_STROKE_ARGB = "-65536"
+AREA_FILL_ARGB = "1627324416"
+#: What a uid part may hold; anything else becomes ``-``.
+UID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def event_element(uid: str, cot_type: str, how: str, time: datetime, start: datetime, stale: datetime) -> ET.Element:
+    """A CoT ``<event>`` (``opex`` exercise) with its times as given: ``stale`` equal to ``start`` takes an
+    earlier event of the same uid off a TAK map."""
     return ET.Element(
         "event",
         {
@@ -64,14 +80,20 @@ def _event(uid: str, cot_type: str, how: str, time: datetime, start: datetime, s
             "type": cot_type,
             "time": iso(time),
             "start": iso(start),
-            "stale": iso(max(stale, start + timedelta(seconds=1))),
+            "stale": iso(stale),
             "how": how,
             "opex": OPEX,
         },
     )
 
 
-def _point(event: ET.Element, lat: float, lon: float, hae: float, ce: float, le: float) -> None:
+def _event(uid: str, cot_type: str, how: str, time: datetime, start: datetime, stale: datetime) -> ET.Element:
+    # a file's event is shown for at least a second, so that every exported event can be seen
+    return event_element(uid, cot_type, how, time, start, max(stale, start + timedelta(seconds=1)))
+
+
+def add_point(event: ET.Element, lat: float, lon: float, hae: float, ce: float, le: float) -> None:
+    """The event's ``<point>``: degrees, height above the ellipsoid [m], 1σ errors ce and le [m] (at least 0.1)."""
     ET.SubElement(
         event,
         "point",
@@ -85,15 +107,57 @@ def _point(event: ET.Element, lat: float, lon: float, hae: float, ce: float, le:
     )
 
 
-def _detail(event: ET.Element, callsign: str, remarks: str) -> ET.Element:
+def add_detail(event: ET.Element, callsign: str, remarks: str) -> ET.Element:
+    """The event's ``<detail>`` with a ``contact`` callsign and ``remarks``; returned for more elements."""
     detail = ET.SubElement(event, "detail")
     ET.SubElement(detail, "contact", {"callsign": callsign})
     ET.SubElement(detail, "remarks").text = remarks
     return detail
 
 
+def add_ellipse_shape(detail: ET.Element, ellipse: records.Ellipse95) -> None:
+    """A ``<shape><ellipse>`` of a 95 % ellipse: semi-axes [m], major axis ``angle`` [deg from north]."""
+    shape = ET.SubElement(detail, "shape")
+    ET.SubElement(
+        shape,
+        "ellipse",
+        {
+            "major": f"{ellipse.semi_major_km * 1e3:.1f}",
+            "minor": f"{ellipse.semi_minor_km * 1e3:.1f}",
+            "angle": f"{ellipse.orientation_deg:.2f}",
+        },
+    )
+
+
+def impact_ce_m(ellipse: records.Ellipse95) -> float:
+    """The 1σ circular error [m] of a 95 % ellipse: its major semi-axis / 2.4477 (conservative across)."""
+    return ellipse.semi_major_km * 1e3 / SIGMA_95_2D
+
+
+def area_center(rings: list[list[tuple[float, float]]]) -> tuple[float, float, float] | None:
+    """Where an area's event stands: (lat, lon) [deg] of the area's centroid (a point inside it where the centroid
+    falls outside) and the radius [m] about it that holds every vertex; None for an area without extent."""
+    area = split_polygons(rings)
+    if area.is_empty:
+        return None
+    center = area.representative_point() if not area.centroid.within(area) else area.centroid
+    lon0, lat0 = center.x, center.y
+    vertices = shapely.get_coordinates(area)
+    _, _, dist = _GEOD.inv(np.full(len(vertices), lon0), np.full(len(vertices), lat0), vertices[:, 0], vertices[:, 1])
+    return lat0, lon0, float(max(dist))
+
+
+def add_area_links(detail: ET.Element, rings: list[list[tuple[float, float]]]) -> None:
+    """TAK's drawn shape: a ``<link point="lat,lon">`` per vertex of the (lon, lat) rings, then its colours."""
+    for ring in rings:
+        for lon, lat in ring:
+            ET.SubElement(detail, "link", {"point": f"{lat:.7f},{lon:.7f}"})
+    ET.SubElement(detail, "strokeColor", {"value": AREA_STROKE_ARGB})
+    ET.SubElement(detail, "fillColor", {"value": AREA_FILL_ARGB})
+
+
 def _uid(run: RunData, *parts: str) -> str:
-    return ".".join(["mwx", re.sub(r"[^A-Za-z0-9_.-]", "-", run.scenario), *parts])
+    return ".".join(["mwx", UID_UNSAFE.sub("-", run.scenario), *parts])
 
 
 def track_events(run: RunData) -> list[ET.Element]:
@@ -111,8 +175,8 @@ def track_events(run: RunData) -> list[ET.Element]:
             s.time_utc,
             s.time_utc + timedelta(seconds=TRACK_STALE_S),
         )
-        _point(event, s.lat_deg, s.lon_deg, s.alt_m, ce, le)
-        detail = _detail(
+        add_point(event, s.lat_deg, s.lon_deg, s.alt_m, ce, le)
+        detail = add_detail(
             event,
             track.track_id,
             f"EXERCISE. {track.partner} missile track {track.track_id}, last state of {len(track.states)} "
@@ -131,31 +195,15 @@ def impact_events(run: RunData) -> list[ET.Element]:
             stale = p.until if p.until is not None else p.impact_time + timedelta(seconds=IMPACT_STALE_S)
             ellipse = p.ellipse
             event = _event(_uid(run, "impact", e.event_id), IMPACT_TYPE, "m-p", p.time, p.time, stale)
-            _point(
-                event,
-                p.impact_point.lat,
-                p.impact_point.lon,
-                0.0,
-                ellipse.semi_major_km * 1e3 / SIGMA_95_2D,
-                UNKNOWN_ERROR_M,
-            )
-            detail = _detail(
+            add_point(event, p.impact_point.lat, p.impact_point.lon, 0.0, impact_ce_m(ellipse), UNKNOWN_ERROR_M)
+            detail = add_detail(
                 event,
                 f"{e.event_id} impact",
                 f"EXERCISE. {e.partner} predicted impact of {e.missile_class} {e.event_id} at {iso(p.impact_time)} "
                 f"(prediction {p.index + 1} of {p.count}); 95 % ellipse {ellipse.semi_major_km:g} x "
                 f"{ellipse.semi_minor_km:g} km, major axis {ellipse.orientation_deg:g} deg from north.",
             )
-            shape = ET.SubElement(detail, "shape")
-            ET.SubElement(
-                shape,
-                "ellipse",
-                {
-                    "major": f"{ellipse.semi_major_km * 1e3:.1f}",
-                    "minor": f"{ellipse.semi_minor_km * 1e3:.1f}",
-                    "angle": f"{ellipse.orientation_deg:.2f}",
-                },
-            )
+            add_ellipse_shape(detail, ellipse)
             out.append(event)
     return out
 
@@ -165,28 +213,19 @@ def area_events(run: RunData) -> list[ET.Element]:
     out = []
     for ac in run.area_changes:
         a, c = ac.alert, ac.change
-        area = split_polygons(ac.rings)
-        if area.is_empty:
+        center = area_center(ac.rings)
+        if center is None:
             continue
-        center = area.representative_point() if not area.centroid.within(area) else area.centroid
-        lon0, lat0 = center.x, center.y
-        vertices = shapely.get_coordinates(area)
-        _, _, dist = _GEOD.inv(
-            np.full(len(vertices), lon0), np.full(len(vertices), lat0), vertices[:, 0], vertices[:, 1]
-        )
+        lat0, lon0, radius = center
         event = _event(_uid(run, "alert", a.alert_id), AREA_TYPE, "m-p", c.time, c.time, ac.until)
-        _point(event, lat0, lon0, 0.0, float(max(dist)), UNKNOWN_ERROR_M)
-        detail = _detail(
+        add_point(event, lat0, lon0, 0.0, radius, UNKNOWN_ERROR_M)
+        detail = add_detail(
             event,
             f"{a.alert_id} {a.area.name}",
             f"EXERCISE. {a.partner} {c.level or ''} {a.reason} alert {a.alert_id} for {a.area.name}: {c.status} at "
             f"{iso(c.time)}" + (f", probability {c.probability:.2f}" if c.probability is not None else "") + ".",
         )
-        for ring in ac.rings:
-            for lon, lat in ring:
-                ET.SubElement(detail, "link", {"point": f"{lat:.7f},{lon:.7f}"})
-        ET.SubElement(detail, "strokeColor", {"value": "-65536"})
-        ET.SubElement(detail, "fillColor", {"value": "1627324416"})
+        add_area_links(detail, ac.rings)
         out.append(event)
     return out
 
@@ -198,7 +237,7 @@ def events(run: RunData) -> list[ET.Element]:
 
 def to_xml(event: ET.Element) -> bytes:
     """One event as an XML document (declaration, UTF-8)."""
-    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + ET.tostring(event, encoding="utf-8") + b"\n"
+    return XML_DECLARATION + ET.tostring(event, encoding="utf-8") + b"\n"
 
 
 def write(run: RunData, out_dir: Path) -> list[Path]:

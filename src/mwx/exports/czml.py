@@ -46,7 +46,8 @@ MULTIPLIER = 10.0
 MIN_AXIS_M = 1.0
 
 
-def _rgba(partner: str | None, alpha: int = 255) -> Color:
+def rgba(partner: str | None, alpha: int = 255) -> Color:
+    """A partner's display colour (None: the truth's) with opacity ``alpha`` (0-255)."""
     return Color(rgba=[*rgb_of(partner), alpha])
 
 
@@ -76,20 +77,22 @@ def cesium_rotation(orientation_deg: float) -> float:
     return round(math.radians(90.0 - orientation_deg), 6)
 
 
-def _ellipse(ellipse: records.Ellipse95, partner: str) -> Ellipse:
+def ellipse_graphics(ellipse: records.Ellipse95, partner: str) -> Ellipse:
+    """A 95 % ellipse drawn in ``partner``'s colour: semi-axes [m] (at least MIN_AXIS_M), Cesium's rotation."""
     major = max(ellipse.semi_major_km * 1e3, MIN_AXIS_M)
     minor = min(max(ellipse.semi_minor_km * 1e3, MIN_AXIS_M), major)
     return Ellipse(
         semiMajorAxis=round(major, 1),
         semiMinorAxis=round(minor, 1),
         rotation=cesium_rotation(ellipse.orientation_deg),
-        material=Material(solidColor=SolidColorMaterial(color=_rgba(partner, 90))),
+        material=Material(solidColor=SolidColorMaterial(color=rgba(partner, 90))),
         outline=True,
-        outlineColor=_rgba(partner),
+        outlineColor=rgba(partner),
     )
 
 
-def _ground(point: records.Point) -> Position:
+def ground_position(point: records.Point) -> Position:
+    """A point on the ellipsoid (height 0)."""
     return Position(cartographicDegrees=[point.lon, point.lat, 0.0])
 
 
@@ -120,14 +123,14 @@ def packets(run: RunData) -> list[Packet]:
                 f"{iso(track.end)}",
                 availability=_interval(track.start, track.end),
                 position=_sampled(track.start, t, xyz, lagrange=False),
-                point=Point(pixelSize=6, color=_rgba(track.partner)),
+                point=Point(pixelSize=6, color=rgba(track.partner)),
                 path=CzmlPath(
                     width=2,
                     leadTime=0,
                     trailTime=3600,
-                    material=PolylineMaterial(solidColor=SolidColorMaterial(color=_rgba(track.partner))),
+                    material=PolylineMaterial(solidColor=SolidColorMaterial(color=rgba(track.partner))),
                 ),
-                label=Label(text=track.track_id, font="11pt sans-serif", fillColor=_rgba(track.partner)),
+                label=Label(text=track.track_id, font="11pt sans-serif", fillColor=rgba(track.partner)),
             )
         )
     for path in run.truth_paths:
@@ -138,12 +141,12 @@ def packets(run: RunData) -> list[Packet]:
                 description=f"true {path.obj.kind} of launch {path.launch.id}",
                 availability=_interval(path.start, path.end),
                 position=_sampled(path.start, path.t, path.ecef, lagrange=len(path.t) > 5),
-                point=Point(pixelSize=4, color=_rgba(None)),
+                point=Point(pixelSize=4, color=rgba(None)),
                 path=CzmlPath(
                     width=1,
                     leadTime=0,
                     trailTime=3600,
-                    material=PolylineMaterial(solidColor=SolidColorMaterial(color=_rgba(None, 200))),
+                    material=PolylineMaterial(solidColor=SolidColorMaterial(color=rgba(None, 200))),
                 ),
             )
         )
@@ -153,8 +156,8 @@ def packets(run: RunData) -> list[Packet]:
                 id=f"launch/truth/{launch.id}",
                 name=f"{launch.id} launch point (truth)",
                 availability=_interval(launch.launch_time, run.end),
-                position=_ground(launch.launch_point),
-                point=Point(pixelSize=8, color=_rgba(None), outlineColor=Color(rgba=[0, 0, 0, 255]), outlineWidth=1),
+                position=ground_position(launch.launch_point),
+                point=Point(pixelSize=8, color=rgba(None), outlineColor=Color(rgba=[0, 0, 0, 255]), outlineWidth=1),
             )
         )
     for e in run.events.events:
@@ -163,8 +166,8 @@ def packets(run: RunData) -> list[Packet]:
                 id=f"launch/{e.event_id}",
                 name=f"{e.event_id} launch point ({e.partner})",
                 availability=_interval(e.first_detection, run.end),
-                position=_ground(e.launch_point),
-                point=Point(pixelSize=7, color=_rgba(e.partner)),
+                position=ground_position(e.launch_point),
+                point=Point(pixelSize=7, color=rgba(e.partner)),
             )
         )
         for p in predictions(e):
@@ -176,9 +179,9 @@ def packets(run: RunData) -> list[Packet]:
                     f"{p.ellipse.semi_major_km:g} x {p.ellipse.semi_minor_km:g} km, major axis at "
                     f"{p.ellipse.orientation_deg:g}° from north",
                     availability=_interval(p.time, p.until or run.end),
-                    position=_ground(p.impact_point),
-                    point=Point(pixelSize=5, color=_rgba(e.partner)),
-                    ellipse=_ellipse(p.ellipse, e.partner),
+                    position=ground_position(p.impact_point),
+                    point=Point(pixelSize=5, color=rgba(e.partner)),
+                    ellipse=ellipse_graphics(p.ellipse, e.partner),
                 )
             )
     for ac in run.area_changes:
@@ -193,9 +196,9 @@ def packets(run: RunData) -> list[Packet]:
                     availability=_interval(c.time, ac.until),
                     polygon=Polygon(
                         positions=PositionList(cartographicDegrees=[v for lon, lat in ring for v in (lon, lat, 0.0)]),
-                        material=Material(solidColor=SolidColorMaterial(color=_rgba(a.partner, 70))),
+                        material=Material(solidColor=SolidColorMaterial(color=rgba(a.partner, 70))),
                         outline=True,
-                        outlineColor=_rgba(a.partner),
+                        outlineColor=rgba(a.partner),
                     ),
                 )
             )
@@ -214,11 +217,11 @@ def packets(run: RunData) -> list[Packet]:
                 position=position,
                 point=Point(
                     pixelSize=9,
-                    color=_rgba(sensor.partner),
+                    color=rgba(sensor.partner),
                     outlineColor=Color(rgba=[255, 255, 255, 255]),
                     outlineWidth=1,
                 ),
-                label=Label(text=sensor.id, font="10pt sans-serif", fillColor=_rgba(sensor.partner)),
+                label=Label(text=sensor.id, font="10pt sans-serif", fillColor=rgba(sensor.partner)),
             )
         )
     return out

@@ -28,7 +28,7 @@ FILENAME = "run.geojson"
 PRECISION = 6  # decimals of a degree: 0.1 m
 
 
-def _line(points: list[tuple[float, ...]]) -> geojson.geometry.Geometry | None:
+def line_geometry(points: list[tuple[float, ...]]) -> geojson.geometry.Geometry | None:
     parts = split_line(points)
     if not parts:
         return None
@@ -37,11 +37,11 @@ def _line(points: list[tuple[float, ...]]) -> geojson.geometry.Geometry | None:
     return geojson.MultiLineString(parts, validate=True, precision=PRECISION)
 
 
-def _point(lat: float, lon: float) -> geojson.Point:
+def point_geometry(lat: float, lon: float) -> geojson.Point:
     return geojson.Point((lon if -180.0 <= lon <= 180.0 else wrap_lon(lon), lat), precision=PRECISION)
 
 
-def _area(geometry: BaseGeometry) -> geojson.geometry.Geometry | None:
+def area_geometry(geometry: BaseGeometry) -> geojson.geometry.Geometry | None:
     if geometry.is_empty:
         return None
     shape = mapping(geometry)
@@ -61,7 +61,7 @@ def features(run: RunData) -> list[geojson.Feature]:
     for track in run.tracks:
         add(
             f"track/{track.partner}/{track.track_id}",
-            _line([(s.lon_deg, s.lat_deg) for s in track.states]),
+            line_geometry([(s.lon_deg, s.lat_deg) for s in track.states]),
             kind="track",
             truth=False,
             partner=track.partner,
@@ -73,7 +73,7 @@ def features(run: RunData) -> list[geojson.Feature]:
     for path in run.truth_paths:
         add(
             f"trajectory/{path.obj.id}",
-            _line(list(zip(path.lon.tolist(), path.lat.tolist(), strict=True))),
+            line_geometry(list(zip(path.lon.tolist(), path.lat.tolist(), strict=True))),
             kind="trajectory",
             truth=True,
             partner=None,
@@ -87,14 +87,14 @@ def features(run: RunData) -> list[geojson.Feature]:
         common: dict[str, Any] = {"truth": True, "partner": None, "launch_id": launch.id, "class": launch.missile_class}
         add(
             f"launch-point/truth/{launch.id}",
-            _point(launch.launch_point.lat, launch.launch_point.lon),
+            point_geometry(launch.launch_point.lat, launch.launch_point.lon),
             kind="launch-point",
             time=iso(launch.launch_time),
             **common,
         )
         add(
             f"impact-point/truth/{launch.id}",
-            _point(launch.impact_point.lat, launch.impact_point.lon),
+            point_geometry(launch.impact_point.lat, launch.impact_point.lon),
             kind="impact-point",
             time=iso(launch.impact_time),
             **common,
@@ -112,7 +112,7 @@ def features(run: RunData) -> list[geojson.Feature]:
         le = e.launch_ellipse_95
         add(
             f"launch-point/{e.partner}/{e.event_id}",
-            _point(e.launch_point.lat, e.launch_point.lon),
+            point_geometry(e.launch_point.lat, e.launch_point.lon),
             kind="launch-point",
             time=iso(e.launch_time),
             sigma_km=e.launch_point_sigma_km,
@@ -123,7 +123,7 @@ def features(run: RunData) -> list[geojson.Feature]:
         )
         add(
             f"impact-point/{e.partner}/{e.event_id}",
-            _point(e.impact_point.lat, e.impact_point.lon),
+            point_geometry(e.impact_point.lat, e.impact_point.lon),
             kind="impact-point",
             time=iso(e.impact_time),
             sigma_s=e.impact_time_sigma_s,
@@ -132,7 +132,7 @@ def features(run: RunData) -> list[geojson.Feature]:
         ie = e.impact_ellipse_95
         add(
             f"impact-ellipse-95/{e.partner}/{e.event_id}",
-            _area(ellipse_geometry(e.impact_point, ie)),
+            area_geometry(ellipse_geometry(e.impact_point, ie)),
             kind="impact-ellipse-95",
             time=iso(e.impact_time),
             semi_major_km=ie.semi_major_km,
@@ -162,7 +162,7 @@ def features(run: RunData) -> list[geojson.Feature]:
             if change.alert_area:
                 add(
                     f"alert-area/{alert.alert_id}/{i}",
-                    _area(split_polygons(change.alert_area)),
+                    area_geometry(split_polygons(change.alert_area)),
                     kind="alert-area",
                     **common,
                 )
@@ -170,7 +170,7 @@ def features(run: RunData) -> list[geojson.Feature]:
                 ce = change.ellipse_95
                 add(
                     f"alert-ellipse-95/{alert.alert_id}/{i}",
-                    _area(ellipse_geometry(change.impact_point, ce)),
+                    area_geometry(ellipse_geometry(change.impact_point, ce)),
                     kind="alert-ellipse-95",
                     semi_major_km=ce.semi_major_km,
                     semi_minor_km=ce.semi_minor_km,
@@ -187,7 +187,7 @@ def features(run: RunData) -> list[geojson.Feature]:
         }
         if isinstance(sensor, Radar):
             props |= {"platform": sensor.platform, "alt_m": sensor.site.alt_m, "max_range_km": sensor.max_range_km}
-            add(f"sensor/{sensor.id}", _point(sensor.site.lat, sensor.site.lon), **props)
+            add(f"sensor/{sensor.id}", point_geometry(sensor.site.lat, sensor.site.lon), **props)
         elif isinstance(sensor, InfraredSatellite):
             at = run.start.timestamp()
             lat, lon, alt = wgs84.ecef_to_geodetic(sensor.position(at)[0])
@@ -197,7 +197,7 @@ def features(run: RunData) -> list[geojson.Feature]:
                 "orbit": "geostationary" if isinstance(sensor.orbit, GeostationaryOrbit) else "kepler",
                 "at": iso(run.start),
             }
-            add(f"sensor/{sensor.id}", _point(float(np.degrees(lat)), float(np.degrees(lon))), **props)
+            add(f"sensor/{sensor.id}", point_geometry(float(np.degrees(lat)), float(np.degrees(lon))), **props)
     return out
 
 

@@ -20,6 +20,7 @@ from mwx.fuse import motion
 from mwx.fuse.fusion import FusionCenter, SystemTrack
 from mwx.geo import wgs84
 from mwx.geo.regions import ProtectedArea
+from mwx.live.feed import NodeFeed
 from mwx.sim.theater import Sensor
 from mwx.track.base import Scan
 from mwx.track.registration import Registration
@@ -52,8 +53,15 @@ class PartnerNode:
         signer: Signer,
         verifier: Verifier,
         policy: ReleasePolicy = OPEN,
+        feed: NodeFeed | None = None,
+        operators: bool = False,
     ) -> None:
+        """``feed``: where the node's doings go as live updates (a console), None for none; ``operators``: a
+        partner's alert change is acknowledged by this partner's operators (:meth:`acknowledge`, from the
+        console), not at once on arrival."""
         self.partner = partner
+        self.feed = feed
+        self.operators = operators
         self.sensors = sensors  # this partner's sensors by their index in the theater
         # The tracker estimates its radars' registration biases, so the scans state their noise alone.
         self.tracker = missile_tracker(partner, registration=Registration.of(sensors)) if sensors else None
@@ -71,6 +79,9 @@ class PartnerNode:
         #: Operators' acknowledgements of this partner's alert changes: msg id → who acknowledged.
         self.alert_acks: dict[str, set[str]] = {}
         self._alert_msg_ids: set[str] = set()
+        #: When each peer was last heard from (the send time of its newest accepted envelope) [Unix s].
+        self.last_heard: dict[str, float] = {}
+        self._opened: Opened | None = None  # the envelope whose message the handler is being given
         #: Fused states of the live system tracks over the last drag.ENERGY_BASELINE_S[1]: time, state, covariance.
         self._recent: dict[str, list[tuple[float, np.ndarray, np.ndarray]]] = {}
 
@@ -97,6 +108,8 @@ class PartnerNode:
                 float(tracks.first_time[row]),
                 own,
             )
+            if self.feed is not None:
+                self.feed.track("own", self.partner, track_id, float(tracks.t[row]), state, cov, bool(boosting[k]))
             report = TrackReport(
                 sender=self.partner,
                 seq=self.seq,
@@ -116,26 +129,51 @@ class PartnerNode:
     def _received(self, message: object) -> None:
         if isinstance(message, TrackReport):
             self.fusion.ingest(message)
+            if self.feed is not None:
+                self.feed.partner_track(message)
         elif isinstance(message, AlertMessage):
             entry = (message.sender, message.alert_id, message.change, message.status, message.time)
             self.received_alerts.append(entry)
+            if self.feed is not None and self._opened is not None:
+                self.feed.received_alert(message, self._opened.msg_id)
         elif isinstance(message, Ack) and message.msg_id in self._alert_msg_ids:
             self.alert_acks.setdefault(message.msg_id, set()).add(message.sender)
+            if self.feed is not None:
+                self.feed.ack_of_own(message.msg_id, message.sender, message.time)
 
     def _alert_changed(self, alert: Alert, entry: dict) -> None:
         """Every change of one of this partner's alerts goes to the partners as one exchange message."""
         if self.exchange.signer is None or self.exchange.muted:  # muted: a restarted node's replay, sent before
             return
+        message = alert_message(alert, entry)
+        if self.feed is not None:
+            index = next(i for i in range(len(alert.history) - 1, -1, -1) if alert.history[i] is entry)
+            self.feed.own_alert(alert, index)
         # Known before sending: in process the acknowledgements come back inside the send.
         for recipient in self.exchange.transport.recipients(self.partner):
-            self._alert_msg_ids.add(msg_id(self.partner, self.exchange.last_seq(recipient) + 1))
-        self.exchange.send(alert_message(alert, entry), float(entry["time"]))
+            sent_as = msg_id(self.partner, self.exchange.last_seq(recipient) + 1)
+            self._alert_msg_ids.add(sent_as)
+            if self.feed is not None:
+                self.feed.sent(sent_as, alert.alert_id, message.change)
+        self.exchange.send(message, float(entry["time"]))
 
     def _acknowledge(self, opened: Opened) -> None:
-        """The operator's acknowledgement of a partner's alert change (simulated: at once, on arrival)."""
-        if isinstance(opened.message, AlertMessage) and self.exchange.signer is not None:
-            now = opened.envelope.sent
-            self.exchange.send(Ack(sender=self.partner, time=now, msg_id=opened.msg_id), now)
+        """Every accepted envelope: its sender heard from; a partner's alert change acknowledged at once on
+        arrival (a simulated operator) unless this partner's operators acknowledge from the console."""
+        self.last_heard[opened.envelope.sender] = max(self.last_heard.get(opened.envelope.sender, 0.0),
+                                                      opened.envelope.sent)  # fmt: skip
+        self._opened = opened
+        if isinstance(opened.message, AlertMessage) and not self.operators:
+            self.acknowledge(opened.msg_id, opened.envelope.sent)
+
+    def acknowledge(self, acked: str, now: float) -> None:
+        """This partner's operator acknowledges the partner's alert change that came in envelope ``acked``: the
+        acknowledgement goes to every partner over the exchange."""
+        if self.exchange.signer is None:
+            return
+        self.exchange.send(Ack(sender=self.partner, time=now, msg_id=acked), now)
+        if self.feed is not None:
+            self.feed.ack_by_own(acked, now)
 
     def assess(self, time: float) -> None:
         """Place the fused picture's objects in launches, predict where they fall, bring the alerts up to date.
@@ -161,6 +199,7 @@ class PartnerNode:
             del self._recent[gone]
         # Powered: called so by the fusion, or not shown coasting by its energy (see _threats for what is warned).
         powered = {s.id: boosting[s.id] or self._maybe_powered(s.id, time, *states[s.id]) for s in fresh}
+        predictions: dict[str, dict] = {}
         if self.alerts.areas:
             threats_by_launch, predictions = self._threats(time, fresh, states, powered)
             for launch_id, threats_of in threats_by_launch.items():
@@ -168,6 +207,11 @@ class PartnerNode:
                     time, launch_id, threats_of, {s: predictions[s] for s in threats_of if s in predictions}
                 )
         self.alerts.review(time, lost)
+        if self.feed is not None:
+            for s in fresh:
+                x, p = states[s.id]
+                self.feed.system_track(s.id, time, x, p, boosting[s.id], list(s.members), self.launches.of(s.id),
+                                       predictions.get(s.id))  # fmt: skip
 
     def _maybe_powered(self, system_id: str, time: float, x: np.ndarray, p: np.ndarray) -> bool:
         """Whether the system track's fused state at ``time`` may still be under thrust: against its oldest

@@ -76,7 +76,8 @@ from mwx.geo import regions
 from mwx.node.journal import Journal
 from mwx.node.node import PartnerNode
 from mwx.sim import sensors
-from mwx.sim.scenario import SensorDown, load_scenario, theater_of
+from mwx.sim.scenario import Scenario, SensorDown, load_scenario, theater_of
+from mwx.sim.theater import Theater
 from mwx.track.scans import scans_in_arrival_order
 
 CONFIG_NAME = "node.json"
@@ -111,6 +112,9 @@ class NodeConfig(msgspec.Struct, forbid_unknown_fields=True):
     ca: str | None = None  # the exchange's CA certificate (PEM): the only issuer this node's TLS trusts
     cert: str | None = None  # this node's TLS client certificate (PEM; its leaf requires one)
     cert_key: str | None = None  # the private key of ``cert`` (PEM file, mode 0600)
+    http_port: int | None = None  # serve this node's console and API on this port (0: a free one); None: none
+    http_host: str = "127.0.0.1"
+    token_file: str | None = None  # the console's token (mode 0600; made if missing); default DIR/console.token
 
 
 def load_config(directory: str | Path) -> NodeConfig:
@@ -212,6 +216,9 @@ class NodeService:
         #: Track reports accepted but not fused yet, with when they arrived [scenario s], in arrival order: the
         #: inbox's after a restart, and what arrives before the feed is live again (fused in its turn).
         self._restored: deque[tuple[float, TrackReport]] = deque()
+        self.console: NodeConsole | None = None
+        if cfg.http_port is not None:
+            self.console = NodeConsole(self, scenario, theater, areas)
 
     # ----------------------------------------------------------------- time
     def clock(self) -> float:
@@ -264,6 +271,8 @@ class NodeService:
             self.act(opened.message, env.seq)
         except JournalError as err:
             self._refuse(err)
+        if self.console is not None:
+            self.console.feed.flush()
 
     def act(self, message: Message, seq: int) -> None:
         """The exchange's own control messages: finals, what peers hold from us, acknowledgements of our final,
@@ -374,6 +383,9 @@ class NodeService:
             self.config.url, ca=self.config.ca, cert=self.config.cert, cert_key=self.config.cert_key
         )
         ticker: asyncio.Task | None = None
+        serving: asyncio.Task | None = None
+        if self.console is not None:
+            serving = asyncio.create_task(self.console.server.serve())
         try:
             if restarted:
                 await self._hear_peers()
@@ -389,6 +401,9 @@ class NodeService:
             if ticker is not None:
                 ticker.cancel()
                 await asyncio.gather(ticker, return_exceptions=True)
+            if serving is not None and self.console is not None:
+                self.console.server.server.should_exit = True
+                await asyncio.gather(serving, return_exceptions=True)
             await self.transport.stop()
             if self._refusal is None:
                 self.save()
@@ -426,6 +441,8 @@ class NodeService:
                     node.assess(next_assess)
                     next_assess += cfg.assess_interval_s
                 node.on_scan(node.scan(self.m, a, b), t)
+            if self.console is not None:
+                self.console.feed.flush()
             self.journal.set_meta("scans_done", str(n + 1))  # committed with the outbox rows of this scan
             if n % 16 == 0:
                 await asyncio.sleep(0)  # let the publisher and the consumer run
@@ -437,6 +454,8 @@ class NodeService:
             with self._muted(replay):
                 self._ingest_restored_until(next_assess)
                 node.assess(next_assess)
+            if self.console is not None:
+                self.console.feed.flush()
             self.journal.set_meta("assessed", repr(next_assess))
             next_assess += cfg.assess_interval_s
         if not closed:
@@ -491,6 +510,8 @@ class NodeService:
                 self._stop.set()
                 return
             now, wall = self.clock(), wallclock.time()
+            if self.console is not None:
+                self.console.tick(now)
             if not self.final_sent:
                 if self.partner in cfg.senders:
                     ready = self.feed_finished
@@ -551,10 +572,63 @@ class NodeService:
             pickle.dump(state, f)
 
 
-def run_node(partner: str, directory: str | Path) -> int:
-    """Run ``partner``'s node from ``directory``'s configuration until the exchange is complete."""
+class NodeConsole:
+    """The node's own console and API (``http_port``): its partner's live picture only, opened by its own token.
+
+    The HTTP server runs in the node's loop, so an operator's acknowledgement is carried out at once, at the
+    node's clock.  After a restart the picture is rebuilt by the replayed feed (the journal's steps)."""
+
+    def __init__(
+        self, service: NodeService, scenario: Scenario, theater: Theater, areas: tuple[regions.ProtectedArea, ...]
+    ) -> None:
+        from mwx.live.app import console_app
+        from mwx.live.feed import NodeFeed, setup_of
+        from mwx.live.picture import LivePicture
+        from mwx.live.serve import ConsoleServer
+        from mwx.live.tokens import Tokens, own_token
+
+        cfg = service.config
+        self.service = service
+        setup = setup_of(service.partner, theater, areas, mode="live", scenario=scenario.name, start=cfg.t0,
+                         end=cfg.t_end)  # fmt: skip
+        self.picture = LivePicture(setup)
+        self.feed = NodeFeed(self.picture)
+        service.node.feed = self.feed
+        service.node.operators = True
+        token_path = Path(cfg.token_file) if cfg.token_file else service.directory / "console.token"
+        token = own_token(token_path)
+        app = console_app({service.partner: self.picture}, Tokens({service.partner: token}), self)
+        assert cfg.http_port is not None
+        self.server = ConsoleServer(app, cfg.http_host, cfg.http_port)
+        print(f"{service.partner}: console at {self.server.url}/console/{service.partner} (token in {token_path})",
+              flush=True)  # fmt: skip
+
+    def acknowledge(self, partner: str, msg_id: str) -> None:
+        """An operator's acknowledgement from the console: sent now, in the node's loop."""
+        from mwx.live.operators import DeskClosed
+
+        if self.service.endpoint.muted or self.service._refusal is not None:
+            raise DeskClosed("the node is not live (replaying its journal, or stopped)")
+        self.service.node.acknowledge(msg_id, self.service.clock())
+        self.feed.flush()
+
+    def tick(self, now: float) -> None:
+        """Every heartbeat: the exchange's health and the clock."""
+        node = self.service.node
+        self.feed.health(now, node.exchange, list(self.service.peers), node.last_heard)
+        self.feed.clock(now, self.service.config.speed, "finished" if self.service.feed_finished else "running")
+        self.feed.flush()
+
+
+def run_node(partner: str, directory: str | Path, http_port: int | None = None, http_host: str | None = None,
+             token_file: str | None = None) -> int:
+    """Run ``partner``'s node from ``directory``'s configuration until the exchange is complete; ``http_port``
+    (and ``http_host``, ``token_file``) override the configuration's console."""
     directory = Path(directory)
-    service = NodeService(partner, load_config(directory), directory)
+    config = load_config(directory)
+    overrides = {k: v for k, v in (("http_port", http_port), ("http_host", http_host), ("token_file", token_file))
+                 if v is not None}  # fmt: skip
+    service = NodeService(partner, msgspec.structs.replace(config, **overrides), directory)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
