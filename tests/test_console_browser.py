@@ -11,7 +11,7 @@ import csv
 import json
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -213,5 +213,45 @@ def test_replay_slider_shows_the_run_folder_at_a_chosen_time(browser: Any, demo_
             shown = {s["alert_id"]: s["status"] for s in page.evaluate("window.mwx.alertStates()")}
             assert shown == statuses, offset
         assert not errors, errors
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------- hostile content
+def test_what_partners_send_is_shown_as_text_never_run(browser: Any) -> None:
+    """A partner's ids and names are printable ASCII up to 64 characters (exchange.messages.Id): enough for
+    markup.  Shown in the panels and the map's tooltips, they stay text."""
+    from mwx import records
+    from mwx.live.app import console_app
+    from mwx.live.feed import outline
+    from mwx.live.picture import LivePicture
+    from mwx.live.serve import ConsoleServer
+    from mwx.live.tokens import Tokens
+    from mwx.live.updates import AlertUpdate, Setup, TrackUpdate
+
+    hostile = "<img src=x onerror=window.__pwned=1>"
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    setup = Setup(partner="JP", partners=["JP", "KR"], mode="live", scenario="hostile", start=t0, end=t0,
+                  bounds=(120, 30, 145, 45), sensors=[], areas=[], stale_s=1e9)  # fmt: skip
+    picture = LivePicture(setup)
+    picture.append(TrackUpdate(time=t0, kind="partner", source="KR", track_id=hostile, lat=38.0, lon=131.0,
+                               alt_km=100.0, speed_mps=2000.0, heading_deg=90.0, boosting=False,
+                               uncertainty=outline(38.0, 131.0, 5.0, 2.0, 30.0, 24)))  # fmt: skip
+    change = records.AlertChange(time=t0, status="issued", why=["level"], level="warning", reason="impact",
+                                 alert_area=[[(131.0, 38.0), (132.0, 38.0), (132.0, 39.0), (131.0, 38.0)]])  # fmt: skip
+    picture.append(AlertUpdate(time=t0, owner="KR", alert_id=hostile, area=hostile, reason="impact", change=change,
+                               msg_id="KR-7"))  # fmt: skip
+    tokens = Tokens.generate(["JP"])
+    server = ConsoleServer(console_app({"JP": picture}, tokens)).start()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{server.url}/console/JP?token={tokens.by_partner['JP']}")
+        page.wait_for_function("document.body.dataset.ready === '1'", timeout=30_000)
+        page.evaluate("""() => { for (const e of document.querySelectorAll('.leaflet-interactive'))
+                                   e.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})); }""")
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__pwned") is None
+        assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+        assert hostile in page.inner_text("body")  # shown, as text
     finally:
         server.stop()

@@ -485,7 +485,7 @@
       if (sensor.lat != null && sensor.lon != null) {
         L.circleMarker(pointLatLng(sensor.lat, sensor.lon), {
           pane: 'heads', radius: 4, color: '#ffffff', weight: 1.5, fillColor: colour, fillOpacity: 1,
-        }).bindTooltip(`${sensor.name}\n${sensor.partner} ${sensor.kind}`, { direction: 'top' }).addTo(groups.sensors);
+        }).bindTooltip(textTip(`${sensor.name}\n${sensor.partner} ${sensor.kind}`), { direction: 'top' }).addTo(groups.sensors);
       }
     }
     $('scenario-name').textContent = `${setup.scenario} · ${setup.mode}`;
@@ -546,7 +546,7 @@
     d.head = L.circleMarker([s.lat, s.lon], {
       pane: 'heads', radius: style.radius, color: style.fill ? '#0c1117' : colour, weight: style.headWeight,
       fill: style.fill, fillColor: colour, fillOpacity: 1,
-    }).bindTooltip(() => describeTrack(key), { direction: 'top', offset: [0, -6] });
+    }).bindTooltip(() => textTip(describeTrack(key)), { direction: 'top', offset: [0, -6] });
     updateTrack(d, track);
     group.addLayer(d.trail);
     group.addLayer(d.tip);
@@ -616,7 +616,7 @@
         }).addTo(groups.impacts);
         d.impactPoint = L.circleMarker(point, {
           pane: 'events', radius: 3.5, color: '#ffffff', weight: 1.5, fillColor: d.colour, fillOpacity: 1,
-        }).bindTooltip(() => `predicted impact\n${describeTrack(d.key)}`, { direction: 'top' }).addTo(groups.impacts);
+        }).bindTooltip(() => textTip(`predicted impact\n${describeTrack(d.key)}`), { direction: 'top' }).addTo(groups.impacts);
       }
     } else if (d.impactArea) {
       groups.impacts.removeLayer(d.impactArea);
@@ -690,7 +690,7 @@
       old.setStyle(style);
     } else {
       const polygon = L.polygon(ll, { pane: 'alertAreas', fillRule: 'nonzero', ...style })
-        .bindTooltip(() => alertTooltip(key), { sticky: true });
+        .bindTooltip(() => textTip(alertTooltip(key)), { sticky: true });
       alertAreas.set(key, polygon.addTo(groups.alertAreas));
     }
   }
@@ -719,9 +719,9 @@
       if (!marks) {
         marks = {
           launch: L.circleMarker(at, { pane: 'events', radius: 6, color: '#ffffff', weight: 2, fillColor: '#111', fillOpacity: 1 })
-            .bindTooltip(() => `launch event ${id} (estimated launch point)`, { direction: 'top' }),
+            .bindTooltip(() => textTip(`launch event ${id} (estimated launch point)`), { direction: 'top' }),
           impact: L.circleMarker(to, { pane: 'events', radius: 6, color: '#ffffff', weight: 2, dashArray: '2 2', fill: false })
-            .bindTooltip(() => `launch event ${id} (estimated impact point)`, { direction: 'top' }),
+            .bindTooltip(() => textTip(`launch event ${id} (estimated impact point)`), { direction: 'top' }),
         };
         groups.launches.addLayer(marks.launch);
         groups.launches.addLayer(marks.impact);
@@ -1048,6 +1048,14 @@
     const response = await fetch(path, { headers: { Authorization: `Bearer ${CONFIG.token}`, Accept: 'application/json' } });
     if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
     return response.json();
+  }
+
+  /** A tooltip's content as text, never HTML: ids and names come from partners (Leaflet takes a string as HTML). */
+  function textTip(text) {
+    const node = document.createElement('div');
+    node.className = 'tip-text';
+    node.textContent = text;
+    return node;
   }
 
   /** Say how the link to the server stands. */
