@@ -434,6 +434,37 @@ def test_a_launch_that_comes_back_updates_its_alert(areas):
     assert alert.history[-1]["why"] == ["regained"] and alert.history[-1]["track_id"] == "JP-F0007"
 
 
+def test_a_system_merged_into_another_leaves_its_word_to_it(areas):
+    """Found in a chaos run: JP's reports held back, KR's track split in two; the half that went stale kept its
+    early prediction (impact ending at T0 + 360) after the fusion merged it into the other, and the warning ended
+    there, not at the merged track's later, better prediction (T0 + 352)."""
+    eez = area(areas, "JP", "eez")
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0 + 190, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 360)]})
+    mgr.review(T0 + 195, lost={"JP-F0001"})
+    mgr.evaluate(T0 + 200, LAUNCH, {"JP-F0003": [impact_threat(eez, 40.0, 138.7, T0 + 359)]})
+    (alert,) = mgr.alerts.values()
+    assert set(alert.contributions) == {("JP-F0001", "impact"), ("JP-F0003", "impact")}
+    # Kept apart (a stage lost, the body held), the lost word stands: the all-clear waits for its end.
+    mgr.review(T0 + 205, lost={"JP-F0001"})
+    assert alert.end_time == T0 + 360
+    # Merged (merges of merges followed): one object, whose word is the survivor's.
+    mgr.review(T0 + 255, lost=set(), merged={"JP-F0001": "JP-F0002", "JP-F0002": "JP-F0003"})
+    assert set(alert.contributions) == {("JP-F0003", "impact")} and alert.end_time == T0 + 359
+    mgr.evaluate(T0 + 345, LAUNCH, {"JP-F0003": [impact_threat(eez, 40.0, 138.7, T0 + 352)]})
+    mgr.close(T0 + 351)
+    assert statuses(alert) == ["issued", "track-lost", "updated", "ended"] and alert.history[-1]["time"] == T0 + 352
+    # A merged system's word the survivor lacks becomes the survivor's, until the survivor says otherwise.
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0 + 190, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 360)]})
+    mgr.review(T0 + 195, lost={"JP-F0001"})
+    mgr.review(T0 + 200, lost=set(), merged={"JP-F0001": "JP-F0004"})
+    (alert,) = mgr.alerts.values()
+    (word,) = alert.contributions.values()
+    assert (word.system_id, word.lost, word.threat.end_time) == ("JP-F0004", False, T0 + 360)
+    assert statuses(alert) == ["issued", "track-lost"]
+
+
 def test_alerts_follow_a_merged_launch_and_duplicates_are_cancelled(areas):
     eez = area(areas, "JP", "eez")
     territory = area(areas, "JP", "territory")
@@ -730,6 +761,28 @@ def test_a_restarted_alert_that_goes_on_is_numbered_above_what_was_sent(areas):
     mgr.evaluate(T0 + 750, LAUNCH, {"JP-F0001": []})
     mgr.review(T0 + 750, set())
     assert [(m.alert_id, m.change, m.status) for m in now] == [("JP-A0001", 4, "ended")]
+
+
+def test_a_restarted_alert_keeps_the_times_its_changes_were_sent_at(areas):
+    """The replay fuses the partners' reports by their arrival stamps, which the live run may have fused a scan
+    earlier: the rebuilt picture can issue an assessment later than the first life did.  The history is what
+    the partners were told (issued at T0 + 100), not what the replay rebuilt (T0 + 105)."""
+    eez = area(areas, "JP", "eez")
+    sent = first_life(areas)
+    mgr = AlertManager("JP", areas)
+    mgr.evaluate(T0 + 105, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 600)]})
+    mgr.evaluate(T0 + 110, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 660)]})
+    mgr.evaluate(T0 + 120, LAUNCH, {"JP-F0001": [impact_threat(eez, 40.0, 138.7, T0 + 720)]})
+    rebuilt = mgr.alerts["JP-A0001"].history
+    now = told(mgr)
+    mgr.resume(T0 + 125, by_id(sent))
+    assert now == []
+    (alert,) = mgr.alerts.values()
+    assert [(e["change"], e["status"], e["time"]) for e in alert.history] == [
+        (m.change, m.status, m.time) for m in sent
+    ]
+    assert alert_message(alert, alert.history[0]) == sent[0]  # what was sent, as sent
+    assert alert.history[1:] == rebuilt[1:]  # where the replay agrees, its entries (with their alert areas)
 
 
 def test_a_restarted_alert_over_in_the_rebuilt_picture_is_ended_for_the_partners(areas):

@@ -12,6 +12,11 @@ time, then brings the part back.  It must end as the embedded run of the same sc
   level and within one assessment interval of the embedded run's time, each ending with the same
   status within one interval of it; and at every partner, the last change it holds of every other
   partner's alert is that alert's last change, which is not active (no warning left standing).
+  One exception, measured: where a fault held back what a partner receives (:func:`held_up`), a
+  change it made on the picture it lacked may come later, up to an assessment after its picture
+  settled (``assert_same_alerts``).  A hub server killed as it leads a partner's inbox stream leaves
+  it leaderless for JetStream's raft election, 4-9 s of wall time, up to 72 scenario s at 8×: seed 1
+  held KR's inbox from 28 s to 90 s, and KR warned at 105 or 110 s where the embedded run does at 100 s.
 
 More seeds: ``MWX_CHAOS_SEEDS=1,2,3,4,5,6,7,8 pytest tests/test_nats_chaos.py``.
 """
@@ -28,12 +33,19 @@ import pytest
 
 from mwx.exchange.envelope import trusted_message
 from mwx.exchange.messages import Alert as AlertMessage
+from mwx.exchange.messages import Heartbeat, TrackReport
 from mwx.exercise.natsrun import NatsExercise
 from mwx.exercise.outputs import write_run
 from mwx.exercise.run import FUSED, run_scenario
 from mwx.node.journal import Journal
 from mwx.sim.scenario import load_scenario
-from test_nats_run import ACTIVE, assert_every_envelope_arrived, assert_same_alerts, assert_same_reports
+from test_nats_run import (
+    ACTIVE,
+    ASSESS_S,
+    assert_every_envelope_arrived,
+    assert_same_alerts,
+    assert_same_reports,
+)
 
 pytestmark = [pytest.mark.requires_component("nats-server"), pytest.mark.slow]  # see tests/conftest.py
 
@@ -77,6 +89,39 @@ def inflict(run: NatsExercise, what: str, which: str, down_s: float) -> None:
         run.start_node(which)
 
 
+def held_up(run_dir: Path, partners: list[str], inflicted: list) -> dict[str, list[tuple[float, float]]]:
+    """Per partner, when a seeded fault held back what it receives (scenario time [Unix s]).
+
+    The heartbeats and track reports that reached it more than an assessment after they were made, as spans
+    from the making to the arrival, merged.  A span counts if it began while a fault that can hold up a
+    partner's inputs was on, give or take a wall second (``inflicted``: (what, which, begin, end) in scenario
+    time; an observer's kill holds up no partner); it may last well after the fault's end: a killed hub server
+    that led an inbox stream or its consumer leaves it leaderless until JetStream's raft elects another
+    (nats-server's election timeout, 4-9 s of wall time, is not configurable).  A hold-up no fault began, a
+    node's own event loop busy for a moment say, excuses nothing.
+    """
+    blame = [(b - SPEED, e + SPEED) for what, which, b, e in inflicted if (what, which) != ("kill", FUSED)]
+    out: dict[str, list[tuple[float, float]]] = {}
+    for p in partners:
+        journal = Journal(run_dir / "nats" / "nodes" / p / "journal.sqlite")
+        try:
+            made = []
+            for _, _, data, arrived in journal.inbox_arrivals():
+                m = trusted_message(data)
+                if isinstance(m, TrackReport | Heartbeat):
+                    made.append((m.sent if isinstance(m, TrackReport) else m.time, arrived))
+        finally:
+            journal.close()
+        spans: list[list[float]] = []
+        for at, arrived in sorted(pair for pair in made if pair[1] - pair[0] > ASSESS_S):
+            if spans and at <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], arrived)
+            else:
+                spans.append([at, arrived])
+        out[p] = [(a, b) for a, b in spans if any(lo <= a <= hi for lo, hi in blame)]
+    return out
+
+
 def assert_no_alert_left_standing(run_dir: Path, participants: list[str], alerts: list[dict]) -> None:
     """At every participant, each other partner's alert stands at that alert's last change, not an active one."""
     last = {a["alert_id"]: (len(a["history"]), a["history"][-1]["status"]) for a in alerts}
@@ -107,9 +152,12 @@ def test_seeded_kills_and_cuts_leave_no_trace(seed: int, embedded: tuple[dict, d
         participants = list(run.config.participants)
         faults = schedule(seed, run.prep.t_start, run.prep.t_end, participants, run.cluster.topology.hub_servers,
                           run.partners)  # fmt: skip
+        inflicted = []  # (what, which, begin, end): when each fault was on, in scenario time
         for t, what, which, down_s in faults:
             time.sleep(max(0.0, (t - run.scenario_time()) / run.speed))
+            begin = run.scenario_time()
             inflict(run, what, which, down_s)
+            inflicted.append((what, which, begin, run.scenario_time()))
         run.wait()
         result = run.gather()
     write_run(result, tmp_path)
@@ -117,6 +165,6 @@ def test_seeded_kills_and_cuts_leave_no_trace(seed: int, embedded: tuple[dict, d
     alerts = json.loads((tmp_path / "alerts.json").read_text())["alerts"]
     assert_every_envelope_arrived(tmp_path, participants)
     assert_same_reports(events["events"], want_events["events"])
-    assert_same_alerts(alerts, want_alerts["alerts"])
+    assert_same_alerts(alerts, want_alerts["alerts"], held_up(tmp_path, run.partners, inflicted))
     assert want_alerts["alerts"], "the scenario raises no alert: nothing compared"
     assert_no_alert_left_standing(tmp_path, [p for p in participants if p != FUSED], alerts)

@@ -103,19 +103,38 @@ def assert_same_reports(got: list[dict], want: list[dict]) -> None:
 
 
 ASSESS_S = 5.0  # the nodes' assessment interval [scenario s]: how far apart two runs' alert times may be
+#: Scenario s a partner's picture takes to settle once reports held back from it are in again: a track's energy
+#: test (coasting, hence an impact prediction to warn on) needs fused states 5 s apart or more
+#: (mwx.assess.drag.ENERGY_BASELINE_S), and a state fused just as a partner's track comes back is loose (seed 1
+#: of tests/test_nats_chaos.py: KR's inbox held up from 28 to 90 s, its warning at 105 or 110 s, 95-100 s without).
+SETTLE_S = 3 * ASSESS_S
 ACTIVE = {"issued", "updated"}
 
 
-def assert_same_alerts(got: list[dict], want: list[dict]) -> None:
+def assert_same_alerts(
+    got: list[dict], want: list[dict], held: dict[str, list[tuple[float, float]]] | None = None
+) -> None:
     """Same alerts (partner, area, reason, launch), each issued with the same level and ending with the same
     status, each within one assessment interval of the embedded run's time.
 
     Each node of a NATS run assesses its picture with what the broker delivered by then, which may be a scan
     more or less than the embedded run's: an alert may come an assessment earlier or later, no more.
+
+    ``held``: per partner, when a fault held back what it receives (scenario time [Unix s]: from the making of
+    the first envelope that reached it late to the arrival of the last).  A change the embedded run made in
+    such a span or within :data:`SETTLE_S` after it was made on a picture this partner did not have: it may
+    come later, up to one assessment after that picture settled, never earlier.
     """
 
     def key(a: dict) -> tuple:
         return a["partner"], a["area"]["partner"], a["area"]["name"], a["reason"], a["launch_id"]
+
+    def on_time(partner: str, t: float, w: float) -> bool:
+        latest = w + ASSESS_S + 0.5
+        for begin, end in (held or {}).get(partner, []):
+            if begin <= w <= end + SETTLE_S:
+                latest = max(latest, end + SETTLE_S + ASSESS_S + 0.5)
+        return w - ASSESS_S - 0.5 <= t <= latest
 
     assert sorted(map(key, got)) == sorted(map(key, want))
     wanted = {key(a): a for a in want}
@@ -123,9 +142,9 @@ def assert_same_alerts(got: list[dict], want: list[dict]) -> None:
         w = wanted[key(g)]
         first, last, w_first, w_last = g["history"][0], g["history"][-1], w["history"][0], w["history"][-1]
         assert (first["status"], first.get("level")) == (w_first["status"], w_first.get("level")), key(g)
-        assert abs(_seconds(first["time"]) - _seconds(w_first["time"])) <= ASSESS_S + 0.5, key(g)
+        assert on_time(g["partner"], _seconds(first["time"]), _seconds(w_first["time"])), (key(g), first["time"])
         assert last["status"] == w_last["status"] and last["status"] not in ACTIVE, key(g)
-        assert abs(_seconds(last["time"]) - _seconds(w_last["time"])) <= ASSESS_S + 0.5, key(g)
+        assert on_time(g["partner"], _seconds(last["time"]), _seconds(w_last["time"])), (key(g), last["time"])
 
 
 def _alerts(run_dir: Path) -> list[dict]:

@@ -206,7 +206,7 @@ class PartnerNode:
                 self.alerts.evaluate(
                     time, launch_id, threats_of, {s: predictions[s] for s in threats_of if s in predictions}
                 )
-        self.alerts.review(time, lost)
+        self.alerts.review(time, lost, merged)
         if self.feed is not None:
             for s in fresh:
                 x, p = states[s.id]

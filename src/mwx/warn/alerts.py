@@ -284,14 +284,30 @@ class AlertManager:
             alert.launch_id = target
             self._standing[new_key] = alert
 
-    def review(self, time: float, lost: Collection[str]) -> None:
+    def review(self, time: float, lost: Collection[str], merged: Mapping[str, str] | None = None) -> None:
         """Mark the contributions of stale system tracks (``lost``), end what is over.
 
         A contribution whose event has passed leaves; an alert left with none ends (all-clear) once
         :data:`END_GRACE_S` has passed too.  An alert whose every contribution is lost says
         ``track-lost``, once.
+
+        ``merged``: system tracks the fusion found to be another (id → the one it went into).  A merged
+        system's word becomes its survivor's, unless the survivor has its own for that reason: it is one
+        object, and what the survivor says at its next evaluation replaces it.  (Kept as a lost system's
+        word, a prediction made before the merge stood until its own end: in a chaos run JP's node, killed,
+        held its reports back, KR's track split in two, and KR's warning ended at the stale half's predicted
+        end, 8 s after the merged track's.)
         """
         for alert in list(self._standing.values()):
+            if merged and any(k[0] in merged for k in alert.contributions):
+                for system_id, reason in [k for k in alert.contributions if k[0] in merged]:
+                    word = alert.contributions.pop((system_id, reason))
+                    into = _survivor(system_id, merged)
+                    alert.contributions.setdefault(
+                        (into, reason), dataclasses.replace(word, system_id=into, lost=into in lost)
+                    )
+                if alert.contributions:
+                    alert.end_time = max(c.threat.end_time for c in alert.contributions.values())
             for contribution in alert.contributions.values():
                 if contribution.system_id in lost:
                     contribution.lost = True
@@ -316,8 +332,8 @@ class AlertManager:
         the first time where the rebuilt picture is the same, which it need not be (the partners' reports
         fused at other moments of the replay).  Each alert sent is paired with the rebuilt one of its id,
         launch and area, else with the one of its launch and area (the threat), else with the one of its id
-        and area; its history becomes what the partners were told (the rebuilt entries where they agree),
-        numbered as it was sent, and every later change is numbered above.  Then:
+        and area; its history becomes what the partners were told (the rebuilt entries where they agree: same
+        status, time and level), numbered as it was sent, and every later change is numbered above.  Then:
 
         * sent as standing, standing here: it goes on; if its level, reason or track-lost state is not what
           was last sent, an ``updated`` (or ``track-lost``) change says so now;
@@ -365,9 +381,7 @@ class AlertManager:
             alert.alert_id = alert_id
             mine = {e.get("change"): e for e in alert.history}
             alert.history = [
-                e if e is not None and e["status"] == m.status else _entry_of(m)
-                for m in changes
-                for e in [mine.get(m.change)]
+                e if e is not None and _agrees(e, m) else _entry_of(m) for m in changes for e in [mine.get(m.change)]
             ]
             alert.last_change = int(last.change or len(changes))
             # What is news from now on is judged against what the partners were told last.
@@ -549,6 +563,15 @@ class AlertManager:
             self.on_change(alert, entry)
 
 
+def _survivor(system_id: str, merged: Mapping[str, str]) -> str:
+    """The system track that ``system_id`` went into, following merges of merges."""
+    seen = {system_id}
+    while (into := merged.get(system_id)) is not None and into not in seen:
+        seen.add(into)
+        system_id = into
+    return system_id
+
+
 def _area_changed(old: BaseGeometry | None, new: BaseGeometry | None, reach_km: float) -> bool:
     """Whether an alert area reaches ``reach_km`` beyond the last one sent, or shrank to a third of it."""
     if old is None or new is None or old.is_empty or new.is_empty:
@@ -569,6 +592,20 @@ def _strongest(contributions: Collection[Contribution], kind: str, *, standing: 
 
 def _area_of(message: messages.Alert) -> tuple[str, str]:
     return (message.area.kind, message.area.name)
+
+
+def _agrees(entry: dict, message: messages.Alert) -> bool:
+    """Whether a rebuilt history entry is the change that was sent: the same status, time and level.
+
+    A replay fuses the partners' reports by their arrival stamps, not quite when the first life fused them, and
+    its picture may make a change an assessment earlier or later: that entry is not what the partners were told.
+    """
+    level = entry.get("level") if message.status in ("issued", "updated") else message.level
+    return (
+        entry["status"] == message.status
+        and math.isclose(float(entry["time"]), message.time, rel_tol=0.0, abs_tol=1e-6)
+        and level == message.level
+    )
 
 
 def _entry_of(message: messages.Alert) -> dict:
