@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
 
 from mwx.geo.lon import wrap_lon
@@ -25,9 +25,9 @@ _GEOD = Geod(ellps="WGS84")
 
 
 def tangent_offsets(
-    semi_major_km: float,
-    semi_minor_km: float,
-    orientation_deg: float,
+    semi_major_km: ArrayLike,
+    semi_minor_km: ArrayLike,
+    orientation_deg: ArrayLike,
     n: int,
     *,
     circumscribed: bool = False,
@@ -37,29 +37,31 @@ def tangent_offsets(
     The points are at parametric angles 2πk/n (k = 0 … n-1; k = 0 is the end of the major axis in the
     direction ``orientation_deg``; the minor axis is 90° clockwise of it).  With ``circumscribed`` the
     points are scaled by 1/cos(π/n): the affine image of the n-gon circumscribing a circle, so the polygon
-    through them contains the ellipse instead of cutting its edges.
+    through them contains the ellipse instead of cutting its edges.  Scalar or batch: the arguments
+    broadcast to a batch shape B and the offsets have shape B + (n,).
     """
     if n < 3:
         raise ValueError(f"an ellipse needs at least 3 points, got {n}")
-    for name, value in (("semi_major_km", semi_major_km), ("semi_minor_km", semi_minor_km)):
-        if not (math.isfinite(value) and value >= 0.0):
+    a, b = np.asarray(semi_major_km, np.float64), np.asarray(semi_minor_km, np.float64)
+    for name, value in (("semi_major_km", a), ("semi_minor_km", b)):
+        if not (np.isfinite(value) & (value >= 0.0)).all():
             raise ValueError(f"{name} must be finite and >= 0, got {value}")
     phi = 2.0 * np.pi * np.arange(n) / n
     scale = 1.0 / math.cos(math.pi / n) if circumscribed else 1.0
-    along = semi_major_km * scale * np.cos(phi)
-    across = semi_minor_km * scale * np.sin(phi)
-    theta = math.radians(orientation_deg)
-    east = along * math.sin(theta) + across * math.cos(theta)
-    north = along * math.cos(theta) - across * math.sin(theta)
+    along = a[..., None] * scale * np.cos(phi)
+    across = b[..., None] * scale * np.sin(phi)
+    theta = np.radians(np.asarray(orientation_deg, np.float64))[..., None]
+    east = along * np.sin(theta) + across * np.cos(theta)
+    north = along * np.cos(theta) - across * np.sin(theta)
     return east, north
 
 
 def geodesic_ellipse(
-    lat_deg: float,
-    lon_deg: float,
-    semi_major_km: float,
-    semi_minor_km: float,
-    orientation_deg: float,
+    lat_deg: ArrayLike,
+    lon_deg: ArrayLike,
+    semi_major_km: ArrayLike,
+    semi_minor_km: ArrayLike,
+    orientation_deg: ArrayLike,
     n: int = 72,
     *,
     closed: bool = False,
@@ -76,13 +78,25 @@ def geodesic_ellipse(
     draw); ``circumscribed`` scales the points by 1/cos(π/n) so the polygon holds the whole ellipse (an
     alert area, a CAP polygon).  Longitudes are continuous around the centre's: in
     ``[lon_deg - 180, lon_deg + 180)`` (so they may pass ±180; wrap them with
-    :func:`mwx.geo.lon.wrap_lon` to write them out).  Semi-axes of 0 give the centre repeated.
+    :func:`mwx.geo.lon.wrap_lon` to write them out).  Semi-axes of 0 give the centre repeated.  Scalar or
+    batch: the arguments broadcast to a batch shape B (one geodesic call for all) and the results have
+    shape B + (n,) (n + 1 if ``closed``).
     """
     east, north = tangent_offsets(semi_major_km, semi_minor_km, orientation_deg, n, circumscribed=circumscribed)
     if closed:
-        east, north = np.r_[east, east[:1]], np.r_[north, north[:1]]
-    m = east.size
+        east = np.concatenate([east, east[..., :1]], axis=-1)
+        north = np.concatenate([north, north[..., :1]], axis=-1)
+    lat0 = np.asarray(lat_deg, np.float64)[..., None]
+    lon0 = np.asarray(lon_deg, np.float64)[..., None]
+    shape = np.broadcast_shapes(east.shape, lat0.shape, lon0.shape)
     azimuth = np.degrees(np.arctan2(east, north))
     distance_m = np.hypot(east, north) * 1e3
-    lon, lat, _ = _GEOD.fwd(np.full(m, float(lon_deg)), np.full(m, float(lat_deg)), azimuth, distance_m)
-    return np.asarray(lat, np.float64), wrap_lon(np.asarray(lon, np.float64), center=float(lon_deg))
+    lon, lat, _ = _GEOD.fwd(
+        np.broadcast_to(lon0, shape).ravel(),
+        np.broadcast_to(lat0, shape).ravel(),
+        np.broadcast_to(azimuth, shape).ravel(),
+        np.broadcast_to(distance_m, shape).ravel(),
+    )
+    center = np.broadcast_to(lon0, shape)
+    lon_out = wrap_lon(np.asarray(lon, np.float64).reshape(shape), center=center)
+    return np.asarray(lat, np.float64).reshape(shape), lon_out

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -66,52 +66,91 @@ KM_PER_DEG = 111.32  # km per degree of latitude (and of longitude at the equato
 TRACK_STALE_S = 30.0
 
 
-def horizontal_ellipse(lat: float, lon: float, p_pos: np.ndarray) -> tuple[float, float, float]:
-    """The 95 % ellipse of a horizontal position: semi-axes [km] and major-axis azimuth [deg from north].
+def horizontal_ellipses(lat: np.ndarray, lon: np.ndarray, p_pos: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The 95 % ellipses of horizontal positions: semi-axes [km], major-axis azimuths [deg from north, in [0,
+    180)], and the 1σ vertical errors [m].
 
-    ``p_pos``: the 3 × 3 ECEF position covariance [m²] at geodetic (``lat``, ``lon``) [rad]."""
-    basis = wgs84.enu_basis(lat, lon)  # rows: east, north, up in ECEF
-    en = basis[:2] @ p_pos @ basis[:2].T
-    values, vectors = np.linalg.eigh(0.5 * (en + en.T))
+    ``p_pos``: the (k, 3, 3) ECEF position covariances [m²] at geodetic (``lat``, ``lon``) [rad], (k,)."""
+    basis = wgs84.enu_basis(lat, lon)  # (k, 3, 3): rows east, north, up in ECEF
+    en = basis[:, :2] @ p_pos @ np.swapaxes(basis[:, :2], 1, 2)
+    values, vectors = np.linalg.eigh(0.5 * (en + np.swapaxes(en, 1, 2)))
     values = np.clip(values, 0.0, None)
-    major = vectors[:, 1]
-    azimuth = math.degrees(math.atan2(major[0], major[1])) % 180.0
+    major = vectors[:, :, 1]
+    azimuth = np.degrees(np.arctan2(major[:, 0], major[:, 1])) % 180.0
     scale = math.sqrt(CHI2_2D_95) / 1e3
-    return float(math.sqrt(values[1]) * scale), float(math.sqrt(values[0]) * scale), azimuth
+    vertical = np.einsum("ki,kij,kj->k", basis[:, 2], p_pos, basis[:, 2])
+    return np.sqrt(values[:, 1]) * scale, np.sqrt(values[:, 0]) * scale, azimuth, np.sqrt(np.clip(vertical, 0, None))
 
 
 def outline(lat_deg: float, lon_deg: float, major_km: float, minor_km: float, azimuth_deg: float, n: int) -> Outline:
     """The closed outline of an ellipse on the ground, as [lon, lat] degrees."""
     lats, lons = geodesic_ellipse(lat_deg, lon_deg, major_km, minor_km, azimuth_deg, n, closed=True)
-    return Outline(rings=[[(round(float(x), 5), round(float(y), 5)) for x, y in zip(lons, lats, strict=True)]])
+    return Outline(rings=[_ring(lons, lats)])
+
+
+def _ring(lons: np.ndarray, lats: np.ndarray) -> list[tuple[float, float]]:
+    return [(x, y) for x, y in np.round(np.stack([lons, lats], axis=-1), 5).tolist()]
+
+
+class RawTrack(NamedTuple):
+    """A track state as a node holds it, before it becomes a :class:`TrackUpdate`: ``x`` (6,) ECEF [m, m/s],
+    ``p`` (6, 6), at Unix time ``t``."""
+
+    kind: TrackKind
+    source: str
+    track_id: str
+    t: float
+    x: np.ndarray
+    p: np.ndarray
+    boosting: bool
+    members: tuple[str, ...] = ()
+    launch_id: str | None = None
+    impact: Impact | None = None
+
+
+def track_updates(raw: Sequence[RawTrack]) -> list[TrackUpdate]:
+    """Track states as updates, converted together (one call of each geometric step for all of them)."""
+    if not raw:
+        return []
+    x = np.array([r.x[:6] for r in raw], float)
+    p_pos = np.array([np.asarray(r.p, float)[:3, :3] for r in raw])
+    lat, lon, alt = wgs84.ecef_to_geodetic(x[:, :3])
+    basis = wgs84.enu_basis(lat, lon)
+    enu = np.einsum("kij,kj->ki", basis, x[:, 3:6])
+    major, minor, azimuth, vertical = horizontal_ellipses(lat, lon, p_pos)
+    lat_deg, lon_deg = np.degrees(lat), np.degrees(lon)
+    rings_lat, rings_lon = geodesic_ellipse(lat_deg, lon_deg, major, minor, azimuth, TRACK_OUTLINE_POINTS, closed=True)
+    speed = np.linalg.norm(enu, axis=1)
+    heading = np.degrees(np.arctan2(enu[:, 0], enu[:, 1])) % 360.0
+    sigma_h = major * 1e3 / math.sqrt(CHI2_2D_95)
+    return [
+        TrackUpdate(
+            time=records.utc(r.t),
+            kind=r.kind,
+            source=r.source,
+            track_id=r.track_id,
+            lat=round(float(lat_deg[k]), 5),
+            lon=round(float(lon_deg[k]), 5),
+            alt_km=round(float(alt[k]) / 1e3, 3),
+            speed_mps=round(float(speed[k]), 1),
+            heading_deg=round(float(heading[k]), 1),
+            boosting=bool(r.boosting),
+            uncertainty=Outline(rings=[_ring(rings_lon[k], rings_lat[k])]),
+            sigma_h_m=round(float(sigma_h[k]), 1),
+            sigma_v_m=round(float(vertical[k]), 1),
+            members=list(r.members),
+            launch_id=r.launch_id,
+            impact=r.impact,
+        )
+        for k, r in enumerate(raw)
+    ]
 
 
 def track_update(
     kind: TrackKind, source: str, track_id: str, t: float, x: np.ndarray, p: np.ndarray, boosting: bool
 ) -> TrackUpdate:
     """A track's ECEF state ``x`` (6,) [m, m/s] and covariance ``p`` (6, 6) at Unix time ``t`` as an update."""
-    lat, lon, alt = (float(v) for v in wgs84.ecef_to_geodetic(np.asarray(x[:3], float)))
-    basis = wgs84.enu_basis(lat, lon)
-    east, north, up = basis @ np.asarray(x[3:6], float)
-    p_pos = np.asarray(p, float)[:3, :3]
-    major, minor, azimuth = horizontal_ellipse(lat, lon, p_pos)
-    lat_deg, lon_deg = math.degrees(lat), math.degrees(lon)
-    vertical = float(basis[2] @ p_pos @ basis[2])
-    return TrackUpdate(
-        time=records.utc(t),
-        kind=kind,
-        source=source,
-        track_id=track_id,
-        lat=round(lat_deg, 5),
-        lon=round(lon_deg, 5),
-        alt_km=round(alt / 1e3, 3),
-        speed_mps=round(float(math.sqrt(east**2 + north**2 + up**2)), 1),
-        heading_deg=round(math.degrees(math.atan2(east, north)) % 360.0, 1),
-        boosting=bool(boosting),
-        uncertainty=outline(lat_deg, lon_deg, major, minor, azimuth, TRACK_OUTLINE_POINTS),
-        sigma_h_m=round(major * 1e3 / math.sqrt(CHI2_2D_95), 1),
-        sigma_v_m=round(math.sqrt(max(vertical, 0.0)), 1),
-    )
+    return track_updates([RawTrack(kind, source, track_id, t, x, p, boosting)])[0]
 
 
 def impact_of(prediction: Mapping[str, Any]) -> Impact | None:
@@ -254,22 +293,25 @@ class NodeFeed:
     def __init__(self, picture: LivePicture) -> None:
         self.picture = picture
         self.partner = picture.partner
-        self._pending: list[Update] = []
+        self._pending: list[Update | RawTrack] = []
         #: msg id of each envelope that carried one of this partner's alert changes → (alert id, change number)
         self.sent_changes: dict[str, tuple[str, int | None]] = {}
         #: msg id of each partner's alert change received → (owner, alert id, change number)
         self.received_changes: dict[str, tuple[str, str, int | None]] = {}
 
     def flush(self) -> None:
-        """Hand the step's updates to the picture as one batch."""
-        if self._pending:
-            pending, self._pending = self._pending, []
-            self.picture.extend(pending)
+        """Hand the step's updates to the picture as one batch (its track states converted together)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        converted = iter(track_updates([u for u in pending if isinstance(u, RawTrack)]))
+        self.picture.extend([next(converted) if isinstance(u, RawTrack) else u for u in pending])
 
     def track(
         self, kind: TrackKind, source: str, track_id: str, t: float, x: np.ndarray, p: np.ndarray, boosting: bool
     ) -> None:
-        self._pending.append(track_update(kind, source, track_id, t, x, p, boosting))
+        """A track state: converted with the step's others at :meth:`flush`."""
+        self._pending.append(RawTrack(kind, source, track_id, t, np.array(x, float), np.array(p, float), boosting))
 
     def partner_track(self, report: TrackReport) -> None:
         """A partner's track report accepted (what its release policy let through)."""
@@ -290,11 +332,11 @@ class NodeFeed:
         prediction: Mapping[str, Any] | None,
     ) -> None:
         """A fused system track at an assessment, with its launch and the impact predicted for it then."""
-        update = track_update("system", self.partner, system_id, t, x, p, boosting)
-        update.members = [f"{sender}/{track}" for sender, track in members]
-        update.launch_id = launch_id
-        update.impact = None if prediction is None else impact_of(prediction)
-        self._pending.append(update)
+        self._pending.append(
+            RawTrack("system", self.partner, system_id, t, np.array(x, float), np.array(p, float), boosting,
+                     members=tuple(f"{sender}/{track}" for sender, track in members), launch_id=launch_id,
+                     impact=None if prediction is None else impact_of(prediction))
+        )  # fmt: skip
 
     def own_alert(self, alert: Alert, index: int) -> None:
         """Change ``index`` of one of this partner's alerts (its record: what alerts.json will hold)."""
