@@ -1,6 +1,6 @@
 """The consoles in a real browser (issue 16): headless Debian ``chromium`` driven by Playwright.
 
-One paced demo run (30× real time) under a release policy that withholds US's tracks from JP, with the KR,
+One paced demo run (45× real time) under a release policy that withholds US's tracks from JP, with the KR,
 JP and US consoles open from its start; and a replay of the demo's run folder.  What each page must show is
 taken from the API (plain JSON over HTTP) or from the run folder's files, never from the page's own code.
 """
@@ -24,7 +24,7 @@ from mwx.live.updates import AlertUpdate
 pytestmark = pytest.mark.requires_component("chromium")
 
 PARTNERS = ("KR", "JP", "US")
-SPEED = 30.0
+SPEED = 45.0
 
 #: Before the page's scripts: every 20 ms, the first wall-clock time each (owner, alert, status) is shown and
 #: every track key ever drawn.

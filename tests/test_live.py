@@ -253,10 +253,12 @@ def test_console_options_refuse_bad_values_before_any_work(tmp_path: Path) -> No
         assert done.returncode == 2 and words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done
 
 
-def test_mwx_demo_http_serves_the_consoles_until_ctrl_c(tmp_path: Path) -> None:
+def test_mwx_run_http_serves_the_consoles_until_ctrl_c(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "mwx.cli", "demo", "--out", str(out), "--quiet", "--http", "0",
-                             "--speed", "400"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    small = Path(__file__).parent / "data" / "scenarios" / "small.yaml"  # one missile: a short run
+    proc = subprocess.Popen([sys.executable, "-m", "mwx.cli", "run", str(small), "--out", str(out), "--quiet",
+                             "--http", "0", "--speed", "200"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
     try:
         urls = {}
         assert proc.stderr is not None
