@@ -47,7 +47,7 @@ class LiveRun:
 
     def __enter__(self) -> LiveRun:
         self.thread.start()
-        self.wait_for(lambda: self.session.server is not None and self.session.server.server.started, 120)
+        self.wait_for(lambda: self.session.begun.is_set() and self.session.server.server.started, 120)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -33,7 +33,10 @@ class Pacer:
         self.lag_s = 0.0
 
     def start(self, t0: float) -> None:
+        """Scenario time ``t0`` now; a pacer paused before it started stays paused, at ``t0``."""
         self._t0, self._wall0 = t0, wallclock.monotonic()
+        if self._paused_at is not None:
+            self._paused_at = t0
 
     @property
     def paused(self) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -80,6 +81,8 @@ class ConsoleSession:
         self.pictures: dict[str, LivePicture] = {}
         self.feeds: dict[str, NodeFeed] = {}
         self.desk = ActionQueue()
+        #: Set once the consoles are served and the clock has started (what another thread may wait for).
+        self.begun = threading.Event()
         self.pacer = Pacer(speed, idle=self._idle)
         self.server: ConsoleServer | None = None
         self.cot: dict[str, Any] = {}
@@ -130,6 +133,7 @@ class ConsoleSession:
         for feed in self.feeds.values():
             feed.clock(t_start, self.speed, "running")
             feed.flush()
+        self.begun.set()
 
     async def _start_cot(self) -> None:
         from mwx.live.cot import CotFeed

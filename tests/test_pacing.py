@@ -1,0 +1,34 @@
+"""The pacer: scenario time on the wall clock, paused and resumed, a pause taken before the start kept."""
+
+from __future__ import annotations
+
+import time
+
+from mwx.live.pacing import Pacer
+
+
+def test_a_pause_before_the_start_holds_the_clock_at_the_start() -> None:
+    pacer = Pacer(100.0)
+    pacer.pause()  # a console opened before the run's clock started
+    pacer.start(1_000.0)
+    time.sleep(0.05)
+    assert pacer.paused and pacer.now() == 1_000.0
+    pacer.resume()
+    time.sleep(0.05)
+    assert 1_003.0 < pacer.now() < 1_050.0  # 100 scenario s per wall s from the start, not from 1970
+
+
+def test_waiting_follows_the_speed_and_does_the_idle_work() -> None:
+    ticks: list[float] = []
+    pacer = Pacer(50.0, idle=ticks.append)
+    pacer.start(0.0)
+    began = time.monotonic()
+    pacer.wait_until(5.0)  # 5 scenario s at 50x: 0.1 wall s
+    waited = time.monotonic() - began
+    assert 0.09 < waited < 0.5 and ticks and all(t <= 5.0 for t in ticks)
+    pacer.pause()
+    held = pacer.now()
+    time.sleep(0.05)
+    assert pacer.now() == held
+    pacer.set_speed(1000.0)
+    assert pacer.now() == held and pacer.paused
