@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+import msgspec
 import numpy as np
 
 from mwx import records
@@ -176,6 +177,25 @@ def impact_of(prediction: Mapping[str, Any]) -> Impact | None:
             ellipse_95.orientation_deg,
             IMPACT_OUTLINE_POINTS,
         ),
+    )
+
+
+def alert_update(record: records.AlertRecord, number: int, *, as_received: bool = False) -> AlertUpdate:
+    """Change ``number`` (from 1) of an alert's record as an update of its owner's picture; ``as_received``: as
+    another partner receives it over the exchange, without the ellipse and alert area the message lacks."""
+    change = record.history[number - 1]
+    if as_received:
+        change = msgspec.structs.replace(change, ellipse_95=None, alert_area=None)
+    return AlertUpdate(
+        time=change.time,
+        owner=record.partner,
+        alert_id=record.alert_id,
+        area=record.area.name,
+        area_kind=record.area.kind,
+        reason=record.reason,
+        launch_id=record.launch_id,
+        change_number=number,
+        change=change,
     )
 
 
@@ -343,20 +363,7 @@ class NodeFeed:
         from mwx.warn.alerts import alert_record
 
         record = alert_record(alert)
-        change = record.history[index]
-        self._pending.append(
-            AlertUpdate(
-                time=change.time,
-                owner=self.partner,
-                alert_id=alert.alert_id,
-                area=record.area.name,
-                area_kind=record.area.kind,
-                reason=record.reason,
-                launch_id=record.launch_id,
-                change_number=index + 1,
-                change=change,
-            )
-        )
+        self._pending.append(alert_update(record, index + 1))
 
     def sent(self, msg_id: str, alert_id: str, change_number: int | None) -> None:
         """One of this partner's alert changes left in envelope ``msg_id`` (an acknowledgement will name it)."""

@@ -24,9 +24,9 @@ from mwx import records
 from mwx.exchange.policy import OPEN, ReleasePolicy, load_policy
 from mwx.exports.common import load_run
 from mwx.geo import regions
-from mwx.live.feed import report_now, setup_of, track_update
+from mwx.live.feed import alert_update, report_now, setup_of, track_update
 from mwx.live.picture import LivePicture
-from mwx.live.updates import AlertUpdate, ClockUpdate, LaunchUpdate, Update
+from mwx.live.updates import ClockUpdate, LaunchUpdate, Update
 
 #: The run's release policy, kept in the run folder by ``mwx run --policy``.
 POLICY_FILE = "policy.yaml"
@@ -100,38 +100,9 @@ def _launch_updates(events: records.EventsFile, partner: str) -> list[Update]:
 
 
 def _alert_updates(alerts: records.AlertsFile, partner: str, policy: ReleasePolicy) -> list[Update]:
-    out: list[Update] = []
-    for alert in alerts.alerts:
-        own = alert.partner == partner
-        if not _sees(policy, alert.partner, partner, "alert"):
-            continue
-        for number, change in enumerate(alert.history, start=1):
-            shown = (
-                change
-                if own
-                else records.AlertChange(
-                    time=change.time,
-                    status=change.status,
-                    why=change.why,
-                    level=change.level,
-                    reason=change.reason,
-                    impact_point=change.impact_point,
-                    impact_time=change.impact_time,
-                    crossing_time=change.crossing_time,
-                    probability=change.probability,
-                )
-            )
-            out.append(
-                AlertUpdate(
-                    time=change.time,
-                    owner=alert.partner,
-                    alert_id=alert.alert_id,
-                    area=alert.area.name,
-                    area_kind=alert.area.kind,
-                    reason=alert.reason,
-                    launch_id=alert.launch_id,
-                    change_number=number,
-                    change=shown,
-                )
-            )
-    return out
+    return [
+        alert_update(alert, number, as_received=alert.partner != partner)
+        for alert in alerts.alerts
+        if _sees(policy, alert.partner, partner, "alert")
+        for number in range(1, len(alert.history) + 1)
+    ]
