@@ -310,11 +310,20 @@ class Resend(_Struct, tag="resend", frozen=True):
     seqs: Annotated[list[Annotated[int, msgspec.Meta(ge=0)]], msgspec.Meta(min_length=1, max_length=MAX_RESEND)]
 
 
-class OperatorNote(_Struct, tag="note", frozen=True):
-    """A partner's assessment attached to a shared event: the consultation channel.
+#: What a consultation message does: ask the others for their assessment (``request``), give one (``share``),
+#: agree or disagree with one, with reasons (``concur``, ``dissent``), say something (``text``), record what the
+#: partners decided (``decision``), confirm or dispute that a launch happened (``confirm``, ``dispute``), or tell
+#: the partners the sender issued a public warning (``warning``).
+ConsultAct = Literal["request", "share", "concur", "dissent", "text", "decision", "confirm", "dispute", "warning"]
 
-    ``text`` is plain text, 1–2000 characters, no control characters but tab and newline.
-    ``in_reply_to`` names the envelope of the note it answers, if any.
+
+class OperatorNote(_Struct, tag="note", frozen=True):
+    """A partner's message on the consultation channel, about a shared launch event or a consultation.
+
+    ``event_id`` names what it is about: a launch event or the consultation's topic.  ``act`` says what the
+    message does (:data:`ConsultAct`); ``to`` whom it is addressed (empty: every partner: the channel is
+    trilateral, and every partner receives every message).  ``text`` is plain text, 1–2000 characters, no
+    control characters but tab and newline.  ``in_reply_to`` names the envelope of the note it answers, if any.
     """
 
     sender: Partner
@@ -322,6 +331,8 @@ class OperatorNote(_Struct, tag="note", frozen=True):
     event_id: Id
     text: NoteText
     in_reply_to: MsgId | None = None
+    act: ConsultAct = "text"
+    to: Annotated[list[Partner], msgspec.Meta(max_length=MAX_PARTNERS)] = []
 
 
 Message = TrackReport | LaunchEventReport | Alert | Heartbeat | Ack | Resend | OperatorNote

@@ -22,15 +22,19 @@ from mwx.live.updates import (
     AckUpdate,
     AlertUpdate,
     AlertView,
+    AnswerUpdate,
     ClockUpdate,
     HealthUpdate,
+    InjectUpdate,
     LaunchUpdate,
+    NoteUpdate,
     Setup,
     Snapshot,
     TrackUpdate,
     TrackView,
     Update,
     UpdateBatch,
+    WarningUpdate,
 )
 
 
@@ -150,6 +154,10 @@ def reduce(setup: Setup, updates: list[Update], at: datetime | None = None) -> S
     health: HealthUpdate | None = None
     clock: ClockUpdate | None = None
     latest: datetime | None = None
+    injects: list[InjectUpdate] = []
+    notes: list[NoteUpdate] = []
+    warnings: dict[str, WarningUpdate] = {}
+    answers: list[AnswerUpdate] = []
     for update in updates:
         latest = update.time if latest is None or update.time > latest else latest
         if isinstance(update, TrackUpdate):
@@ -183,6 +191,14 @@ def reduce(setup: Setup, updates: list[Update], at: datetime | None = None) -> S
             health = update
         elif isinstance(update, ClockUpdate):
             clock = update
+        elif isinstance(update, InjectUpdate):
+            injects.append(update)
+        elif isinstance(update, NoteUpdate):
+            notes.append(update)
+        elif isinstance(update, WarningUpdate):
+            warnings[update.warning_id] = update
+        elif isinstance(update, AnswerUpdate):
+            answers.append(update)
     now = at if at is not None else (clock.time if clock is not None else latest)
     live = [view for view in tracks.values() if now is None or (now - view.state.time).total_seconds() <= setup.stale_s]
     return Snapshot(
@@ -195,4 +211,8 @@ def reduce(setup: Setup, updates: list[Update], at: datetime | None = None) -> S
         alerts=sorted(alerts.values(), key=lambda a: (a.changes[0].time, a.owner, a.alert_id)),
         launches=sorted(launches.values(), key=lambda e: e.event_id),
         health=health,
+        injects=injects,
+        notes=notes,
+        warnings=list(warnings.values()),
+        answers=answers,
     )

@@ -18,6 +18,7 @@ from typing import Literal
 import msgspec
 
 from mwx import records
+from mwx.exchange.messages import ConsultAct
 from mwx.records import Lat, Lon, Partner, UtcTime
 
 #: What every console and API answer says of its data: none of it is real-world warning.
@@ -62,7 +63,7 @@ class Setup(Live, kw_only=True):
 
     partner: Partner
     partners: list[Partner]
-    mode: Literal["live", "replay"]
+    mode: Literal["live", "replay", "exercise"]
     scenario: str
     start: UtcTime
     end: UtcTime
@@ -192,7 +193,70 @@ class ClockUpdate(Live, tag="clock", kw_only=True):
     state: Literal["running", "paused", "finished"]
 
 
-Update = TrackUpdate | AlertUpdate | AckUpdate | LaunchUpdate | HealthUpdate | ClockUpdate
+class InjectUpdate(Live, tag="inject", kw_only=True):
+    """An exercise's discussion inject reached this cell (a situation update, a question, a media report)."""
+
+    seq: int = 0
+    time: UtcTime
+    inject_id: str
+    kind: Literal["situation", "question", "media"]
+    source: str  # who it is from: white (exercise control), media, or a cell
+    text: str
+    question: bool = False  # an answer is expected (POST /api/{cell}/answer)
+
+
+
+
+class NoteUpdate(Live, tag="note", kw_only=True):
+    """A message of the consultation channel this cell sent (``own``) or received over the exchange.
+
+    ``msg_id`` is the envelope it travelled in (what a reply names in ``in_reply_to``); ``topic`` the launch
+    event or consultation it is about; ``to`` whom it asks (empty: every partner)."""
+
+    seq: int = 0
+    time: UtcTime
+    msg_id: str
+    sender: Partner
+    own: bool
+    act: ConsultAct
+    topic: str
+    text: str
+    to: list[Partner] = []
+    in_reply_to: str | None = None
+
+
+class WarningUpdate(Live, tag="warning", kw_only=True):
+    """This cell's public warning (CAP, status Exercise): drafted, issued, or ended by an all-clear."""
+
+    seq: int = 0
+    time: UtcTime
+    warning_id: str
+    status: Literal["draft", "issued", "all-clear"]
+    area: str
+    text: str
+
+
+class AnswerUpdate(Live, tag="answer", kw_only=True):
+    """This cell's answer to an inject's question, as exercise control received it."""
+
+    seq: int = 0
+    time: UtcTime
+    inject_id: str
+    text: str
+
+
+Update = (
+    TrackUpdate
+    | AlertUpdate
+    | AckUpdate
+    | LaunchUpdate
+    | HealthUpdate
+    | ClockUpdate
+    | InjectUpdate
+    | NoteUpdate
+    | WarningUpdate
+    | AnswerUpdate
+)
 
 
 class TrackView(Live, kw_only=True):
@@ -233,6 +297,12 @@ class Snapshot(Live, kw_only=True):
     alerts: list[AlertView]
     launches: list[LaunchUpdate]
     health: HealthUpdate | None
+    #: an exercise's: the injects that reached the cell, the consultation channel, its public warnings (the
+    #: latest state of each) and its answers, oldest first
+    injects: list[InjectUpdate] = []
+    notes: list[NoteUpdate] = []
+    warnings: list[WarningUpdate] = []
+    answers: list[AnswerUpdate] = []
 
 
 class UpdateBatch(Live, kw_only=True):

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
@@ -118,7 +118,50 @@ class LinkLoss(_LinkInject, tag="link_loss", tag_field="kind"):
     probability: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] = 0.1
 
 
-Inject = SensorDown | LinkDown | LinkLatency | LinkLoss
+class Withhold(_Window, tag="withhold", tag_field="kind", kw_only=True):
+    """``partner`` sends none of its messages of ``kinds`` to ``withheld_from`` in the window (a release
+    decision, not a fault: nothing withheld is sent later)."""
+
+    partner: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2,8}$")]
+    withheld_from: Annotated[list[Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2,8}$")]], msgspec.Meta(min_length=1)]
+    kinds: Annotated[list[Literal["track", "event", "alert", "note"]], msgspec.Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: ["track"]
+    )
+
+    def covers(self, sender: str, recipient: str, kind: str, t: float) -> bool:
+        """True for a message of ``kind`` from ``partner`` to one of ``withheld_from`` sent at ``t`` in the window."""
+        return (
+            sender == self.partner
+            and recipient in self.withheld_from
+            and kind in self.kinds
+            and (self.start <= t < self.end)
+        )
+
+
+class Ghost(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A false object's start (a spurious track): at ``lat``/``lon`` [deg] and ``alt_km``, flying ``speed_mps``
+    along ``heading_deg`` (from north) climbing at ``climb_deg``, then coasting ballistically; its radar
+    cross-section ``rcs_m2``."""
+
+    lat: Latitude
+    lon: Longitude
+    alt_km: Annotated[float, msgspec.Meta(ge=1.0, le=2000.0)] = 150.0
+    speed_mps: Annotated[float, msgspec.Meta(ge=100.0, le=7000.0)] = 2500.0
+    heading_deg: Annotated[float, msgspec.Meta(ge=-360.0, le=360.0)] = 90.0
+    climb_deg: Annotated[float, msgspec.Meta(ge=-80.0, le=80.0)] = 0.0
+    rcs_m2: Annotated[float, msgspec.Meta(gt=0.0, le=100.0)] = 0.1
+
+
+class SpuriousTrack(_Window, tag="spurious_track", tag_field="kind", kw_only=True):
+    """Radar ``sensor`` alone sees a false object (a ghost: anomalous propagation, a mis-correlated return) for
+    ``duration_s`` from ``time``: the trackers and the exchange treat it like any object; the evaluation counts
+    its reports as false alarms."""
+
+    sensor: str
+    ghost: Ghost
+
+
+Inject = SensorDown | LinkDown | LinkLatency | LinkLoss | Withhold | SpuriousTrack
 LinkInject = LinkDown | LinkLatency | LinkLoss
 
 
@@ -292,11 +335,33 @@ def _check_sensors(scenario: Scenario, source: str) -> None:
     theater = theater_of(scenario, source)
     ids = {s.id for s in theater.sensors}
     participants = {*theater.partner_ids, "fused"}  # the exchange observer is a participant of the links
+    radars = {s.id for s in theater.sensors if isinstance(s, Radar)}
     for index, inject in enumerate(scenario.injects):
-        if isinstance(inject, SensorDown):
+        if isinstance(inject, SensorDown | SpuriousTrack):
             if inject.sensor not in ids:
                 raise InputError(
                     f"no sensor {inject.sensor!r} in the theater", source=source, where=f"injects[{index}].sensor"
+                )
+            if isinstance(inject, SpuriousTrack) and inject.sensor not in radars:
+                raise InputError(
+                    f"{inject.sensor!r} is not a radar (a spurious track is a radar's)",
+                    source=source,
+                    where=f"injects[{index}].sensor",
+                )
+            continue
+        if isinstance(inject, Withhold):
+            for place, name in [("partner", inject.partner)] + [
+                (f"withheld_from[{k}]", p) for k, p in enumerate(inject.withheld_from)
+            ]:
+                if name not in participants:
+                    raise InputError(
+                        f"no participant {name!r} (known: {', '.join(sorted(participants))})",
+                        source=source,
+                        where=f"injects[{index}].{place}",
+                    )
+            if inject.partner in inject.withheld_from:
+                raise InputError(
+                    "a partner cannot withhold from itself", source=source, where=f"injects[{index}].withheld_from"
                 )
             continue
         for end in ("a", "b"):
