@@ -240,8 +240,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError(f"--speed must be > 0, got {args.speed}")
     console = _consoles(args)
     if console is not None and args.bus == "nats" and console.cot_port is not None:
-        raise InputError("with --bus nats the CoT feed is not served (the embedded run's consoles serve it)",
-                         where="--cot")
+        raise InputError(
+            "with --bus nats the CoT feed is not served (the embedded run's consoles serve it)", where="--cot"
+        )
     if args.bus == "nats" and args.exercise_keys:
         raise InputError("exercise keys are for the embedded bus: a NATS run gives each node a key of its own",
                          where="--exercise-keys")  # fmt: skip
@@ -1016,6 +1017,10 @@ def build_parser() -> argparse.ArgumentParser:
         "2.10+ only, 2.9 refuses the key and fsyncs every 60 s (docs/exchange.md)",
     )
     nats_config.set_defaults(func=cmd_nats_config)
+
+    from mwx.ttx import commands as exercise_commands
+
+    exercise_commands.add_parser(sub)
     return parser
 
 

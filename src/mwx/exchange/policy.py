@@ -22,9 +22,11 @@ say: they carry no picture, and without them no recipient could find or repair a
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import msgspec
 import yaml
@@ -60,12 +62,28 @@ def _optional_fields(kind: str) -> set[str]:
     return {f.name for f in info.fields if not f.required}  # type: ignore[attr-defined]
 
 
+class Window(Protocol):
+    """A time-bound withholding (a scenario's or an exercise's ``withhold`` inject,
+    :class:`mwx.sim.scenario.Withhold`)."""
+
+    def covers(self, sender: str, recipient: str, kind: str, t: float) -> bool:
+        """Whether a message of ``kind`` from ``sender`` to ``recipient`` at ``t`` [Unix s] is withheld."""
+        ...
+
+
 @dataclass(frozen=True)
 class ReleasePolicy:
-    """Rules per (sender, recipient); see the module docstring."""
+    """Rules per (sender, recipient); see the module docstring.  ``windows``: time-bound withholdings on top
+    of the rules, by the message's ``time``."""
 
     default: Release = field(default_factory=Release)
     rules: tuple[Rule, ...] = ()
+    windows: tuple[Window, ...] = ()
+
+    def with_windows(self, windows: Iterable[Window]) -> ReleasePolicy:
+        """This policy with ``windows`` added (itself when there are none: :data:`OPEN` stays OPEN)."""
+        windows = tuple(windows)
+        return dataclasses.replace(self, windows=self.windows + windows) if windows else self
 
     def rule(self, sender: str, recipient: str) -> Release:
         """The release that applies to messages from ``sender`` to ``recipient``."""
@@ -81,6 +99,8 @@ class ReleasePolicy:
             return message
         rule = self.rule(message.sender, recipient)
         if kind not in rule.kinds:
+            return None
+        if any(w.covers(message.sender, recipient, kind, message.time) for w in self.windows):
             return None
         withheld = [name for name in rule.withhold if name in _optional_fields(kind)]
         if withheld:

@@ -32,9 +32,9 @@ from mwx.geo import regions
 from mwx.node.node import PartnerNode
 from mwx.sim import sensors
 from mwx.sim.flight import Trajectory
-from mwx.sim.scenario import Scenario, SensorDown, theater_of
+from mwx.sim.scenario import Scenario, SensorDown, SpuriousTrack, link_injects, theater_of, withholds
 from mwx.sim.theater import Theater
-from mwx.sim.truth import TruthLaunch, fly
+from mwx.sim.truth import TruthLaunch, TruthObject, fly
 from mwx.track.scans import scans_in_arrival_order
 from mwx.warn.alerts import Alert, AlertManager
 
@@ -242,10 +242,14 @@ def prepare(scenario: Scenario, say: Progress, solved: Mapping[int, Trajectory] 
     t_end = max(launch.impact_time for launch in truth)
     say("simulating the sensors", None)
     outages: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for inject in scenario.injects:
+    ghosts: dict[str, list[TruthObject]] = defaultdict(list)
+    for k, inject in enumerate(scenario.injects):
         if isinstance(inject, SensorDown):
             outages[inject.sensor].append((inject.start, inject.end))
-    sensor_run = sensors.simulate_sensors(theater.sensors, objects, t_start, t_end, scenario.seed, outages)
+        elif isinstance(inject, SpuriousTrack):
+            ghost = sensors.spurious_object(inject.ghost, inject.start, inject.end, f"spurious-{k + 1}")
+            ghosts[inject.sensor].append(ghost)
+    sensor_run = sensors.simulate_sensors(theater.sensors, objects, t_start, t_end, scenario.seed, outages, ghosts)
     return Prepared(theater, areas, truth, objects, t_start, t_end, sensor_run)
 
 
@@ -379,7 +383,8 @@ def simulate(
     theater, areas, t_start, t_end = prep.theater, prep.areas, prep.t_start, prep.t_end
     measurements = prep.measurements
 
-    bus = InMemoryBus([i for i in scenario.injects if not isinstance(i, SensorDown)], scenario.seed)
+    bus = InMemoryBus(link_injects(scenario), scenario.seed)
+    policy = policy.with_windows(withholds(scenario))
     signers = run_signers(scenario, theater.partner_ids, exercise_keys=exercise_keys)
     verifier = Verifier.of(*signers.values())
     log = TrackLog()

@@ -33,6 +33,7 @@ from mwx.live.updates import (
     HealthUpdate,
     Impact,
     LaunchUpdate,
+    NoteUpdate,
     Outline,
     PeerHealth,
     SensorInfo,
@@ -45,7 +46,7 @@ from mwx.live.updates import (
 if TYPE_CHECKING:
     from mwx.exchange.endpoint import Endpoint
     from mwx.exchange.messages import Alert as AlertMessage
-    from mwx.exchange.messages import TrackReport
+    from mwx.exchange.messages import OperatorNote, TrackReport
     from mwx.geo.regions import ProtectedArea
     from mwx.sim.theater import Theater
     from mwx.warn.alerts import Alert
@@ -220,7 +221,7 @@ def setup_of(
     theater: Theater,
     areas: Sequence[ProtectedArea],
     *,
-    mode: Literal["live", "replay"],
+    mode: Literal["live", "replay", "exercise"],
     scenario: str,
     start: float,
     end: float,
@@ -443,6 +444,27 @@ class NodeFeed:
                 withheld=endpoint.withheld,
             )
         )
+
+    def note(self, note: OperatorNote, msg_id: str, *, own: bool) -> None:
+        """A message of the consultation channel: this partner's (``own``, sent in envelope ``msg_id``) or a
+        partner's, accepted from envelope ``msg_id``."""
+        self._pending.append(
+            NoteUpdate(
+                time=records.utc(note.time),
+                msg_id=msg_id,
+                sender=note.sender,
+                own=own,
+                act=note.act,
+                topic=note.event_id,
+                text=note.text,
+                to=list(note.to),
+                in_reply_to=note.in_reply_to,
+            )
+        )
+
+    def add(self, update: Update) -> None:
+        """An update made elsewhere (an exercise's inject, public warning or answer), sent with the step's."""
+        self._pending.append(update)
 
     def clock(self, t: float, speed: float, state: Literal["running", "paused", "finished"]) -> None:
         self._pending.append(ClockUpdate(time=records.utc(t), speed=speed, state=state))

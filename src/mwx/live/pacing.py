@@ -66,6 +66,16 @@ class Pacer:
             raise ValueError(f"speed must be positive, not {speed}")
         self._t0, self._wall0, self.speed = self.now(), wallclock.monotonic(), speed
 
+    def jump_to(self, t: float) -> None:
+        """Scenario time ``t`` now, if it is ahead (a run paused stays paused, at ``t``): what lies between is run
+        at once."""
+        if t <= self.now():
+            return
+        if self._paused_at is not None:
+            self._paused_at = t
+        else:
+            self._t0, self._wall0 = t, wallclock.monotonic()
+
     def wait_until(self, t: float) -> None:
         """Return when the wall clock reaches scenario time ``t``, doing the idle work every tick meanwhile."""
         while True:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mwx import records
 from mwx.live.app import console_app
@@ -33,6 +33,8 @@ from mwx.live.serve import ConsoleServer
 from mwx.live.tokens import Tokens
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from mwx.assess.events import History
     from mwx.geo.regions import ProtectedArea
     from mwx.node.node import PartnerNode
@@ -106,32 +108,63 @@ class ConsoleSession:
         histories: Callable[[], Mapping[str, list[History]]],
     ) -> None:
         """Attach a feed to every node, serve the consoles and start the clock at the first launch."""
+        self._attach(scenario, theater, areas, t_start, t_end, nodes, histories, mode="live")
+        self._serve(console_app(self.pictures, self.tokens_for(nodes), self.desk), list(nodes))
+        self.desk.open()
+        self._start_clock(t_start)
+
+    def _attach(
+        self,
+        scenario: Scenario,
+        theater: Theater,
+        areas: tuple[ProtectedArea, ...],
+        t_start: float,
+        t_end: float,
+        nodes: Mapping[str, PartnerNode],
+        histories: Callable[[], Mapping[str, list[History]]],
+        *,
+        mode: Literal["live", "exercise"],
+    ) -> None:
+        """A live picture and a feed for every node; its partner's operators acknowledge (not the node at once)."""
         self._nodes = nodes
         self._seed, self._areas, self._histories = scenario.seed, areas, histories
         for partner, node in nodes.items():
-            setup = setup_of(partner, theater, areas, mode="live", scenario=scenario.name, start=t_start, end=t_end)
+            setup = setup_of(partner, theater, areas, mode=mode, scenario=scenario.name, start=t_start, end=t_end)
             self.pictures[partner] = LivePicture(setup)
             self.feeds[partner] = node.feed = NodeFeed(self.pictures[partner])
             node.operators = True
+        self._next_events = t_start + EVENTS_EVERY_S
+
+    def tokens_for(self, roles: Iterable[str]) -> Tokens:
+        """The session's tokens (made for ``roles`` if it was given none), written to the token folder if any."""
         if self.tokens is None:
-            self.tokens = Tokens.generate(nodes)
+            self.tokens = Tokens.generate(roles)
         if self.token_dir is not None:
             self.tokens.write(self.token_dir)
+        return self.tokens
+
+    def _serve(self, app: FastAPI, pages: Iterable[str]) -> None:
+        """Serve ``app`` (and the CoT feeds), say each page's address with its token, start the launch reports'
+        worker."""
+        assert self.tokens is not None
         beside = []
         if self.cot_port is not None:
             beside.append(self._start_cot)
-        self.server = ConsoleServer(
-            console_app(self.pictures, self.tokens, self.desk), self.host, self.port, beside=beside
-        ).start()
-        for partner in nodes:
-            self.say(f"console {partner}: {self.server.url}/console/{partner}?token={self.tokens.by_partner[partner]}")
+        self.server = ConsoleServer(app, self.host, self.port, beside=beside).start()
+        for page in pages:
+            name, path = self.page_of(page)
+            self.say(f"{name}: {self.server.url}{path}?token={self.tokens.by_partner[page]}")
         if self.live_events:
             self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        self._next_events = t_start + EVENTS_EVERY_S
-        self.desk.open()
+
+    def page_of(self, role: str) -> tuple[str, str]:
+        """What ``role``'s page is called, and where it is served."""
+        return f"console {role}", f"/console/{role}"
+
+    def _start_clock(self, t_start: float) -> None:
         self.pacer.start(t_start)
         for feed in self.feeds.values():
-            feed.clock(t_start, self.speed, "running")
+            feed.clock(t_start, self.speed, "paused" if self.pacer.paused else "running")
             feed.flush()
         self.begun.set()
 

@@ -205,8 +205,6 @@ class InjectUpdate(Live, tag="inject", kw_only=True):
     question: bool = False  # an answer is expected (POST /api/{cell}/answer)
 
 
-
-
 class NoteUpdate(Live, tag="note", kw_only=True):
     """A message of the consultation channel this cell sent (``own``) or received over the exchange.
 

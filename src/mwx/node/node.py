@@ -13,7 +13,7 @@ from mwx.assess.lineage import LaunchBook, Sighting
 from mwx.exchange.endpoint import Endpoint, Transport
 from mwx.exchange.envelope import Opened, msg_id
 from mwx.exchange.keys import Signer, Verifier
-from mwx.exchange.messages import Ack, TrackReport
+from mwx.exchange.messages import Ack, OperatorNote, TrackReport
 from mwx.exchange.messages import Alert as AlertMessage
 from mwx.exchange.policy import OPEN, ReleasePolicy
 from mwx.fuse import motion
@@ -82,6 +82,8 @@ class PartnerNode:
         #: When each peer was last heard from (the send time of its newest accepted envelope) [Unix s].
         self.last_heard: dict[str, float] = {}
         self._opened: Opened | None = None  # the envelope whose message the handler is being given
+        #: Told of every partner's consultation message accepted, with the envelope it came in (an exercise).
+        self.on_note: Callable[[str, OperatorNote], None] | None = None
         #: Fused states of the live system tracks over the last drag.ENERGY_BASELINE_S[1]: time, state, covariance.
         self._recent: dict[str, list[tuple[float, np.ndarray, np.ndarray]]] = {}
 
@@ -136,6 +138,11 @@ class PartnerNode:
             self.received_alerts.append(entry)
             if self.feed is not None and self._opened is not None:
                 self.feed.received_alert(message, self._opened.msg_id)
+        elif isinstance(message, OperatorNote) and self._opened is not None:
+            if self.feed is not None:
+                self.feed.note(message, self._opened.msg_id, own=False)
+            if self.on_note is not None:
+                self.on_note(self._opened.msg_id, message)
         elif isinstance(message, Ack) and message.msg_id in self._alert_msg_ids:
             self.alert_acks.setdefault(message.msg_id, set()).add(message.sender)
             if self.feed is not None:
@@ -174,6 +181,21 @@ class PartnerNode:
         self.exchange.send(Ack(sender=self.partner, time=now, msg_id=acked), now)
         if self.feed is not None:
             self.feed.ack_by_own(acked, now)
+
+    def next_msg_id(self) -> str:
+        """The id of the envelope the next message will leave in (under a release policy each recipient's stream
+        numbers it apart: the first recipient's)."""
+        recipients = self.exchange.transport.recipients(self.partner)
+        return msg_id(self.partner, self.exchange.last_seq(recipients[0]) + 1 if recipients else 0)
+
+    def consult(self, note: OperatorNote) -> str:
+        """Send a message on the consultation channel (to every partner, signed and ordered like every other);
+        the id of the envelope it left in (:meth:`next_msg_id`)."""
+        sent_as = self.next_msg_id()
+        self.exchange.send(note, note.time)
+        if self.feed is not None:
+            self.feed.note(note, sent_as, own=True)
+        return sent_as
 
     def assess(self, time: float) -> None:
         """Place the fused picture's objects in launches, predict where they fall, bring the alerts up to date.

@@ -76,7 +76,7 @@ from mwx.geo import regions
 from mwx.node.journal import Journal
 from mwx.node.node import PartnerNode
 from mwx.sim import sensors
-from mwx.sim.scenario import Scenario, SensorDown, load_scenario, theater_of
+from mwx.sim.scenario import Scenario, link_injects, load_scenario, theater_of, withholds
 from mwx.sim.theater import Theater
 from mwx.track.scans import scans_in_arrival_order
 
@@ -174,7 +174,8 @@ class NodeService:
         self.keys_watch = KeyRingWatch(cfg.keys, verifier)
         signer = own_signer(cfg.key, self.partner, verifier, now=self.clock())  # key spans are in the run's time
         policy = load_policy(cfg.policy) if cfg.policy else OPEN
-        links = [i for i in scenario.injects if not isinstance(i, SensorDown)]
+        policy = policy.with_windows(withholds(scenario))
+        links = link_injects(scenario)
         self.transport = NatsTransport(
             self.partner,
             cfg.participants,
@@ -620,8 +621,13 @@ class NodeConsole:
         self.feed.flush()
 
 
-def run_node(partner: str, directory: str | Path, http_port: int | None = None, http_host: str | None = None,
-             token_file: str | None = None) -> int:
+def run_node(
+    partner: str,
+    directory: str | Path,
+    http_port: int | None = None,
+    http_host: str | None = None,
+    token_file: str | None = None,
+) -> int:
     """Run ``partner``'s node from ``directory``'s configuration until the exchange is complete; ``http_port``
     (and ``http_host``, ``token_file``) override the configuration's console."""
     directory = Path(directory)

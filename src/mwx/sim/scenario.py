@@ -165,6 +165,16 @@ Inject = SensorDown | LinkDown | LinkLatency | LinkLoss | Withhold | SpuriousTra
 LinkInject = LinkDown | LinkLatency | LinkLoss
 
 
+def link_injects(scenario: Scenario) -> list[LinkInject]:
+    """The scenario's injects on the exchange's links (what the bus carries out)."""
+    return [i for i in scenario.injects if isinstance(i, LinkDown | LinkLatency | LinkLoss)]
+
+
+def withholds(scenario: Scenario) -> list[Withhold]:
+    """The scenario's time-bound withholdings (what the senders' release policies carry out)."""
+    return [i for i in scenario.injects if isinstance(i, Withhold)]
+
+
 class Scenario(msgspec.Struct, forbid_unknown_fields=True):
     """A whole scenario file."""
 

@@ -48,6 +48,7 @@ import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -55,6 +56,10 @@ from numpy.typing import ArrayLike, NDArray
 from mwx.geo import wgs84
 from mwx.sim.theater import InfraredSatellite, Radar, Sensor, scan_times
 from mwx.sim.truth import TruthObject
+from mwx.track.dynamics import propagate
+
+if TYPE_CHECKING:
+    from mwx.sim.scenario import Ghost
 
 SIGMA_FLOOR = 0.25  # smallest noise, as a share of the reference standard deviation
 MIN_RANGE_M = 10e3  # nearest range a radar reports (blind zone)
@@ -267,8 +272,11 @@ def radar_measurements(
     rng: np.random.Generator,
     bias: NDArray | None = None,
     outages: Sequence[tuple[float, float]] = (),
+    ghosts: Sequence[TruthObject] = (),
+    ghost_rng: np.random.Generator | None = None,
 ) -> Measurements:
-    """Every detection and false alarm of ``radar`` between ``t_start`` and ``t_end`` (Unix s)."""
+    """Every detection and false alarm of ``radar`` between ``t_start`` and ``t_end`` (Unix s); ``ghosts``: false
+    objects it alone sees (spurious tracks), drawn from ``ghost_rng``, reported as false alarms (object -1)."""
     scans = scan_times(radar.revisit_s, radar.id, t_start, t_end)
     arrival = scans + _latency(radar, scans.size, rng)
     bias = np.zeros(3) if bias is None else np.asarray(bias, float)
@@ -277,36 +285,43 @@ def radar_measurements(
     has_rate = radar.sigma_range_rate_mps is not None
     sigma_ref = np.array([*radar.noise_sigma, radar.sigma_range_rate_mps if has_rate else np.nan])
 
-    # Targets: geometry, SNR, detection, noise, all samples at once.
-    t, which, states = _samples(objects, scans)
-    az, el, rng_m = wgs84.enu_to_aer(wgs84.ecef_to_enu(states[:, :3], lat0, lon0, radar.site.alt_m))
-    visible = in_field_of_regard(radar, az, el, rng_m) & line_of_sight_clear(site, states[:, :3])
-    rcs = np.empty(t.size)
-    for index in np.unique(which):
-        rows = which == index
-        rcs[rows] = objects[index].rcs_at(t[rows])
-    snr = np.where(visible, signal_to_noise(radar, rcs, np.maximum(rng_m, 1.0)), 0.0)
-    detected = visible & (rng.random(t.size) < detection_probability(snr, radar.pfa))
-    detected &= ~_unresolved(radar, t, az, el, rng_m, snr, detected)
-    t, which, states = t[detected], which[detected], states[detected]
-    az, el, rng_m, snr = az[detected], el[detected], rng_m[detected], snr[detected]
-    line = states[:, :3] - site
-    rate = np.einsum("ij,ij->i", line, states[:, 3:]) / rng_m
-    sigma = sigma_ref[None, :] * noise_scale(radar, snr)[:, None]
-    z = np.stack([rng_m, az, el, rate], axis=1) + rng.standard_normal((t.size, 4)) * np.nan_to_num(sigma)
-    z[:, :3] += bias
-    if not has_rate:
-        z[:, 3] = np.nan
-    targets = Measurements(
-        np.full(t.size, sensor_index, np.int64),
-        t,
-        arrival[np.searchsorted(scans, t)],
-        z,
-        sigma,
-        10.0 * np.log10(snr),
-        np.tile(site, (t.size, 1)),
-        which,
-    )
+    def detections(objs: Sequence[TruthObject], draws: np.random.Generator) -> Measurements:
+        """Geometry, SNR, detection and noise of ``objs`` at every scan, all samples at once."""
+        t, which, states = _samples(objs, scans)
+        az, el, rng_m = wgs84.enu_to_aer(wgs84.ecef_to_enu(states[:, :3], lat0, lon0, radar.site.alt_m))
+        visible = in_field_of_regard(radar, az, el, rng_m) & line_of_sight_clear(site, states[:, :3])
+        rcs = np.empty(t.size)
+        for index in np.unique(which):
+            rows = which == index
+            rcs[rows] = objs[index].rcs_at(t[rows])
+        snr = np.where(visible, signal_to_noise(radar, rcs, np.maximum(rng_m, 1.0)), 0.0)
+        detected = visible & (draws.random(t.size) < detection_probability(snr, radar.pfa))
+        detected &= ~_unresolved(radar, t, az, el, rng_m, snr, detected)
+        t, which, states = t[detected], which[detected], states[detected]
+        az, el, rng_m, snr = az[detected], el[detected], rng_m[detected], snr[detected]
+        line = states[:, :3] - site
+        rate = np.einsum("ij,ij->i", line, states[:, 3:]) / rng_m
+        sigma = sigma_ref[None, :] * noise_scale(radar, snr)[:, None]
+        z = np.stack([rng_m, az, el, rate], axis=1) + draws.standard_normal((t.size, 4)) * np.nan_to_num(sigma)
+        z[:, :3] += bias
+        if not has_rate:
+            z[:, 3] = np.nan
+        return Measurements(
+            np.full(t.size, sensor_index, np.int64),
+            t,
+            arrival[np.searchsorted(scans, t)],
+            z,
+            sigma,
+            10.0 * np.log10(snr),
+            np.tile(site, (t.size, 1)),
+            which,
+        )
+
+    targets = detections(objects, rng)
+    # Spurious objects: their own draws (the real objects' detections stay as without them), reported in the
+    # same scans, and false alarms to the evaluation (object -1): nothing real is there.
+    spurious = detections(ghosts, ghost_rng if ghost_rng is not None else np.random.default_rng(0))
+    spurious.object[:] = -1
 
     # False alarms: Poisson per scan, uniform over the field of regard.
     counts = rng.poisson(radar.false_alarms_per_scan, scans.size)
@@ -332,9 +347,29 @@ def radar_measurements(
         np.tile(site, (n, 1)),
         np.full(n, -1, np.int64),
     )
-    out = Measurements.concatenate([targets, false_alarms])
+    out = Measurements.concatenate([targets, spurious, false_alarms])
     out.z[:, 1] = np.mod(out.z[:, 1], 2.0 * math.pi)
     return out.take(~_down(out.time, outages))
+
+
+def spurious_object(ghost: Ghost, start: float, end: float, name: str) -> TruthObject:
+    """A false object (:class:`mwx.sim.scenario.SpuriousTrack`): from ``ghost``'s start at ``start`` [Unix s],
+    coasting under gravity (J2, no drag: :func:`mwx.track.dynamics.propagate`) until ``end`` or the ground,
+    sampled every second."""
+    lat, lon = math.radians(ghost.lat), math.radians(ghost.lon)
+    heading, climb = math.radians(ghost.heading_deg), math.radians(ghost.climb_deg)
+    position = wgs84.geodetic_to_ecef(lat, lon, ghost.alt_km * 1e3)
+    east, north, up = wgs84.enu_basis(lat, lon)
+    horizontal = ghost.speed_mps * math.cos(climb)
+    velocity = (
+        horizontal * (math.sin(heading) * east + math.cos(heading) * north) + ghost.speed_mps * math.sin(climb) * up
+    )
+    t = np.arange(start, end + 0.5, 1.0)
+    x0 = np.tile(np.concatenate([position, velocity]), (t.size, 1))
+    states = propagate(x0, t - start, max_step=5.0)
+    aloft = np.flatnonzero(wgs84.ellipsoidal_height(states[:, :3]) > 0.0)
+    keep = slice(0, int(aloft[-1]) + 1 if aloft.size else 1)
+    return TruthObject(name, "spurious", "", t[keep], states[keep], rcs_m2=ghost.rcs_m2, stack_rcs_m2=ghost.rcs_m2)
 
 
 # ----------------------------------------------------------------- infrared
@@ -398,9 +433,11 @@ def simulate_sensors(
     t_end: float,
     seed: int,
     outages: dict[str, list[tuple[float, float]]] | None = None,
+    ghosts: dict[str, list[TruthObject]] | None = None,
 ) -> SensorRun:
-    """Measurements of every sensor (index = position in ``sensors``) over the run."""
-    outages = outages or {}
+    """Measurements of every sensor (index = position in ``sensors``) over the run; ``ghosts``: per radar, the
+    false objects it alone sees (:func:`spurious_object`)."""
+    outages, ghosts = outages or {}, ghosts or {}
     parts, biases = [], {}
     for index, sensor in enumerate(sensors):
         rng = sensor_rng(seed, sensor.id)
@@ -408,7 +445,10 @@ def simulate_sensors(
         if isinstance(sensor, Radar):
             bias = registration_bias(sensor, rng)
             biases[sensor.id] = bias
-            parts.append(radar_measurements(sensor, index, objects, t_start, t_end, rng, bias, down))
+            own_ghosts = ghosts.get(sensor.id, [])
+            ghost_rng = sensor_rng(seed, f"{sensor.id}:spurious") if own_ghosts else None
+            parts.append(radar_measurements(sensor, index, objects, t_start, t_end, rng, bias, down, own_ghosts,
+                                            ghost_rng))  # fmt: skip
         else:
             parts.append(infrared_measurements(sensor, index, objects, t_start, t_end, rng, down))
     return SensorRun(Measurements.concatenate(parts), biases)

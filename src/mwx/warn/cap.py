@@ -207,6 +207,9 @@ class CapAlert:
     expires_s: float | None = None  # None: derived (EXPIRES_AFTER_EVENT_S, ALL_CLEAR_LIFETIME_S)
     web: str | None = None
     language: str = "en-US"
+    #: what the public should do, in the issuing authority's own words (an operator's warning); None: the
+    #: standard instruction of the response type (:data:`INSTRUCTIONS`)
+    instruction: str | None = None
 
     def __post_init__(self) -> None:
         if self.lifecycle not in get_args(Lifecycle):
@@ -686,7 +689,7 @@ def cap_xml(alert: CapAlert) -> bytes:
     _sub(info, "senderName", f"mwx missile-warning exchange ({alert.partner})")
     _sub(info, "headline", _headline(alert, codes.response_type))
     _sub(info, "description", _description(alert))
-    _sub(info, "instruction", INSTRUCTIONS[codes.response_type])
+    _sub(info, "instruction", alert.instruction or INSTRUCTIONS[codes.response_type])
     if alert.web is not None:
         _sub(info, "web", alert.web)
     parameters: list[tuple[str, str]] = [

@@ -24,7 +24,22 @@
  *   path[data-track-key]     each drawn track's trail
  *   [data-owner][data-alert-id][data-status][data-acked-by]  one element per alert; .ack-button inside
  *   #clock, #replay-slider, #replay-play
- *   window.mwx = {latencies, applied, trackKeys(), alertStates()}
+ *   window.mwx = {latencies, applied, trackKeys(), alertStates(), notes(), injects()}
+ *
+ * An exercise (setup.mode "exercise", issue 17) adds the cell's panel #exercise-panel, fed by the same snapshots
+ * and pushed updates (inject, note, warning, answer), and posts the cell's actions:
+ *   POST /api/{partner}/note    {act, topic, text, to, in_reply_to?}    POST /api/{partner}/answer {inject_id, text}
+ *   POST /api/{partner}/warning {status, area, text, warning_id?}
+ *   .inject[data-inject-id][data-kind] in #inject-list, newest first; a question's [data-answered="false|true"]
+ *     with .answer-text + .answer-send (+ .answer-status) until answered, then its .answer s
+ *   #notes .note[data-msg-id][data-act][data-sender][data-own="true|false"], newest first, each with .note-reply
+ *   compose: #note-act, #note-topic (+ datalist #note-topics), #note-to input[type=checkbox][value=PARTNER] (none
+ *     ticked: every partner), #note-reply-to, #note-text, #note-send, #note-status
+ *   #launch-list .launch: .confirm-launch / .dispute-launch (a note, act confirm/dispute, topic the event id)
+ *   #warning-area (the cell's own protected areas), #warning-text, #warning-draft, #warning-issue,
+ *     #warning-all-clear, #warning-status; #warnings .warning[data-warning-id][data-status], each with
+ *     .warning-edit (the warning the buttons then change) unless it ended
+ *   window.mwx.notes() -> [{msgId, act, sender, text}] as they came; window.mwx.injects() -> inject ids as they came
  */
 'use strict';
 
@@ -35,6 +50,7 @@
     partner: body.dataset.partner || '',
     token: body.dataset.token || '',
     mode: body.dataset.mode === 'replay' ? 'replay' : 'live',
+    exercise: body.dataset.mode === 'exercise', // a live picture with the exercise's panel
     static: body.dataset.static || '/static',
   });
   delete body.dataset.token; // kept in this closure only, not left in the DOM
@@ -140,6 +156,12 @@
     alerts: new Map(), // "owner/alert_id" -> {owner, alert_id, area, area_kind, reason, launch_id, changes, acks}
     launches: new Map(), // event_id -> LaunchUpdate
     health: null, // the latest HealthUpdate
+    // an exercise's, in the order they came: inject_id -> InjectUpdate, msg_id -> NoteUpdate,
+    // warning_id -> the latest WarningUpdate, inject_id -> [AnswerUpdate]
+    injects: new Map(),
+    notes: new Map(),
+    warnings: new Map(),
+    answers: new Map(),
     epoch: 0, // bumped whenever the model is rebuilt from a snapshot (trails must be redrawn whole)
   };
 
@@ -149,7 +171,9 @@
   const pendingAcks = new Map();
 
   /** What has changed since the last frame was drawn. */
-  const dirty = { tracks: new Set(), alerts: new Set(), all: false, launches: false, health: false, timeline: false };
+  const dirty = {
+    tracks: new Set(), alerts: new Set(), all: false, launches: false, health: false, timeline: false, exercise: false,
+  };
 
   /** A track's key: "kind/source/track_id" (as TrackUpdate.key in Python). */
   function trackKey(u) {
@@ -227,6 +251,25 @@
         if (model.clock && model.clock.state !== u.state) dirty.all = true; // e.g. finished: no more acks
         model.clock = u;
         break;
+      case 'inject':
+        model.injects.set(u.inject_id, u);
+        dirty.exercise = true;
+        break;
+      case 'note':
+        model.notes.set(u.msg_id, u);
+        dirty.exercise = true;
+        if (u.own && (u.act === 'confirm' || u.act === 'dispute')) dirty.launches = true;
+        break;
+      case 'warning':
+        model.warnings.delete(u.warning_id); // re-inserted: the map stays in the order of the latest changes
+        model.warnings.set(u.warning_id, u);
+        dirty.exercise = true;
+        break;
+      case 'answer':
+        if (!model.answers.has(u.inject_id)) model.answers.set(u.inject_id, []);
+        model.answers.get(u.inject_id).push(u);
+        dirty.exercise = true;
+        break;
       default:
         break; // a kind this page does not know: nothing to draw
     }
@@ -268,8 +311,21 @@
     }
     if (model.health) later(ms(model.health.time));
     if (model.clock) later(ms(model.clock.time));
+    model.injects.clear();
+    model.notes.clear();
+    model.warnings.clear();
+    model.answers.clear();
+    for (const u of snap.injects || []) model.injects.set(u.inject_id, u);
+    for (const u of snap.notes || []) model.notes.set(u.msg_id, u);
+    for (const u of (snap.warnings || []).slice().sort((a, b) => a.seq - b.seq)) model.warnings.set(u.warning_id, u);
+    for (const u of snap.answers || []) {
+      if (!model.answers.has(u.inject_id)) model.answers.set(u.inject_id, []);
+      model.answers.get(u.inject_id).push(u);
+    }
+    for (const list of [snap.injects, snap.notes, snap.warnings, snap.answers]) for (const u of list || []) later(ms(u.time));
     model.latestMs = latest;
     dirty.all = true;
+    dirty.exercise = true;
     dirty.launches = dirty.health = dirty.timeline = true;
   }
 
@@ -887,7 +943,8 @@
         el('span', { class: 'id' }, u.event_id),
         r.lofted ? el('span', { class: 'status' }, 'lofted') : null,
         el('span', { class: 'est' }, `estimated ${hms(ms(r.estimated_at))}`)),
-      el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', null, k), el('dd', null, v)])));
+      el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', null, k), el('dd', null, v)])),
+      exercise.on ? launchConsult(u.event_id) : null);
   }
 
   function renderLaunches() {
@@ -897,6 +954,345 @@
     else list.replaceChildren(...launches.map(launchCard));
     $('launch-count').textContent = String(launches.length);
     renderLaunchMarks();
+  }
+
+  // ================================================================== the exercise's panel (a cell's console)
+  /** Whether the exercise's panel is on (setup.mode "exercise"), and what this page is sending. */
+  const exercise = {
+    on: false,
+    replyTo: null, // msg_id the next note answers
+    warningTarget: null, // warning_id the warning buttons change (null: the area's, or a new one)
+    launchActs: new Map(), // event_id -> "confirm sending…" | "confirm sent" | an error
+    nodes: { injects: new Map(), notes: new Map(), warnings: new Map() }, // key -> {node, v}: kept, not redrawn
+  };
+
+  /** POST an exercise action of this cell; resolves to null when accepted, else why not (one line). */
+  async function postAction(kind, payload) {
+    try {
+      const response = await fetch(`${API}/${kind}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${CONFIG.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(payload),
+      });
+      if (response.ok) return null;
+      let why = `${response.status} ${response.statusText}`;
+      try {
+        const data = await response.json();
+        if (data && typeof data.detail === 'string') why = `${response.status}: ${data.detail}`;
+      } catch (err) { /* not JSON */ }
+      return why;
+    } catch (err) {
+      return 'no connection';
+    }
+  }
+
+  function sayStatus(node, text, bad) {
+    node.textContent = text;
+    node.classList.toggle('bad', Boolean(bad));
+  }
+
+  /** Turn the panel on for an exercise's picture: its partners (note-to) and own protected areas (warnings). */
+  function setupExercise(setup) {
+    const panel = $('exercise-panel');
+    if (!panel || !CONFIG.exercise || setup.mode !== 'exercise' || CONFIG.mode !== 'live') return;
+    exercise.on = true;
+    panel.hidden = false;
+    body.classList.add('exercise-on');
+    const others = setup.partners.filter((p) => p !== CONFIG.partner);
+    $('note-to').append(...others.map((p) => el('label', { class: 'to' },
+      el('input', { type: 'checkbox', name: 'note-to', value: p }), ' ',
+      el('span', { class: 'partner-badge small', 'data-partner': p }, p))));
+    const areas = setup.areas.filter((a) => a.partner === CONFIG.partner);
+    $('warning-area').replaceChildren(...areas.map((a) => el('option', { value: a.name }, `${a.name} (${a.kind})`)));
+    if (!areas.length) $('warning-area').append(el('option', { value: '' }, 'no protected area'));
+    wireExercise();
+    dirty.exercise = true;
+  }
+
+  /** Keep `container`'s children to `items`' nodes in order, building only new or changed ones (a node being
+   * written in keeps its text and its focus). */
+  function syncList(container, cache, items, key, version, build, emptyText) {
+    const wanted = [];
+    const keep = new Set();
+    for (const item of items) {
+      const k = key(item);
+      const v = version(item);
+      let entry = cache.get(k);
+      if (!entry || entry.v !== v) {
+        const node = build(item);
+        if (entry && entry.node.parentNode === container) entry.node.replaceWith(node);
+        entry = { node, v };
+        cache.set(k, entry);
+      }
+      keep.add(k);
+      wanted.push(entry.node);
+    }
+    for (const [k, entry] of cache) {
+      if (!keep.has(k)) {
+        entry.node.remove();
+        cache.delete(k);
+      }
+    }
+    if (!wanted.length) {
+      container.replaceChildren(el('p', { class: 'empty' }, emptyText));
+      return;
+    }
+    for (const empty of container.querySelectorAll(':scope > .empty')) empty.remove();
+    wanted.forEach((node, i) => {
+      if (container.children[i] !== node) container.insertBefore(node, container.children[i] || null);
+    });
+  }
+
+  function isQuestion(u) {
+    return Boolean(u.question) || u.kind === 'question';
+  }
+
+  /** An inject's card: its text, and for a question the answer form (until answered) or the answers. */
+  function injectCard(u) {
+    const answers = model.answers.get(u.inject_id) || [];
+    const question = isQuestion(u);
+    const card = el('article', {
+      class: `inject kind-${u.kind}`, 'data-inject-id': u.inject_id, 'data-kind': u.kind,
+      'data-question': question ? 'true' : null,
+      'data-answered': question ? (answers.length ? 'true' : 'false') : null,
+    },
+    el('div', { class: 'inject-head' },
+      el('span', { class: 'kind' }, u.kind),
+      el('span', { class: 'source' }, `from ${u.source}`),
+      el('span', { class: 'id' }, u.inject_id),
+      el('span', { class: 't' }, hms(ms(u.time)))),
+    el('div', { class: 'inject-text' }, u.text));
+    if (answers.length) {
+      card.append(el('div', { class: 'answers' }, answers.map((a) =>
+        el('div', { class: 'answer' }, el('span', { class: 't' }, `answered ${hms(ms(a.time))}`), ' ', a.text))));
+    } else if (question) {
+      card.append(el('div', { class: 'answer-form' },
+        el('textarea', { class: 'answer-text', rows: 2, maxlength: 2000, placeholder: 'your answer', 'aria-label': `answer to ${u.inject_id}` }),
+        el('div', { class: 'row' },
+          el('button', { type: 'button', class: 'answer-send', 'data-inject-id': u.inject_id }, 'Answer'),
+          el('span', { class: 'answer-status status-line', role: 'status' }))));
+    }
+    return card;
+  }
+
+  /** A message of the consultation channel. */
+  function noteCard(n) {
+    const to = n.to && n.to.length ? n.to.join(', ') : 'all';
+    return el('article', {
+      class: `note act-${n.act}${n.own ? ' own' : ''}`, 'data-msg-id': n.msg_id, 'data-act': n.act,
+      'data-sender': n.sender, 'data-own': n.own ? 'true' : 'false',
+    },
+    el('div', { class: 'note-head' },
+      el('span', { class: 'partner-badge small', 'data-partner': n.sender }, n.sender),
+      el('span', { class: 'act' }, n.act),
+      el('span', { class: 'topic' }, n.topic),
+      el('span', { class: 'to' }, `→ ${to}`),
+      el('span', { class: 't' }, hms(ms(n.time)))),
+    n.in_reply_to ? el('div', { class: 'reply-to' }, `in reply to ${n.in_reply_to}`) : null,
+    el('div', { class: 'note-text' }, n.text),
+    el('button', { type: 'button', class: 'note-reply', 'data-msg-id': n.msg_id }, 'Reply'));
+  }
+
+  /** One of the cell's public warnings (its latest state). */
+  function warningCard(w) {
+    return el('article', { class: `warning status-${w.status}`, 'data-warning-id': w.warning_id, 'data-status': w.status },
+      el('div', { class: 'warning-head' },
+        el('span', { class: `wstatus ${w.status}` }, w.status),
+        el('span', { class: 'area' }, w.area),
+        el('span', { class: 'id' }, w.warning_id),
+        el('span', { class: 't' }, hms(ms(w.time)))),
+      el('div', { class: 'warning-text' }, w.text),
+      w.status !== 'all-clear'
+        ? el('button', { type: 'button', class: 'warning-edit', 'data-warning-id': w.warning_id }, 'Change') : null);
+  }
+
+  /** Under a launch event's card: confirm or dispute it on the consultation channel, and what the cell said. */
+  function launchConsult(eventId) {
+    const said = [...model.notes.values()].filter((n) => n.own && n.topic === eventId && (n.act === 'confirm' || n.act === 'dispute'));
+    const last = said.length ? said[said.length - 1] : null;
+    const pending = exercise.launchActs.get(eventId);
+    return el('div', { class: 'launch-consult' },
+      el('button', { type: 'button', class: 'confirm-launch', 'data-event-id': eventId }, 'Confirm'),
+      el('button', { type: 'button', class: 'dispute-launch', 'data-event-id': eventId }, 'Dispute'),
+      last ? el('span', { class: `said ${last.act}` }, `${last.act === 'confirm' ? 'confirmed' : 'disputed'} ${hms(ms(last.time))}`) : null,
+      pending ? el('span', { class: 'status-line' }, pending) : null);
+  }
+
+  /** The topics offered for a note: the picture's launch events, then the channel's topics. */
+  function renderTopics() {
+    const topics = [...new Set([...model.launches.keys(), ...[...model.notes.values()].map((n) => n.topic)])];
+    const list = $('note-topics');
+    if ([...list.options].map((o) => o.value).join('\n') === topics.join('\n')) return;
+    list.replaceChildren(...topics.map((t) => el('option', { value: t })));
+  }
+
+  function renderExercise() {
+    const injects = [...model.injects.values()].reverse();
+    syncList($('inject-list'), exercise.nodes.injects, injects, (u) => u.inject_id,
+      (u) => `${u.seq}/${(model.answers.get(u.inject_id) || []).length}`, injectCard, 'No injects.');
+    $('inject-count').textContent = String(model.injects.size);
+    const notes = [...model.notes.values()].reverse();
+    syncList($('notes'), exercise.nodes.notes, notes, (n) => n.msg_id, (n) => String(n.seq), noteCard, 'No messages.');
+    $('note-count').textContent = String(model.notes.size);
+    const warnings = [...model.warnings.values()].reverse();
+    syncList($('warnings'), exercise.nodes.warnings, warnings, (w) => w.warning_id, (w) => String(w.seq), warningCard,
+      'No public warnings.');
+    $('warning-count').textContent = String(model.warnings.size);
+    renderTopics();
+    showWarningTarget();
+  }
+
+  // ------------------------------------------------------------------ the cell's actions
+  /** The compose form as a reply to note `msgId` (its topic). */
+  function replyTo(msgId) {
+    const n = model.notes.get(msgId);
+    if (!n) return;
+    exercise.replyTo = msgId;
+    $('note-topic').value = n.topic;
+    $('note-reply-to').textContent = `${msgId} (${n.sender} ${n.act})`;
+    $('note-reply').hidden = false;
+    $('note-text').focus();
+  }
+
+  function notReply() {
+    exercise.replyTo = null;
+    $('note-reply-to').textContent = '';
+    $('note-reply').hidden = true;
+  }
+
+  async function sendNote() {
+    const status = $('note-status');
+    const text = $('note-text').value.trim();
+    const topic = $('note-topic').value.trim();
+    if (!topic || !text) {
+      sayStatus(status, !topic ? 'a topic is needed (a launch event or consultation)' : 'a message is needed', true);
+      return;
+    }
+    const payload = {
+      act: $('note-act').value, topic, text,
+      to: [...document.querySelectorAll('#note-to input[type=checkbox]:checked')].map((box) => box.value),
+    };
+    if (exercise.replyTo) payload.in_reply_to = exercise.replyTo;
+    const button = $('note-send');
+    button.disabled = true;
+    sayStatus(status, 'sending…', false);
+    const why = await postAction('note', payload);
+    button.disabled = false;
+    sayStatus(status, why ? `not sent — ${why}` : 'sent', Boolean(why));
+    if (!why) {
+      $('note-text').value = '';
+      notReply();
+    }
+  }
+
+  async function consultLaunch(eventId, act) {
+    exercise.launchActs.set(eventId, `${act} sending…`);
+    dirty.launches = true;
+    scheduleRender();
+    const why = await postAction('note', { act, topic: eventId, text: `${act === 'confirm' ? 'Confirmed' : 'Disputed'}: launch event ${eventId}` });
+    exercise.launchActs.set(eventId, why ? `${act} not sent — ${why}` : `${act} sent`);
+    dirty.launches = true;
+    scheduleRender();
+  }
+
+  async function sendAnswer(button) {
+    const card = button.closest('.inject');
+    const box = card.querySelector('.answer-text');
+    const status = card.querySelector('.answer-status');
+    const text = box.value.trim();
+    if (!text) {
+      sayStatus(status, 'an answer is needed', true);
+      return;
+    }
+    button.disabled = true;
+    box.readOnly = true;
+    sayStatus(status, 'sending…', false);
+    const why = await postAction('answer', { inject_id: button.getAttribute('data-inject-id'), text });
+    if (why) {
+      button.disabled = false;
+      box.readOnly = false;
+    }
+    sayStatus(status, why ? `not sent — ${why}` : 'sent to exercise control', Boolean(why));
+  }
+
+  /** The warning the buttons change: the one chosen, else for issue the area's draft and for all-clear the
+   * area's issued warning (none: a new warning). */
+  function warningIdFor(status, area) {
+    if (exercise.warningTarget) return exercise.warningTarget;
+    const wanted = status === 'issued' ? 'draft' : status === 'all-clear' ? 'issued' : null;
+    if (!wanted) return null;
+    const found = [...model.warnings.values()].reverse().find((w) => w.area === area && w.status === wanted);
+    return found ? found.warning_id : null;
+  }
+
+  function showWarningTarget() {
+    const w = exercise.warningTarget ? model.warnings.get(exercise.warningTarget) : null;
+    if (exercise.warningTarget && (!w || w.status === 'all-clear')) exercise.warningTarget = null;
+    $('warning-target').textContent = exercise.warningTarget && w ? `changing ${w.warning_id} (${w.status})` : '';
+    $('warning-new').hidden = !exercise.warningTarget;
+  }
+
+  async function sendWarning(status) {
+    const line = $('warning-status');
+    const area = $('warning-area').value;
+    let text = $('warning-text').value.trim();
+    if (!area) {
+      sayStatus(line, 'no protected area of this cell', true);
+      return;
+    }
+    if (!text && status === 'all-clear') text = `All clear: ${area}`;
+    if (!text) {
+      sayStatus(line, 'the warning needs a text', true);
+      return;
+    }
+    const payload = { status, area, text };
+    const id = warningIdFor(status, area);
+    if (id) payload.warning_id = id;
+    const buttons = ['warning-draft', 'warning-issue', 'warning-all-clear'].map($);
+    for (const b of buttons) b.disabled = true;
+    sayStatus(line, `${status}: sending…`, false);
+    const why = await postAction('warning', payload);
+    for (const b of buttons) b.disabled = false;
+    sayStatus(line, why ? `${status} not sent — ${why}` : `${status} sent${id ? ' for ' + id : ''}`, Boolean(why));
+    if (!why) {
+      $('warning-text').value = '';
+      exercise.warningTarget = null;
+      showWarningTarget();
+    }
+  }
+
+  function wireExercise() {
+    $('note-form').addEventListener('submit', (event) => event.preventDefault());
+    $('warning-form').addEventListener('submit', (event) => event.preventDefault());
+    $('note-send').addEventListener('click', () => { if (!$('note-send').disabled) sendNote(); });
+    $('note-reply-cancel').addEventListener('click', notReply);
+    $('notes').addEventListener('click', (event) => {
+      const button = event.target.closest('.note-reply');
+      if (button) replyTo(button.getAttribute('data-msg-id'));
+    });
+    $('inject-list').addEventListener('click', (event) => {
+      const button = event.target.closest('.answer-send');
+      if (button && !button.disabled) sendAnswer(button);
+    });
+    $('launch-list').addEventListener('click', (event) => {
+      const button = event.target.closest('.confirm-launch, .dispute-launch');
+      if (button) consultLaunch(button.getAttribute('data-event-id'), button.classList.contains('confirm-launch') ? 'confirm' : 'dispute');
+    });
+    $('warnings').addEventListener('click', (event) => {
+      const button = event.target.closest('.warning-edit');
+      if (!button) return;
+      const w = model.warnings.get(button.getAttribute('data-warning-id'));
+      if (!w) return;
+      exercise.warningTarget = w.warning_id;
+      if ([...$('warning-area').options].some((o) => o.value === w.area)) $('warning-area').value = w.area;
+      $('warning-text').value = w.text;
+      showWarningTarget();
+      $('warning-text').focus();
+    });
+    $('warning-new').addEventListener('click', () => { exercise.warningTarget = null; showWarningTarget(); });
+    $('warning-draft').addEventListener('click', () => sendWarning('draft'));
+    $('warning-issue').addEventListener('click', () => sendWarning('issued'));
+    $('warning-all-clear').addEventListener('click', () => sendWarning('all-clear'));
   }
 
   // ================================================================== the exchange's health
@@ -1031,12 +1427,13 @@
     if (dirty.all || dirty.alerts.size) renderAlerts();
     if (dirty.launches || dirty.all) renderLaunches();
     if (dirty.health || dirty.all) renderHealth();
+    if (exercise.on && (dirty.exercise || dirty.all || dirty.launches)) renderExercise();
     renderClock();
     if (dirty.timeline) renderTimeline();
     else moveTimelineCursor();
     dirty.tracks.clear();
     dirty.alerts.clear();
-    dirty.all = dirty.launches = dirty.health = dirty.timeline = false;
+    dirty.all = dirty.launches = dirty.health = dirty.timeline = dirty.exercise = false;
     body.dataset.seq = String(model.seq);
     body.dataset.trackCount = String(drawn.size);
     if (ready) body.dataset.ready = '1';
@@ -1068,6 +1465,7 @@
   /** The first picture: draw it whole (and set up the map for it). */
   function firstSnapshot(snap, atMs) {
     drawSetup(snap.setup);
+    setupExercise(snap.setup);
     applySnapshot(snap, atMs);
     noteSnapshot(snap);
     ready = true;
@@ -1261,6 +1659,10 @@
     alertStates: () => [...model.alerts.values()]
       .map((a) => ({ owner: a.owner, alert_id: a.alert_id, status: a.changes[a.changes.length - 1].change.status, acked_by: ackedBy(a) }))
       .sort((a, b) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.alert_id < b.alert_id ? -1 : a.alert_id > b.alert_id ? 1 : 0)),
+    /** An exercise's consultation channel as it came: [{msgId, act, sender, text}]. */
+    notes: () => [...model.notes.values()].map((n) => ({ msgId: n.msg_id, act: n.act, sender: n.sender, text: n.text })),
+    /** The ids of the exercise's injects that reached the cell, as they came. */
+    injects: () => [...model.injects.keys()],
   };
 
   function start() {
