@@ -9,6 +9,7 @@ import importlib.util
 import math
 import sys
 from pathlib import Path
+from typing import get_args
 
 import msgspec
 import numpy as np
@@ -446,6 +447,9 @@ def test_an_authentic_invalid_message_uses_up_its_seq():
         OperatorNote(sender="KR", time=T0, event_id="E1", text="looks \u202egnissim\u202c fine"),
         OperatorNote(sender="KR", time=T0, event_id="E1", text="bell\x07"),
         OperatorNote(sender="KR", time=T0, event_id="E 1", text="ok"),
+        OperatorNote(sender="KR", time=T0, event_id="E1", text="ok", act="veto"),  # type: ignore[arg-type]
+        OperatorNote(sender="KR", time=T0, event_id="E1", text="ok", to=["J"]),
+        OperatorNote(sender="KR", time=T0, event_id="E1", text="ok", to=["JP"] * (messages.MAX_PARTNERS + 1)),
         Heartbeat(sender="KR", time=T0, interval_s=0.0),
         Heartbeat(sender="KR", time=946_684_799.0),
         Ack(sender="KR", time=T0, msg_id="KR_1"),
@@ -640,7 +644,9 @@ def any_message(draw, sender: str | None = None):
         return Heartbeat(sender=sender, time=t, interval_s=draw(st.floats(1e-3, 3600.0)))
     if kind == "ack":
         return Ack(sender=sender, time=t, msg_id=f"{draw(partners)}-{draw(st.integers(0, 2**63 - 1))}")
-    return OperatorNote(sender=sender, time=t, event_id=draw(ids), text=draw(texts))
+    acts = st.sampled_from(list(get_args(messages.ConsultAct)))
+    return OperatorNote(sender=sender, time=t, event_id=draw(ids), text=draw(texts), act=draw(acts),
+                        to=draw(st.lists(partners, max_size=3)))  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

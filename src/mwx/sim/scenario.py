@@ -278,15 +278,25 @@ def _struct_of(node: Any, value: Any) -> Any:
     return tagged[0] if len(tagged) == 1 else None
 
 
-def parse_scenario(text: str | bytes, source: str = "<string>") -> Scenario:
-    """Parse and check a scenario; raise :class:`InputError` on the first problem."""
+def load_yaml(text: str | bytes, source: str) -> Any:
+    """YAML text as Python values; an :class:`InputError` naming the line and column of what is not YAML (a
+    timestamp YAML recognises but no calendar has, ``2022-10-33``, and nesting too deep for the parser too)."""
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         reason = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise InputError(f"malformed YAML: {reason}", source=source, where=place) from None
+    except (ValueError, OverflowError) as err:
+        raise InputError(f"malformed YAML: {err}", source=source) from None
+    except RecursionError:
+        raise InputError("malformed YAML: nested too deeply", source=source) from None
+
+
+def parse_scenario(text: str | bytes, source: str = "<string>") -> Scenario:
+    """Parse and check a scenario; raise :class:`InputError` on the first problem."""
+    raw = load_yaml(text, source)
     if not isinstance(raw, dict):
         raise InputError("a scenario must be a YAML mapping with at least `name` and `launches`", source=source)
     try:

@@ -304,7 +304,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InputError(f"cannot read: {err}", source=str(folder / "exercise.json")) from None
     msel = load_msel(folder / MSEL_FILE)
     if args.plan:
-        log = msgspec.structs.replace(log, plan=read_plan_csv(Path(args.plan)))
+        log = msgspec.structs.replace(log, plan=read_plan_csv(Path(args.plan), at=log.end))
     paths = write_aar(folder, msel, log)
     print(f"{paths['aar.html']}")
     return 0

@@ -225,8 +225,8 @@ class ExerciseControl:
         if self._finished:
             evaluation = self.evaluation or evaluate(self.msel, actions, self.marks)
             clock = "finished"
-        else:
-            evaluation = evaluate(self.msel, actions, self.marks)
+        else:  # what happened by now: a task whose target has not passed is not yet due
+            evaluation = evaluate(self.msel, actions, self._launch_marks(), end=self._now())
             clock = "waiting" if not self._started else ("paused" if self.pacer and self.pacer.paused else "running")
         now = self.pacer.now() if self.pacer is not None else self.msel.t_start
         return ExerciseState(
@@ -368,6 +368,15 @@ class ExerciseControl:
         self._evaluation_changed()
 
     # ------------------------------------------------------------------ inside
+    def _launch_marks(self) -> list[SystemMark]:
+        """While the exercise runs: its launches' times as exercise control planned them (the run's marks come
+        at its end)."""
+        return [
+            SystemMark(time=utc(t.time), kind="launch", launch=t.inject.launch.id or t.inject.id)
+            for t in self.timed
+            if t.inject.launch is not None and t.time <= self._now()
+        ]
+
     def _now(self) -> float:
         return self.pacer.now() if self.pacer is not None else self.msel.t_end
 

@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
-import yaml
 
 from mwx.errors import InputError
 from mwx.sim.scenario import (
@@ -66,6 +65,7 @@ from mwx.sim.scenario import (
     SpuriousTrack,
     Withhold,
     encode_scenario,
+    load_yaml,
     parse_scenario,
     validation_error,
 )
@@ -388,20 +388,6 @@ def technical_parameters(inject: Inject) -> dict[str, Any]:
     return {key: _compact(getattr(inject, key)) for key in PARAMETERS if _is_set(inject, key)}
 
 
-def _load_yaml(text: str | bytes, source: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        reason = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise InputError(f"malformed YAML: {reason}", source=source, where=place) from None
-    except (ValueError, OverflowError) as err:  # a timestamp YAML recognises but cannot build: 2022-10-33
-        raise InputError(f"malformed YAML: {err}", source=source) from None
-    except RecursionError:
-        raise InputError("malformed YAML: nested too deeply", source=source) from None
-
-
 _CHOICES: dict[str, tuple[str, ...]] = {
     "kind": (*TechnicalKind.__args__, *DiscussionKind.__args__),  # type: ignore[attr-defined]
     "measure": Measure.__args__,  # type: ignore[attr-defined]
@@ -426,7 +412,7 @@ def parse_msel(text: str | bytes, source: str = "<string>") -> Msel:
     filled in with the theater's partners when the file leaves it out, so that what :func:`encode_msel` and
     :func:`injects_csv` write reads back equal.
     """
-    raw = _load_yaml(text, source)
+    raw = load_yaml(text, source)
     if not isinstance(raw, dict):
         raise InputError(
             "an MSEL must be a YAML mapping with at least `name`, `start`, `duration_min` and `modules`", source=source

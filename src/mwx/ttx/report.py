@@ -62,7 +62,7 @@ from mwx.ttx.log import (
     Rated,
     TaskResult,
 )
-from mwx.ttx.msel import Inject, Msel
+from mwx.ttx.msel import Inject, Msel, parse_offset
 
 if TYPE_CHECKING:
     import jinja2
@@ -300,26 +300,11 @@ class _Clock:
         return f"{self.ex(t)} ({self.utc(t)})"
 
 
-def _offset_s(at: str | float) -> float | None:
-    """An inject's ``at`` [s from STARTEX]: seconds, ``MM:SS`` or ``HH:MM:SS``; None if it is none of them."""
-    if isinstance(at, int | float):
-        return float(at)
-    parts = at.strip().split(":")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        return None
-    if not 1 <= len(numbers) <= 3:
-        return None
-    seconds = 0.0
-    for value in numbers:
-        seconds = seconds * 60.0 + value
-    return seconds
-
-
 def _planned(inject: Inject, msel: Msel, c: _Clock) -> str:
-    offset = _offset_s(inject.at)
-    return c.ex(msel.t_start + offset) if offset is not None else str(inject.at)
+    try:
+        return c.ex(msel.t_start + parse_offset(inject.at))
+    except ValueError:  # an MSEL built by hand, not through parse_msel
+        return str(inject.at)
 
 
 def _overview(msel: Msel, log: ExerciseLog, c: _Clock) -> Section:
