@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from mwx.live.pacing import Pacer
@@ -32,3 +33,25 @@ def test_waiting_follows_the_speed_and_does_the_idle_work() -> None:
     assert pacer.now() == held
     pacer.set_speed(1000.0)
     assert pacer.now() == held and pacer.paused
+
+
+def test_a_held_clock_lets_a_run_behind_it_catch_up_then_holds_it() -> None:
+    idle: list[float] = []
+    pacer = Pacer(10.0, idle=idle.append)
+    pacer.pause()
+    pacer.start(0.0)
+    pacer.jump_to(100.0)  # the facilitator's "next inject" while paused
+    assert pacer.paused and pacer.now() == 100.0
+    began = time.monotonic()
+    pacer.wait_until(50.0)  # behind the held clock: at once
+    pacer.wait_until(100.0)
+    assert time.monotonic() - began < 0.05 and not idle
+    pacer.jump_to(40.0)  # backwards: no jump
+    assert pacer.now() == 100.0
+    waiter = threading.Thread(target=pacer.wait_until, args=(101.0,))
+    waiter.start()
+    time.sleep(0.15)
+    assert waiter.is_alive() and idle and all(t == 100.0 for t in idle)  # held: the idle work at the held time
+    pacer.resume()
+    waiter.join(2.0)
+    assert not waiter.is_alive()

@@ -236,3 +236,23 @@ def test_an_exercise_killed_mid_way_resumes_from_its_journal(tmp_path: Path) -> 
     assert not [
         a for a in log.actions if isinstance(a, Acknowledged | Consulted) and a.by != "US" and a.source == "script"
     ]
+
+
+def test_a_broken_msel_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(SMALL.read_text().replace('at: "00:04:00"', 'at: "00:74:00"'))
+    for command in (["exercise", "check", str(broken)], ["exercise", "start", str(broken), "--headless", "--out",
+                                                         str(tmp_path / "out")]):  # fmt: skip
+        answer = _run_cli(*command, timeout=60)
+        assert answer.returncode == 2
+        lines = answer.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"mwx: {broken}: modules[0].injects[2].at: ")
+        assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_start_refuses_a_folder_holding_an_exercise(tmp_path: Path) -> None:
+    (tmp_path / "journal.jsonl").write_text("")
+    answer = _run_cli("exercise", "start", str(SMALL), "--headless", "--out", str(tmp_path), timeout=60)
+    assert answer.returncode == 2 and "mwx exercise resume" in answer.stderr and len(answer.stderr.splitlines()) == 1
+    answer = _run_cli("exercise", "start", str(SMALL), "--out", str(tmp_path), timeout=60)  # neither mode
+    assert answer.returncode == 2 and "--http" in answer.stderr

@@ -80,8 +80,9 @@ class Pacer:
         """Return when the wall clock reaches scenario time ``t``, doing the idle work every tick meanwhile."""
         while True:
             ahead = t - self.now()
-            if ahead <= 0.0 and not self.paused:
-                self.lag_s = -ahead
+            if ahead <= 0.0:  # paused too: a run behind a held clock catches up with it, then holds
+                if not self.paused:
+                    self.lag_s = -ahead
                 return
             self.idle(min(self.now(), t))
             if self.paused:
