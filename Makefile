@@ -34,7 +34,7 @@ console: $(RUN_STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks

@@ -79,6 +79,35 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+#: The test files that take longest (module fixtures of minutes, NATS runs, paced browser runs), slowest first:
+#: `make test` runs files whole on one worker each (``--dist loadfile``: a module's fixture is made once, not
+#: once per worker), and these go first so that the short files fill in around them rather than wait behind.
+LONG_FIRST = (
+    "test_nats_run.py",
+    "test_assessment.py",
+    "test_nats_chaos.py",
+    "test_tracker.py",
+    "test_console_browser.py",
+    "test_warnings.py",
+    "test_calibration.py",
+    "test_live.py",
+    "test_ttx_run.py",
+    "test_nats_console.py",
+    "test_ttx_browser.py",
+    "test_fusion.py",
+    "test_links.py",
+    "test_run.py",
+    "test_drag.py",
+    "test_registration.py",
+    "test_exports.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: k for k, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest as collected
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for mark in item.iter_markers("requires_component"):
         (name,) = mark.args

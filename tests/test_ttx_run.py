@@ -18,8 +18,10 @@ import msgspec
 import pytest
 
 from mwx.exercise.run import simulate
+from mwx.live.operators import DeskClosed
 from mwx.live.updates import InjectUpdate, NoteUpdate
 from mwx.ttx.control import ExerciseControl
+from mwx.ttx.desk import AnswerRequest, NoteRequest, WarningRequest
 from mwx.ttx.evaluation import marks_of
 from mwx.ttx.journal import Journal, read_journal
 from mwx.ttx.log import Acknowledged, Answered, Consulted, ExerciseLog, NoteReceived, PublicWarning
@@ -92,6 +94,25 @@ def test_a_cell_that_never_answers_fails_its_capability(silent_jp) -> None:
     assert rating.proposed in ("M", "U")
     assert "JP" in rating.reason and "I3" in rating.reason
     assert next(t for t in rating.tasks if t.task == "C3.1").status == "missed"
+
+
+def test_requests_that_make_no_sense_are_refused_before_they_wait(silent_jp) -> None:
+    control = silent_jp[0]
+    refused = [
+        (control.warning, "JP", WarningRequest(status="all-clear", area="Japan", text="over")),  # which warning?
+        (control.warning, "JP", WarningRequest(status="issued", area="South Korea", text="shelter")),  # not JP's
+        (control.warning, "JP", WarningRequest(status="issued", area="Japan", text="x", warning_id="JP-W9")),
+        (control.note, "JP", NoteRequest(act="request", topic="S1", text="   ")),  # blank
+        (control.note, "JP", NoteRequest(act="request", topic="S1", text="?", to=["CN"])),
+        (control.answer, "JP", AnswerRequest(inject_id="I2", text="a situation is no question")),
+        (control.answer, "KR", AnswerRequest(inject_id="I3", text="I3 was JP's")),
+        (control.note, "XX", NoteRequest(act="text", topic="S1", text="who?")),
+    ]  # fmt: skip
+    for method, cell, request in refused:
+        with pytest.raises(ValueError):
+            method(cell, request)
+    with pytest.raises(DeskClosed):  # a sound request once the exercise has ended
+        control.note("JP", NoteRequest(act="text", topic="S1", text="after ENDEX"))
 
 
 def test_spurious_track_is_seen_by_its_radar_alone(silent_jp) -> None:
@@ -199,7 +220,7 @@ def test_an_exercise_killed_mid_way_resumes_from_its_journal(tmp_path: Path) -> 
         warning = {"status": "issued", "area": "Japan", "text": "Take shelter. EXERCISE."}
         assert _post(f"{url}/api/JP/warning", tokens["JP"], warning) == 202
         deadline = time.monotonic() + 60
-        while sum(1 for line in read_journal(out / "journal.jsonl") if line.entry.source == "console") < 3:
+        while not any(isinstance(line.entry, PublicWarning) for line in read_journal(out / "journal.jsonl")):
             assert time.monotonic() < deadline
             time.sleep(0.1)
         os.kill(process.pid, signal.SIGKILL)

@@ -311,8 +311,11 @@ def _bounds(theater: Theater, areas: Sequence[ProtectedArea]) -> tuple[float, fl
 class NodeFeed:
     """Turns one node's doings into updates of its partner's :class:`LivePicture`, a step at a time."""
 
-    def __init__(self, picture: LivePicture) -> None:
+    def __init__(self, picture: LivePicture, *, tracks: bool = True) -> None:
+        """``tracks``: False for a picture no one looks at the map of (a headless exercise): track states are
+        left out, the rest (alerts, acknowledgements, notes) kept."""
         self.picture = picture
+        self.tracks = tracks
         self.partner = picture.partner
         self._pending: list[Update | RawTrack] = []
         #: msg id of each envelope that carried one of this partner's alert changes → (alert id, change number)
@@ -332,10 +335,14 @@ class NodeFeed:
         self, kind: TrackKind, source: str, track_id: str, t: float, x: np.ndarray, p: np.ndarray, boosting: bool
     ) -> None:
         """A track state: converted with the step's others at :meth:`flush`."""
+        if not self.tracks:
+            return
         self._pending.append(RawTrack(kind, source, track_id, t, np.array(x, float), np.array(p, float), boosting))
 
     def partner_track(self, report: TrackReport) -> None:
         """A partner's track report accepted (what its release policy let through)."""
+        if not self.tracks:
+            return
         p = np.asarray(report.covariance, float).reshape(6, 6)
         self.track(
             "partner", report.sender, report.track_id, report.time, np.asarray(report.state, float), p, report.boosting
@@ -353,6 +360,8 @@ class NodeFeed:
         prediction: Mapping[str, Any] | None,
     ) -> None:
         """A fused system track at an assessment, with its launch and the impact predicted for it then."""
+        if not self.tracks:
+            return
         self._pending.append(
             RawTrack("system", self.partner, system_id, t, np.array(x, float), np.array(p, float), boosting,
                      members=tuple(f"{sender}/{track}" for sender, track in members), launch_id=launch_id,

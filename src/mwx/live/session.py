@@ -83,6 +83,7 @@ class ConsoleSession:
         self.pictures: dict[str, LivePicture] = {}
         self.feeds: dict[str, NodeFeed] = {}
         self.desk = ActionQueue()
+        self.feed_tracks = True  # track states to the pictures (a console's map shows them)
         #: Set once the consoles are served and the clock has started (what another thread may wait for).
         self.begun = threading.Event()
         self.pacer = Pacer(speed, idle=self._idle)
@@ -131,7 +132,7 @@ class ConsoleSession:
         for partner, node in nodes.items():
             setup = setup_of(partner, theater, areas, mode=mode, scenario=scenario.name, start=t_start, end=t_end)
             self.pictures[partner] = LivePicture(setup)
-            self.feeds[partner] = node.feed = NodeFeed(self.pictures[partner])
+            self.feeds[partner] = node.feed = NodeFeed(self.pictures[partner], tracks=self.feed_tracks)
             node.operators = True
         self._next_events = t_start + EVENTS_EVERY_S
 

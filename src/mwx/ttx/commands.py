@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ JOURNAL = "journal.jsonl"
 MSEL_FILE = "msel.yaml"
 SESSION_FILE = "session.json"
 RUN_FOLDER = "run"
+CAP_FOLDER = "cap"
 
 
 class SessionInfo(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -181,6 +183,7 @@ def cmd_start(args: argparse.Namespace) -> int:
                 source=str(out / JOURNAL),
             )
         (out / JOURNAL).unlink()
+        shutil.rmtree(out / CAP_FOLDER, ignore_errors=True)  # the replaced exercise's public warnings
     out.mkdir(parents=True, exist_ok=True)
     (out / MSEL_FILE).write_bytes(encode_msel(msel))
     (out / SESSION_FILE).write_bytes(msgspec.json.encode(SessionInfo(scripted=scripted)))

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from mwx.live.feed import NodeFeed
     from mwx.live.pacing import Pacer
     from mwx.node.node import PartnerNode
+    from mwx.warn.cap import CapReference
 
 PlayerRequest = NoteRequest | WarningRequest | AnswerRequest
 #: Entries a resumed exercise carries out again (a person's doing, at a console); the rest of what the
@@ -115,7 +116,7 @@ class ExerciseControl:
         self._delivered: dict[str, float] = {}  # inject id → when
         self._warnings: dict[str, PublicWarning] = {}  # latest state of each public warning
         self._warning_count: dict[str, int] = {}
-        self._cap_changes: dict[str, int] = {}
+        self._cap_sent: dict[str, list[CapReference]] = {}  # per public warning, its CAP messages so far
         self._redo: dict[int, list[Action]] = {}
         self._resume_step = -1
         self._nodes: Mapping[str, PartnerNode] = {}
@@ -123,6 +124,7 @@ class ExerciseControl:
         self._areas: dict[str, dict[str, ProtectedArea]] = {}
         self._received_alerts: dict[str, list[str]] = {cell: [] for cell in self.cells}
         self.pacer: Pacer | None = None
+        self._time = msel.t_start  # the run's scenario time: its latest step (deterministic, as is what uses it)
         #: Called after an evaluator's rating or plan item once the exercise has ended (the report re-written).
         self.on_evaluation: Callable[[], None] | None = None
         scripts = {cell: msel.players.get(cell, msel_.ScriptedCell()) for cell in scripted}
@@ -130,6 +132,8 @@ class ExerciseControl:
         for line in resume:
             if isinstance(line.entry, Consulted) and line.entry.act == "warning":
                 continue  # the note a public warning sends: made again with its warning
+            if isinstance(line.entry, Control) and line.entry.action == "end" and line.entry.by == "system":
+                continue  # ENDEX: the re-run reaches it again
             if isinstance(line.entry, _REDONE) and line.entry.source == "console":
                 self._redo.setdefault(line.step, []).append(line.entry)
             elif isinstance(line.entry, _RESTORED):
@@ -156,6 +160,12 @@ class ExerciseControl:
         with self._lock:
             self._closed = None
 
+    def begin(self, t: float) -> None:
+        """The clock stands at STARTEX ``t``, before the run's first step: what the journal holds from before it
+        (people's requests while the clock waited for the facilitator) is carried out again."""
+        self._time = t
+        self._after_step(t)
+
     @property
     def resuming(self) -> bool:
         """Whether the run is still re-doing a journal (the clock is not the people's yet)."""
@@ -164,6 +174,7 @@ class ExerciseControl:
     def step(self, t: float) -> None:
         """After a step of the run at scenario time ``t``: injects due, scripted cells, people's requests."""
         self._step += 1
+        self._time = max(self._time, t)
         self._deliver(t)
         for cell in self.cells:
             feed = self._feeds.get(cell)
@@ -171,7 +182,13 @@ class ExerciseControl:
                 self._received_alerts[cell] = list(feed.received_changes)
         self.players.watch(self._nodes, self._received_alerts, t)
         self.players.due(t)
-        self._take(t)
+        if self._step > self._resume_step:  # a request made while a journal is re-done waits for its end
+            self._take(t)
+        self._after_step(t)
+
+    def _after_step(self, t: float) -> None:
+        """What the journal holds after this step (people's requests carried out while the run waited), again;
+        where the journal ends, the clock held for the facilitator."""
         for entry in self._redo.pop(self._step, []):
             self._redo_entry(entry)
         if self._step == self._resume_step:
@@ -294,7 +311,7 @@ class ExerciseControl:
             pacer.resume()
         self._record(
             Control(
-                time=utc(now),
+                time=utc(self._now()),
                 by="white",
                 action=request.action,
                 speed=request.speed,
@@ -308,6 +325,7 @@ class ExerciseControl:
 
     def note(self, cell: str, request: NoteRequest) -> None:
         self._check_cell(cell)
+        self._check_text(request.text)
         unknown = [p for p in request.to if p not in self.cells or p == cell]
         if unknown:
             raise ValueError(f"{unknown[0]!r} is not another cell of this exercise")
@@ -318,15 +336,24 @@ class ExerciseControl:
         if request.area not in self._areas.get(cell, {}):
             known = ", ".join(sorted(self._areas.get(cell, {})))
             raise ValueError(f"{request.area!r} is not one of {cell}'s areas ({known})")
+        self._check_text(request.text)
+        current = None
         if request.warning_id is not None:
             with self._lock:
                 current = self._warnings.get(request.warning_id)
             if current is None or current.by != cell:
                 raise ValueError(f"{cell} has no public warning {request.warning_id!r}")
+            if current.area != request.area:
+                raise ValueError(f"warning {request.warning_id!r} is for {current.area}, not {request.area}")
+        if request.status == "all-clear" and (current is None or current.status != "issued"):
+            raise ValueError("an all-clear ends an issued public warning: name it (warning_id)")
+        if request.status == "draft" and current is not None and current.status != "draft":
+            raise ValueError(f"warning {request.warning_id!r} has gone out: it is no draft any more")
         self._enqueue(cell, request)
 
     def answer(self, cell: str, request: AnswerRequest) -> None:
         self._check_cell(cell)
+        self._check_text(request.text)
         timed = next((t for t in self.timed if t.inject.id == request.inject_id), None)
         if timed is None or timed.inject.kind != "question" or not self._addressed(timed.inject, cell):
             raise ValueError(f"no question {request.inject_id!r} for {cell}")
@@ -378,7 +405,11 @@ class ExerciseControl:
         ]
 
     def _now(self) -> float:
-        return self.pacer.now() if self.pacer is not None else self.msel.t_end
+        """The exercise's time for the facilitator's and evaluators' entries: the clock's, within STARTEX..ENDEX
+        (a clock run ahead of a lagging run, or past ENDEX while the run finishes, says ENDEX at most)."""
+        if self.pacer is None or self._finished:
+            return self.msel.t_end
+        return min(max(self.pacer.now(), self.msel.t_start), self.msel.t_end)
 
     def _evaluation_changed(self) -> None:
         if self._finished:
@@ -388,6 +419,11 @@ class ExerciseControl:
                 self.evaluation = evaluate(self.msel, sorted(self.actions, key=lambda a: a.time), self.marks)
             if self.on_evaluation is not None:
                 self.on_evaluation()
+
+    @staticmethod
+    def _check_text(text: str) -> None:
+        if not text.strip():
+            raise ValueError("the text is blank")
 
     def _check_cell(self, cell: str) -> None:
         if cell not in self.cells:
@@ -464,7 +500,7 @@ class ExerciseControl:
     def _note_received(self, cell: str) -> Callable[[str, OperatorNote], None]:
         def received(msg_id: str, note: OperatorNote) -> None:
             entry = NoteReceived(
-                time=utc(note.time),
+                time=utc(max(note.time, self._time)),  # held by a cut link: received when delivered
                 by=cell,
                 source="script",
                 sender=note.sender,
@@ -584,12 +620,11 @@ class ExerciseControl:
         """The public warning as CAP 1.2 (status Exercise) in ``cap/``; its path in the exercise folder."""
         if self.folder is None:
             return None
-        from mwx.warn.cap import CapAlert, CapReference, cap_area, cap_file_name, cap_xml
+        from mwx.warn.cap import CapAlert, cap_area, cap_file_name, cap_xml
 
         area = self._areas[cell][request.area]
-        number = self._cap_changes.get(warning_id, 0) + 1
-        self._cap_changes[warning_id] = number
-        references = tuple(CapReference(f"mwx@{cell}", f"mwx-{cell}-{warning_id}-{k}", "") for k in range(1, number))
+        earlier = self._cap_sent.setdefault(warning_id, [])  # CAP §3.2.1: an update names every earlier message
+        number = len(earlier) + 1
         alert = CapAlert(
             partner=cell,
             alert_id=warning_id,
@@ -602,13 +637,14 @@ class ExerciseControl:
             sent_s=t,
             track_id="-",
             areas=(cap_area(area),),
-            references=references,
+            references=tuple(earlier),
             instruction=request.text,
         )
         folder = self.folder / CAP_FOLDER
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / cap_file_name(alert)
         path.write_bytes(cap_xml(alert))
+        earlier.append(alert.reference)
         return str(path.relative_to(self.folder))
 
     def _reason(self, cell: str, area: str) -> Literal["impact", "overflight"]:

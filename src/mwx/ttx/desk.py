@@ -13,11 +13,13 @@ from typing import Annotated, Literal, Protocol
 
 import msgspec
 
-from mwx.exchange.messages import ConsultAct
+from mwx.exchange.messages import ConsultAct, NoteText
 from mwx.records import UtcTime
 from mwx.ttx.log import Action, CapabilityRating, PlanItem, Rating
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+#: What a person writes: what the exchange carries as a note's text (1–2000 characters, no control characters
+#: but tab and newline, no bidirectional overrides), so nothing accepted here is refused by the partners.
+Text = NoteText
 Cell = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2,8}$")]
 RefId = Annotated[str, msgspec.Meta(pattern=r"^[!-~]{1,64}$")]
 

@@ -59,6 +59,7 @@ class ExerciseSession(ConsoleSession):
                          live_events=not headless)  # fmt: skip
         self.control = control
         self.headless = headless
+        self.feed_tracks = not headless  # headless, no one looks at a map: the pictures keep the rest
         self.autostart = autostart or headless
         self._bus: InMemoryBus | None = None
 
@@ -90,6 +91,8 @@ class ExerciseSession(ConsoleSession):
         if not self.autostart and not self.control.resuming:
             self.pacer.pause()  # held at STARTEX until the facilitator starts
         self._start_clock(msel.t_start)
+        self.control.begin(msel.t_start)
+        self._tick(msel.t_start, t_start)  # STARTEX to the first launch: the injects before it go out on time
 
     def page_of(self, role: str) -> tuple[str, str]:
         if role == WHITE:
@@ -122,8 +125,16 @@ class ExerciseSession(ConsoleSession):
     def finish(self, t: float, events: Sequence[records.LaunchEvent]) -> None:
         """The technical simulation is over at ``t``: the clock runs on to ENDEX, then the exercise ends."""
         end = self.control.msel.t_end
-        tick = math.floor(t / TICK_AFTER_S) * TICK_AFTER_S + TICK_AFTER_S
-        while tick <= end:
+        self._tick(t, end, inclusive=True)
+        self.control.finish(max(t, end))
+        super().finish(max(t, end), events)
+
+    def _tick(self, after: float, until: float, *, inclusive: bool = False) -> None:
+        """Steps of the exercise's clock every :data:`TICK_AFTER_S` from after ``after`` to ``until`` where the
+        technical simulation has none (before the first launch, after the last impact): what the exchange holds
+        is delivered, the control takes its step."""
+        tick = math.floor(after / TICK_AFTER_S) * TICK_AFTER_S + TICK_AFTER_S
+        while tick < until or (inclusive and tick == until):
             self.wait_until(tick)
             if self._bus is not None:
                 self._bus.deliver_until(tick)
@@ -132,5 +143,3 @@ class ExerciseSession(ConsoleSession):
                 super().assessed(tick)
             self._flush()
             tick += TICK_AFTER_S
-        self.control.finish(max(t, end))
-        super().finish(max(t, end), events)
