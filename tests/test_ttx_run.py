@@ -187,6 +187,7 @@ def test_an_exercise_killed_mid_way_resumes_from_its_journal(tmp_path: Path) -> 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group: the kill takes its worker processes too
     )
     pages: dict[str, tuple[str, str]] = {}
     try:
@@ -223,11 +224,11 @@ def test_an_exercise_killed_mid_way_resumes_from_its_journal(tmp_path: Path) -> 
         while not any(isinstance(line.entry, PublicWarning) for line in read_journal(out / "journal.jsonl")):
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        os.kill(process.pid, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
     lines_before = read_journal(out / "journal.jsonl")
     journalled = [line.entry for line in lines_before if line.entry.source == "console"]
     assert not (out / "exercise.json").exists()  # killed before the end

@@ -2,8 +2,9 @@
 
 An exercise folder (``--out``) holds ``msel.yaml`` (the MSEL as run), ``session.json`` (which cells scripts
 played), ``journal.jsonl`` (:mod:`mwx.ttx.journal`), ``console/`` (each role's token, 0600), ``cap/`` (the
-cells' public warnings, CAP 1.2), ``run/`` (the technical run's folder: events, alerts, tracks, its report),
-and at the end ``exercise.json``, ``aar.html``, ``aar.md`` and ``improvement-plan.csv`` (:mod:`mwx.ttx.report`).
+cells' public warnings, CAP 1.2), ``run/`` (the technical run's folder: truth, events, alerts, tracks, metrics;
+no report.html), and at the end ``exercise.json``, ``aar.html``, ``aar.md`` and ``improvement-plan.csv``
+(:mod:`mwx.ttx.report`).
 """
 
 from __future__ import annotations

@@ -164,6 +164,7 @@ class ExerciseControl:
         """The clock stands at STARTEX ``t``, before the run's first step: what the journal holds from before it
         (people's requests while the clock waited for the facilitator) is carried out again."""
         self._time = t
+        self._deliver(t)  # STARTEX's own injects
         self._after_step(t)
 
     @property
