@@ -725,25 +725,24 @@ def test_the_worked_example_of_the_docs():
 
 def test_a_track_dated_ten_years_ahead_costs_no_more_than_a_normal_one():
     """Refused on its envelope's times, before its body is decoded: no dearer than taking a genuine report
-    (best of five rounds of 200 each; generous, for a loaded machine)."""
+    (best of twelve rounds of 200 each, the two kinds taken in turn so that both see the same load; generous,
+    for a loaded machine)."""
     import time as clock
 
     ahead = signed_anyway(msgspec.structs.replace(SAMPLES[0], time=NOW + 3.156e8), KR, seq=0, sent=NOW)
     normal = sealed(SAMPLES[0], sent=NOW)
 
-    def best(data: bytes, accept: bool) -> float:
-        rounds = []
-        for _ in range(5):
-            started = clock.perf_counter()
-            for _ in range(200):
-                try:
-                    unseal(data, VERIFIER, ReplayGuard(), NOW)
-                except Rejection:
-                    assert not accept
-            rounds.append(clock.perf_counter() - started)
-        return min(rounds)
+    def one_round(data: bytes, accept: bool) -> float:
+        started = clock.perf_counter()
+        for _ in range(200):
+            try:
+                unseal(data, VERIFIER, ReplayGuard(), NOW)
+            except Rejection:
+                assert not accept
+        return clock.perf_counter() - started
 
-    assert best(ahead, accept=False) <= 1.5 * best(normal, accept=True)
+    rounds = [(one_round(ahead, False), one_round(normal, True)) for _ in range(12)]
+    assert min(a for a, _ in rounds) <= 1.5 * min(n for _, n in rounds)
 
 
 def test_the_brokers_message_id_names_these_bytes_only():
