@@ -188,11 +188,16 @@ def test_an_exercise_played_in_the_browser(tmp_path: Path) -> None:
                 white.click("#pause")
                 white.wait_for_function("document.querySelector('#clock-state').textContent === 'paused'")
                 assert white.is_enabled("#resume") and white.is_disabled("#pause")
-                time.sleep(0.3)  # a step under way when the pause came ends
+                # A run behind the clock when the pause came catches up with the held time first (as fast as it
+                # computes), then takes no step: wait until nothing moves for 0.5 s, then watch it stand still.
                 held = ex.state()
                 t_pause = _t(held["time"])
-                pictures = {cell: ex.tracks(cell) for cell in CELLS}
-                shown = displayed()
+                pictures, shown = {}, ()
+                deadline = time.monotonic() + 30.0
+                while (now := ({cell: ex.tracks(cell) for cell in CELLS}, displayed())) != (pictures, shown):
+                    assert time.monotonic() < deadline, "the run did not come to rest at the held clock"
+                    pictures, shown = now
+                    time.sleep(0.5)
                 time.sleep(1.5)
                 assert _t(ex.state()["time"]) == t_pause
                 assert {cell: ex.tracks(cell) for cell in CELLS} == pictures

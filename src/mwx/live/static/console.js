@@ -76,20 +76,7 @@
   }
 
   // ================================================================== time and number formatting
-  const ISO_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$/;
-
-  /** Unix milliseconds of an ISO 8601 time (sub-millisecond digits kept as a fraction); null for null. */
-  function ms(iso) {
-    if (iso == null) return null;
-    const m = ISO_RE.exec(iso);
-    if (!m) return Date.parse(iso);
-    return Date.parse(m[1] + (m[3] || 'Z')) + (m[2] ? Number('0' + m[2]) * 1000 : 0);
-  }
-
-  /** "22:25:13Z" of Unix milliseconds. */
-  function hms(t) {
-    return t == null || !isFinite(t) ? '—' : new Date(t).toISOString().slice(11, 19) + 'Z';
-  }
+  const { ms, hms } = window.mwxTime; // time.js
 
   /** "2022-10-03" of Unix milliseconds. */
   function ymd(t) {

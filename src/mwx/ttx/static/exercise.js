@@ -54,20 +54,7 @@
     return node;
   }
 
-  const ISO_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$/;
-
-  /** Unix milliseconds of an ISO 8601 time; null for null. */
-  function ms(iso) {
-    if (iso == null) return null;
-    const m = ISO_RE.exec(iso);
-    if (!m) return Date.parse(iso);
-    return Date.parse(m[1] + (m[3] || 'Z')) + (m[2] ? Number('0' + m[2]) * 1000 : 0);
-  }
-
-  /** "22:25:13Z" of Unix milliseconds. */
-  function hms(t) {
-    return t == null || !isFinite(t) ? '—' : new Date(t).toISOString().slice(11, 19) + 'Z';
-  }
+  const { ms, hms } = window.mwxTime; // the consoles' time.js
 
   /** "T+MM:SS" (minutes past 59 go on counting) of milliseconds since the start; "T-…" before it. */
   function tplus(dt) {
