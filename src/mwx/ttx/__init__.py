@@ -13,5 +13,8 @@ One module per concept:
   exchange, the facilitator's clock.
 * :mod:`~mwx.ttx.evaluation` — measures from the system's timestamps, proposed P/S/M/U ratings.
 * :mod:`~mwx.ttx.report` — the after-action report / improvement plan (HTML, Markdown, CSV).
+* :mod:`~mwx.ttx.desk` — the pages' requests, as typed records, and what the facilitator and evaluators see.
+* :mod:`~mwx.ttx.session` — the run with its control: served to the roles, or headless.
 * :mod:`~mwx.ttx.app` — the facilitator's, the cells' and the evaluators' pages and API.
+* :mod:`~mwx.ttx.commands` — ``mwx exercise check|start|resume|csv|import|report``.
 """
