@@ -122,7 +122,8 @@ class ExerciseControl:
         self._nodes: Mapping[str, PartnerNode] = {}
         self._feeds: Mapping[str, NodeFeed] = {}
         self._areas: dict[str, dict[str, ProtectedArea]] = {}
-        self._received_alerts: dict[str, list[str]] = {cell: [] for cell in self.cells}
+        #: Per cell, its feed's partner alert changes received (envelope id → alert), in arrival order.
+        self._received_alerts: Mapping[str, Mapping[str, object]] = {}
         self.pacer: Pacer | None = None
         self._time = msel.t_start  # the run's scenario time: its latest step (deterministic, as is what uses it)
         #: Called after an evaluator's rating or plan item once the exercise has ended (the report re-written).
@@ -153,6 +154,7 @@ class ExerciseControl:
     ) -> None:
         """The run has begun: its nodes, their consoles' feeds, the protected areas, the clock (None: headless)."""
         self._nodes, self._feeds, self.pacer = nodes, feeds, pacer
+        self._received_alerts = {cell: feeds[cell].received_changes for cell in self.cells if cell in feeds}
         for area in areas:
             self._areas.setdefault(area.partner, {})[area.name] = area
         for cell in self.cells:
@@ -177,10 +179,6 @@ class ExerciseControl:
         self._step += 1
         self._time = max(self._time, t)
         self._deliver(t)
-        for cell in self.cells:
-            feed = self._feeds.get(cell)
-            if feed is not None:
-                self._received_alerts[cell] = list(feed.received_changes)
         self.players.watch(self._nodes, self._received_alerts, t)
         self.players.due(t)
         if self._step > self._resume_step:  # a request made while a journal is re-done waits for its end

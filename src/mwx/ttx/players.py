@@ -14,6 +14,7 @@ import heapq
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from mwx.exchange.messages import OperatorNote
@@ -81,15 +82,17 @@ class ScriptedPlayers:
             )
 
     # ------------------------------------------------------------------ a step of the run
-    def watch(self, nodes: Mapping[str, PartnerNode], received: Mapping[str, list[str]], t: float) -> None:
-        """At a step: each scripted cell's new partner alert changes (``received``: their envelope ids, in
-        arrival order), its own new alerts and launches; reactions scheduled."""
+    def watch(self, nodes: Mapping[str, PartnerNode], received: Mapping[str, Mapping[str, object]], t: float) -> None:
+        """At a step: each scripted cell's new partner alert changes (``received``: keyed by their envelope ids,
+        in arrival order: the feeds' own, looked at only past what was seen), its own new alerts and launches;
+        reactions scheduled."""
         for cell, script in self.scripts.items():
             node = nodes[cell]
-            ids = received.get(cell, [])
-            for msg_id in ids[self._seen_alerts[cell] :]:
-                self._after(script.acknowledge_s, t, _acknowledging(self._acknowledge, cell, msg_id))
-            self._seen_alerts[cell] = len(ids)
+            ids = received.get(cell, {})
+            if len(ids) > self._seen_alerts[cell]:
+                for msg_id in islice(ids, self._seen_alerts[cell], None):
+                    self._after(script.acknowledge_s, t, _acknowledging(self._acknowledge, cell, msg_id))
+                self._seen_alerts[cell] = len(ids)
             for alert in list(node.alerts.alerts.values()):
                 if alert.launch_id not in self._alerted[cell]:
                     self._alerted[cell].add(alert.launch_id)
