@@ -33,7 +33,6 @@ import pytest
 
 from mwx.exchange.envelope import trusted_message
 from mwx.exchange.messages import Alert as AlertMessage
-from mwx.exchange.messages import Heartbeat, TrackReport
 from mwx.exercise.natsrun import NatsExercise
 from mwx.exercise.outputs import write_run
 from mwx.exercise.run import FUSED, run_scenario
@@ -45,6 +44,7 @@ from test_nats_run import (
     assert_every_envelope_arrived,
     assert_same_alerts,
     assert_same_reports,
+    late_inputs,
 )
 
 pytestmark = [pytest.mark.requires_component("nats-server"), pytest.mark.slow]  # see tests/conftest.py
@@ -101,25 +101,8 @@ def held_up(run_dir: Path, partners: list[str], inflicted: list) -> dict[str, li
     node's own event loop busy for a moment say, excuses nothing.
     """
     blame = [(b - SPEED, e + SPEED) for what, which, b, e in inflicted if (what, which) != ("kill", FUSED)]
-    out: dict[str, list[tuple[float, float]]] = {}
-    for p in partners:
-        journal = Journal(run_dir / "nats" / "nodes" / p / "journal.sqlite")
-        try:
-            made = []
-            for _, _, data, arrived in journal.inbox_arrivals():
-                m = trusted_message(data)
-                if isinstance(m, TrackReport | Heartbeat):
-                    made.append((m.sent if isinstance(m, TrackReport) else m.time, arrived))
-        finally:
-            journal.close()
-        spans: list[list[float]] = []
-        for at, arrived in sorted(pair for pair in made if pair[1] - pair[0] > ASSESS_S):
-            if spans and at <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], arrived)
-            else:
-                spans.append([at, arrived])
-        out[p] = [(a, b) for a, b in spans if any(lo <= a <= hi for lo, hi in blame)]
-    return out
+    late = late_inputs(run_dir, partners, ASSESS_S)
+    return {p: [(a, b) for a, b in spans if any(lo <= a <= hi for lo, hi in blame)] for p, spans in late.items()}
 
 
 def assert_no_alert_left_standing(run_dir: Path, participants: list[str], alerts: list[dict]) -> None:
