@@ -74,17 +74,38 @@ class AreaRef(Record):
 
 # ----------------------------------------------------------------- truth.json
 class TruthObject(Record):
-    """One object of a true flight: the warhead-bearing body (``warhead``) or a spent stage (``stage``)."""
+    """One object of a true flight: the warhead-bearing body (``warhead``), a spent stage (``stage``) or a piece
+    of a body that broke up (``fragment``; the body's trajectory stops at the break-up)."""
 
     id: str
-    kind: Literal["warhead", "stage"]
+    kind: Literal["warhead", "stage", "fragment"]
     rcs_m2: Annotated[float, msgspec.Meta(ge=0.0)]
     #: [t (Unix s), x, y, z (m), vx, vy, vz (m/s)], ECEF, every 1 s plus burnout and impact
     trajectory: list[tuple[float, float, float, float, float, float, float]]
 
 
-class TruthLaunch(Record):
-    """What really flew: one missile of the scenario (salvo members L1, L1.2, ...)."""
+class TruthFailure(Record):
+    """How a missile failed (the scenario's ``failure``) and the flight it was briefed to fly."""
+
+    kind: Literal["thrust_termination", "breakup"]
+    #: When the motor was cut or the body broke up.
+    time: UtcTime
+    intended_apogee_km: Km
+    intended_range_km: Km
+    intended_impact_time: UtcTime
+    intended_impact_point: Point
+    #: A break-up's pieces (objects of kind ``fragment``) and how many of them a radar can see; 0 otherwise.
+    fragments: Count = 0
+    visible_fragments: Count = 0
+
+
+class TruthLaunch(Record, omit_defaults=True):
+    """What really flew: one missile of the scenario (salvo members L1, L1.2, ...).
+
+    For a missile that failed (``failure``), the figures are those of the flight as flown: a thrust
+    termination's cut flight; a break-up's pieces (impact time of the last, impact point the centre of their
+    impact points, apogee the highest of the body and its pieces, burnout the break-up where it came first).
+    """
 
     id: str
     launch_time: UtcTime
@@ -100,6 +121,8 @@ class TruthLaunch(Record):
     equivalent_range_km: Km
     missile_class: MissileClass = msgspec.field(name="class")
     objects: list[TruthObject]
+    #: How it failed and what it was briefed to fly; None: it flew as briefed.
+    failure: TruthFailure | None = None
 
 
 class SensorBias(Record):

@@ -32,14 +32,15 @@ from mwx.exercise.replay import ReplayRecord, frames
 from mwx.exercise.run import FUSED, RunResult
 from mwx.geo import regions, wgs84
 from mwx.geo.regions import ProtectedArea
-from mwx.sim.truth import TruthLaunch, TruthObject
+from mwx.sim.truth import FRAGMENT, WARHEAD, TruthLaunch, TruthObject
 from mwx.warn.alerts import threats
 from mwx.warn.areas import MARGIN_KM, distance_km
 
 __all__ = [
     "CHI2_6_95", "MATCH_KM", "NEAR_MISS_KM", "AlertVerdicts", "alert_truth", "ellipse_miss", "first_warning",
-    "fusion_gain", "ground_point", "judge_alerts", "judge_run", "object_of", "threatened_areas", "tracking_metrics",
-    "true_class", "true_equivalent_range_km", "truth_of", "truth_threat_times", "truth_threats", "warning_timeliness",
+    "fusion_gain", "ground_point", "judge_alerts", "judge_run", "must_warn", "object_of", "threatened_areas",
+    "tracking_metrics", "true_class", "true_equivalent_range_km", "truth_of", "truth_threat_times", "truth_threats",
+    "warning_timeliness",
 ]  # fmt: skip
 
 _GEOD = Geod(ellps="WGS84")
@@ -58,9 +59,10 @@ rounded = records.rounded  # the run folder's precision
 
 # ----------------------------------------------------------------- the truth
 def true_equivalent_range_km(launch: TruthLaunch) -> float:
-    """Minimum-energy range [km] with the true burnout energy of the warhead-bearing object."""
+    """Minimum-energy range [km] with the true burnout energy of the warhead-bearing object: of the flight as
+    flown, so a motor cut early gives the energy it reached at the cut, a break-up in boost that at the break-up."""
     obj = launch.objects[0]
-    burnout = int(np.searchsorted(obj.t, launch.launch_time + launch.trajectory.burnout_t))
+    burnout = int(np.searchsorted(obj.t, launch.flown.burnout_time))
     return equivalent_range_km(obj.ecef[min(burnout + 1, len(obj.t) - 1)])
 
 
@@ -80,17 +82,27 @@ def truth_threats(launch: TruthLaunch, areas: Areas, *, every_object: bool = Fal
     return set(truth_threat_times(launch, areas, every_object=every_object))
 
 
+def must_warn(launch: TruthLaunch) -> list[TruthObject]:
+    """The objects whose threats must be warned: the warhead-bearing body and, where it broke up, the pieces a
+    radar can see (the others, and spent stages, may be warned: :func:`truth_threat_times`)."""
+    return [obj for obj in launch.objects if obj.kind == WARHEAD or (obj.kind == FRAGMENT and obj.visible)]
+
+
 def truth_threat_times(
     launch: TruthLaunch, areas: Areas, *, every_object: bool = False
 ) -> dict[tuple[str, str, str], float]:
     """(partner, area name, reason) the true flight threatened → when [Unix s]: entering the area, or impact.
 
-    The warhead-bearing body's threats (what must be warned), or with ``every_object`` also its spent
-    stages' (what may be warned).
+    The warhead-bearing body's threats (what must be warned: :func:`must_warn`), or with ``every_object`` also
+    its spent stages' and every fragment's (what may be warned).  A body that broke up strikes nothing itself:
+    its pieces do.
     """
     out: dict[tuple[str, str, str], float] = {}
-    for obj in launch.objects if every_object else launch.objects[:1]:
+    for obj in launch.objects if every_object else must_warn(launch):
+        aloft = obj.kind == WARHEAD and launch.broke_up  # its samples end at the break-up, not on the ground
         for t in threats(tuple(areas), obj.t, *obj.ground_track(), float(obj.t[-1])):
+            if aloft and t.reason == "impact":
+                continue
             key = (t.area.partner, t.area.name, t.reason)
             out[key] = min(out.get(key, math.inf), t.crossing_time or t.impact_time)
     return out
@@ -329,9 +341,10 @@ def _undetected(truth_id: str, partner: str, events: Sequence[records.LaunchEven
 def _partner_figures(launch: TruthLaunch, e: records.LaunchEvent) -> records.PartnerLaunchFigures:
     """A partner's figures for one launch from its final event (``e``, its first detection the partner's
     earliest of the launch)."""
-    traj, m = launch.trajectory, launch.missile
+    traj, m, flown = launch.trajectory, launch.missile, launch.flown
     true_launch = (math.degrees(traj.site[0]), math.degrees(traj.site[1]))
-    true_impact = (math.degrees(traj.impact_lat), math.degrees(traj.impact_lon))
+    # The flight as flown (a failed missile's cut flight, the centre of a break-up's pieces' impacts).
+    true_impact = (math.degrees(flown.impact_lat), math.degrees(flown.impact_lon))
     true_eq = true_class(launch)
     # A region is judged against the truth of what it estimates: the impact point of the object
     # the report's track followed (a stage's, where the partner held only the stage).
@@ -349,8 +362,8 @@ def _partner_figures(launch: TruthLaunch, e: records.LaunchEvent) -> records.Par
             else None
         ),
         impact_error_km=rounded(_km(true_impact, e.impact_point)),
-        apogee_error_km=rounded(e.apogee_km - traj.apogee_alt / 1e3),
-        range_error_km=rounded(e.range_km - traj.range_m / 1e3),
+        apogee_error_km=rounded(e.apogee_km - flown.apogee_alt / 1e3),
+        range_error_km=rounded(e.range_km - flown.range_m / 1e3),
         launch_point_error_km=rounded(_km(true_launch, e.launch_point)),
         launch_time_error_s=rounded(records.unix(e.launch_time) - m.launch_time),
         class_correct=e.missile_class == true_eq,
@@ -365,8 +378,8 @@ def _partner_figures(launch: TruthLaunch, e: records.LaunchEvent) -> records.Par
                 after_first_detection_s=rounded(records.unix(u.time) - detected),
                 impact_error_km=rounded(_km(true_impact, u.impact_point)),
                 launch_point_error_km=rounded(_km(true_launch, u.launch_point)),
-                apogee_error_km=rounded(u.apogee_km - traj.apogee_alt / 1e3),
-                range_error_km=rounded(u.range_km - traj.range_m / 1e3),
+                apogee_error_km=rounded(u.apogee_km - flown.apogee_alt / 1e3),
+                range_error_km=rounded(u.range_km - flown.range_m / 1e3),
                 class_correct=u.missile_class == true_eq,
                 inside_ellipse_95=_inside_ellipse(u, impact_at),
                 inside_launch_ellipse_95=_inside_ellipse(u, true_launch, "launch"),
@@ -512,9 +525,10 @@ def tracking_metrics(result: RunResult, step_s: float = 5.0) -> dict[str, record
     NEES over position and velocity of each published state against the truth
     object it is statistically nearest to (:func:`mwx.exercise.metrics.nearest_nees`: a track may
     hold several pieces of a missile as one, so its identity is not judged here), and the share of
-    states whose 95 % region holds that object.
+    states whose 95 % region holds that object.  The truth is every object a radar can see: a fragment too
+    small for any (:attr:`mwx.sim.truth.TruthObject.visible`) is left out, lest it count as never tracked.
     """
-    objects = [o for launch in result.truth for o in launch.objects]
+    objects = [o for launch in result.truth for o in launch.objects if o.visible]
     t0 = min(launch.launch_time for launch in result.truth)
     t1 = max(launch.impact_time for launch in result.truth)
     times = np.arange(t0, t1, step_s)

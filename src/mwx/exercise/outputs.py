@@ -21,7 +21,8 @@ from mwx.exercise import evaluation
 from mwx.exercise.run import FUSED, RunResult
 from mwx.geo import wgs84
 from mwx.geo.lon import wrap_lon
-from mwx.sim.scenario import RUN_SCENARIO_FILE, encode_scenario
+from mwx.sim.scenario import RUN_SCENARIO_FILE, BreakUp, encode_scenario
+from mwx.sim.truth import FRAGMENT, TruthLaunch
 from mwx.warn.alerts import alert_record, cap_changes
 from mwx.warn.cap import CapAlert, write_cap
 
@@ -40,12 +41,12 @@ def truth_json(result: RunResult) -> records.TruthFile:
     """``truth.json``: what really flew, and the registration biases drawn for the run."""
     launches = []
     for launch in result.truth:
-        traj, m = launch.trajectory, launch.missile
+        traj, m, flown = launch.trajectory, launch.missile, launch.flown
         az, _, _ = _GEOD.inv(
             math.degrees(traj.site[1]),
             math.degrees(traj.site[0]),
-            math.degrees(traj.impact_lon),
-            math.degrees(traj.impact_lat),
+            math.degrees(flown.impact_lon),
+            math.degrees(flown.impact_lat),
         )
         launches.append(
             records.TruthLaunch(
@@ -53,13 +54,15 @@ def truth_json(result: RunResult) -> records.TruthFile:
                 launch_time=records.utc(m.launch_time),
                 launch_point=records.point(math.degrees(traj.site[0]), math.degrees(traj.site[1])),
                 azimuth_deg=round(az % 360.0, 3),
-                apogee_km=round(traj.apogee_alt / 1e3, 3),
-                range_km=round(traj.range_m / 1e3, 3),
-                flight_time_s=round(traj.impact_t, 3),
-                burnout_time=records.utc(m.launch_time + traj.burnout_t),
-                impact_time=records.utc(m.launch_time + traj.impact_t),
-                impact_point=records.point(math.degrees(traj.impact_lat), math.degrees(traj.impact_lon)),
-                max_speed_mps=round(traj.max_speed, 3),
+                apogee_km=round(flown.apogee_alt / 1e3, 3),
+                range_km=round(flown.range_m / 1e3, 3),
+                flight_time_s=round(
+                    traj.impact_t if launch.failure_time is None else flown.impact_time - m.launch_time, 3
+                ),
+                burnout_time=records.utc(flown.burnout_time),
+                impact_time=records.utc(flown.impact_time),
+                impact_point=records.point(math.degrees(flown.impact_lat), math.degrees(flown.impact_lon)),
+                max_speed_mps=round(flown.max_speed, 3),
                 equivalent_range_km=round(evaluation.true_equivalent_range_km(launch), 3),
                 missile_class=evaluation.true_class(launch),
                 objects=[
@@ -71,6 +74,7 @@ def truth_json(result: RunResult) -> records.TruthFile:
                     )
                     for obj in launch.objects
                 ],
+                failure=_truth_failure(launch),
             )
         )
     biases = {
@@ -83,6 +87,24 @@ def truth_json(result: RunResult) -> records.TruthFile:
     }
     return records.TruthFile(
         scenario=result.scenario.name, seed=result.scenario.seed, launches=launches, sensor_biases=biases
+    )
+
+
+def _truth_failure(launch: TruthLaunch) -> records.TruthFailure | None:
+    """truth.json → launches[].failure: how the missile failed and the flight it was briefed to fly."""
+    failure, intended = launch.missile.failure, launch.intended
+    if failure is None or launch.failure_time is None or intended is None:
+        return None
+    fragments = [obj for obj in launch.objects if obj.kind == FRAGMENT]
+    return records.TruthFailure(
+        kind="breakup" if isinstance(failure, BreakUp) else "thrust_termination",
+        time=records.utc(launch.failure_time),
+        intended_apogee_km=round(intended.apogee_alt / 1e3, 3),
+        intended_range_km=round(intended.range_m / 1e3, 3),
+        intended_impact_time=records.utc(launch.launch_time + intended.impact_t),
+        intended_impact_point=records.point(math.degrees(intended.impact_lat), math.degrees(intended.impact_lon)),
+        fragments=len(fragments),
+        visible_fragments=sum(obj.visible for obj in fragments),
     )
 
 

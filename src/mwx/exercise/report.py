@@ -992,6 +992,24 @@ def _facts(launch: records.TruthLaunch) -> list[tuple[str, str]]:
         ("max speed", f"{launch.max_speed_mps:.0f} m/s"),
         ("class", launch.missile_class),
         ("objects", ", ".join(f"{o.id} ({o.kind})" for o in launch.objects) or DASH),
+        *_failure_facts(launch.failure),
+    ]
+
+
+def _failure_facts(failure: records.TruthFailure | None) -> list[tuple[str, str]]:
+    """How a failed missile failed and what it was briefed to fly (nothing for one that flew as briefed)."""
+    if failure is None:
+        return []
+    what = f"{'thrust termination' if failure.kind == 'thrust_termination' else 'break-up'} at {_utc(failure.time)}"
+    if failure.kind == "breakup":
+        what += f" into {failure.fragments} fragments ({failure.visible_fragments} visible to radar)"
+    return [
+        ("failure", what),
+        (
+            "briefed flight",
+            f"apogee {failure.intended_apogee_km:.1f} km, range {failure.intended_range_km:.1f} km, impact "
+            f"{_point(failure.intended_impact_point)} at {_utc(failure.intended_impact_time)}",
+        ),
     ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,12 +50,13 @@ INSET_BELOW_PX = 12.0
 #: Alert areas that together span fewer pixels than this get an inset zoomed on them.
 AREA_INSET_BELOW_PX = 30.0
 _KM_PER_DEG = 111.2  # km per degree of latitude, for window sizes only
+_FRAGMENT_LINE: Final = "-."  # a fragment's true ground track (stages: dotted)
 
 
 # ----------------------------------------------------------------------------------------- data
 @dataclass(frozen=True)
 class TruthPath:
-    """A true object's ground track: ``warhead`` or ``stage``, lon/lat [deg]."""
+    """A true object's ground track: ``warhead``, ``stage`` or ``fragment``, lon/lat [deg]."""
 
     object_id: str
     kind: str
@@ -228,7 +229,7 @@ def _draw_layers(ax: Axes, data: LaunchMap, center: float, *, inset: bool) -> tu
             path.lat,
             color=TRUTH_COLOUR,
             linewidth=1.6 if warhead else 0.8,
-            linestyle="-" if warhead else ":",
+            linestyle="-" if warhead else _FRAGMENT_LINE if path.kind == "fragment" else ":",
             zorder=4,
         )
     n_ellipses = 0
@@ -303,8 +304,9 @@ def launch_map_png(data: LaunchMap, land: Sequence[FloatArray], areas: Sequence[
     """One launch's map: the flight and what each partner made of it, zoomed to the flight.
 
     Drawn: land and protected areas (``land``, ``areas``: :func:`mwx.plot.maps.background`), the true
-    ground track of each object (warhead solid, stages dotted), launch (▲) and impact (✕) points, every
-    partner's and the fused published tracks (fused dashed), the radars that detected it, each partner's
+    ground track of each object (warhead solid, stages dotted, fragments of a break-up dash-dotted), launch
+    (▲) and impact (✕) points, every partner's and the fused published tracks (fused dashed), the radars
+    that detected it, each partner's
     predicted impact (+) with its 95 % ellipse to scale, and the alert areas (hatched as last warned, dashed
     as first issued).  Where they are too small to see (:data:`INSET_BELOW_PX`, :data:`AREA_INSET_BELOW_PX`)
     insets zoom on the impact and on the alert areas (one inset when they lie together).
@@ -358,6 +360,11 @@ def launch_map_png(data: LaunchMap, land: Sequence[FloatArray], areas: Sequence[
         legend: list[Any] = [
             Line2D([], [], color=TRUTH_COLOUR, linewidth=1.6, label="true ground track"),
             Line2D([], [], color=TRUTH_COLOUR, linewidth=0.8, linestyle=":", label="spent stage (truth)"),
+            *(
+                [Line2D([], [], color=TRUTH_COLOUR, linewidth=0.8, linestyle=_FRAGMENT_LINE, label="fragment (truth)")]
+                if any(path.kind == "fragment" for path in data.truth)
+                else []
+            ),
             Line2D([], [], color=TRUTH_COLOUR, marker="^", linestyle="none", label="launch point"),
             Line2D([], [], color=TRUTH_COLOUR, marker="X", linestyle="none", label="impact point"),
         ]

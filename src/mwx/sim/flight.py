@@ -1,4 +1,4 @@
-"""Ballistic missile flights: boost, ballistic coast and re-entry, solved to a brief.
+"""Missile flights: boost, ballistic or lifting coast and re-entry, solved to a brief.
 
 Frames and units
     The equations of motion are integrated in a launch-fixed inertial frame
@@ -16,14 +16,22 @@ Forces
       burnt mass fraction ``k`` and burn time ``T``, so the ideal velocity gain
       is ``Δv = -c ln(1 - k)``; pointed in the inertial plane of fire at a
       pitch angle above the local (geocentric) horizontal that stays vertical
-      for a short rise, turns linearly to the final pitch, then holds it.
+      for a short rise, turns linearly to the final pitch, then holds it;
+    * lift (after burnout, only with a brief's ``profile``): ``L/D`` times the
+      drag, at most ``n_max g0``, perpendicular to ``v_rel``, for a pull-up on
+      the way down between two altitudes, for a boost-glide from burnout on
+      and banked to turn (:mod:`mwx.sim.lift`).  Without a profile the flight
+      is ballistic after burnout, exactly as before profiles existed.
 
 Integrator
     scipy's DOP853 (Dormand–Prince 8(5,3)), split at every discontinuity of
-    the thrust programme, with ``rtol=1e-10, atol=1e-4`` (m, m/s) for truth and
-    ``rtol=1e-9`` inside the solver.  Against the analytic Kepler solution
-    (forces other than point-mass gravity switched off) the impact time is
-    reproduced to better than 1 ms over an ICBM flight (``tests/test_flight.py``).
+    the thrust programme and at every switch of the lift (events: a pull-up's
+    start on the way down and its dive, a glide's end of turn), with
+    ``rtol=1e-10, atol=1e-4`` (m, m/s) for truth and ``rtol=1e-9`` inside the
+    solver.  Against the analytic Kepler solution (forces other than
+    point-mass gravity switched off) the impact time is reproduced to better
+    than 1 ms over an ICBM flight (``tests/test_flight.py``); with lift, the
+    energy balance holds to 1e-4 of the work of drag (``tests/test_lift.py``).
 
 Solving a flight to a brief
     A scenario asks for an apogee and a ground range along an azimuth (or to an
@@ -31,13 +39,17 @@ Solving a flight to a brief
     pitch and the azimuth of the plane of fire whose simulated flight (all
     forces, rotating Earth) reaches that apogee and lands on the aim point,
     by a damped Newton iteration on finite-difference Jacobians, started from
-    the drag-free Kepler solution.  The result meets both to 0.01 %.
+    the drag-free Kepler solution.  The result meets both to 0.01 %.  A
+    lifting flight is started from the solved ballistic flight of the same
+    brief: its apogee is right and the lift only stretches the range, so the
+    iteration lowers the velocity gain smoothly (about 1 s per solve).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,6 +59,8 @@ from scipy.integrate import OdeSolution, solve_ivp
 from mwx.errors import UnreachableFlight
 from mwx.geo import wgs84
 from mwx.geo.atmosphere import density_scalar
+from mwx.sim import lift as lift_model
+from mwx.sim.lift import GlideProfile, Profile, PullUpProfile
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -130,6 +144,14 @@ class Trajectory:
     programme: Programme
     vehicle: Vehicle
     physics: Physics = field(default_factory=Physics)
+    #: The manoeuvring profile flown (:mod:`mwx.sim.lift`); None: ballistic after burnout.
+    profile: Profile | None = None
+    #: Seconds after launch the lift acts from and to (a pull-up: from crossing ``start_alt`` on the way down to
+    #: crossing ``dive_alt``, or impact; a glide: from burnout to impact); NaN when nothing lifts.
+    lift_start_t: float = math.nan
+    lift_end_t: float = math.nan
+    #: Seconds after launch a glide's bank ends, its turn done; NaN without a turn or when the glide ended first.
+    turn_end_t: float = math.nan
 
 
 def burn_time_for_speed(speed: float) -> float:
@@ -190,8 +212,19 @@ def kepler_flight_time(r_burnout: float, r_apogee: float, angle: float) -> float
     return 2.0 * (math.pi - mean_anomaly) * math.sqrt(a**3 / wgs84.GM)
 
 
-def _rhs(vehicle: Vehicle, programme: Programme, physics: Physics, site_ecef: NDArray, boost: bool):
-    """Right-hand side of the equations of motion in ECI, in plain floats for speed."""
+def _rhs(
+    vehicle: Vehicle,
+    programme: Programme,
+    physics: Physics,
+    site_ecef: NDArray,
+    boost: bool,
+    lift: tuple[float, float, float] | None = None,
+):
+    """Right-hand side of the equations of motion in ECI, in plain floats for speed.
+
+    ``lift``: (L/D, largest lift acceleration [m/s²], bank [rad]) adds the lift of
+    :func:`mwx.sim.lift.lift_scalar` after burnout; lift is a multiple of drag, so none without drag.
+    """
     gm, re2, j2 = wgs84.GM, wgs84.A**2, (wgs84.J2 if physics.j2 else 0.0)
     omega = physics.omega
     drag = physics.drag
@@ -206,6 +239,10 @@ def _rhs(vehicle: Vehicle, programme: Programme, physics: Physics, site_ecef: ND
     dx, dy, dz = (math.sin(programme.azimuth) * east + math.cos(programme.azimuth) * north).tolist()
     pitch_final = programme.pitch
     drag_ceiling2 = (wgs84.A + 1.0e6) ** 2  # above 1000 km the density is zero
+    lifting = lift is not None and not boost
+    lift_to_drag, max_lift, bank = lift if lift is not None else (0.0, 0.0, 0.0)
+    cos_bank, sin_bank = math.cos(bank), math.sin(bank)
+    lift_scalar = lift_model.lift_scalar
 
     def rhs(t: float, s: NDArray) -> list[float]:
         x, y, z, vx, vy, vz = s.tolist()
@@ -248,6 +285,14 @@ def _rhs(vehicle: Vehicle, programme: Programme, physics: Physics, site_ecef: ND
                 ax += f * wx
                 ay += f * wy
                 az += f * wz
+                if lifting:
+                    drag_accel = 0.5 * rho * (wx * wx + wy * wy + wz * wz) / beta
+                    lx, ly, lz = lift_scalar(
+                        x, y, z, wx, wy, wz, drag_accel, lift_to_drag, max_lift, cos_bank, sin_bank
+                    )
+                    ax += lx
+                    ay += ly
+                    az += lz
         return [vx, vy, vz, ax, ay, az]
 
     return rhs, (t_vertical, t_turned)
@@ -270,6 +315,17 @@ _buried_event.direction = -1  # type: ignore[attr-defined]
 _MAX_COAST_S = 3.0 * 3600.0
 
 
+def _time_event(at: float):
+    """A terminal event at ``at`` seconds after launch (a motor's cut-off)."""
+
+    def event(t: float, s: NDArray) -> float:
+        return t - at
+
+    event.terminal = True  # type: ignore[attr-defined]
+    event.direction = 1  # type: ignore[attr-defined]
+    return event
+
+
 def simulate(
     site_lat: float,
     site_lon: float,
@@ -280,8 +336,23 @@ def simulate(
     *,
     step: float = 1.0,
     rtol: float = 1e-10,
+    cutoff: float | None = None,
+    profile: Profile | None = None,
 ) -> Trajectory:
     """Fly one missile from a geodetic site [rad, m] with a given programme.
+
+    ``profile`` (:mod:`mwx.sim.lift`): how it flies after burnout, with lift;
+    None: ballistic.  A glide's vehicle coasts with the profile's ``beta``
+    instead of ``vehicle.beta_reentry``.  A flight cut off (``cutoff``) flies
+    no profile: the body that would lift is never released or never trimmed.
+
+    ``cutoff`` [s after launch], before ``vehicle.burn_time_s``: the motor
+    stops then (a thrust termination, :mod:`mwx.sim.failure`).  The thrust
+    programme is flown unchanged up to the cut, with the uncut flight's very
+    integration steps (the same samples to the last bit); after it the whole missile,
+    nothing separated, coasts with the boost-phase ballistic coefficient it
+    had at the cut, ``beta_boost (1 - k t_cut / T)``; the trajectory's
+    ``burnout_t`` is the cut.  None: the motor burns out as planned.
 
     Raises :class:`UnreachableFlight` if the flight never leaves the ground or
     never comes back (orbits).
@@ -292,39 +363,67 @@ def simulate(
         v0 = np.zeros(3)
     state = np.concatenate([r0, v0])
     boost_rhs, (t_vertical, t_turned) = _rhs(vehicle, programme, physics, site_ecef, True)
-    coast_rhs, _ = _rhs(vehicle, programme, physics, site_ecef, False)
+    planned = [(0.0, t_vertical), (t_vertical, t_turned), (t_turned, vehicle.burn_time_s)]
+    pieces = planned
+    burnout = vehicle.burn_time_s
+    coasting = vehicle
+    if cutoff is not None:
+        if not 0.0 < cutoff < vehicle.burn_time_s:
+            raise ValueError(f"cut-off {cutoff} s is not within the burn (0, {vehicle.burn_time_s}) s")
+        pieces = [(t0, min(t1, cutoff)) for t0, t1 in planned if t0 < cutoff]
+        burnout = cutoff
+        mass_ratio = 1.0 - vehicle.burnt_fraction * cutoff / vehicle.burn_time_s  # what is left of the lift-off mass
+        coasting = replace(vehicle, beta_reentry=vehicle.beta_boost * mass_ratio)
+    coast_rhs, _ = _rhs(coasting, programme, physics, site_ecef, False)
     atol = 1e-4
     segments: list[OdeSolution] = []
-    for t0, t1 in ((0.0, t_vertical), (t_vertical, t_turned), (t_turned, vehicle.burn_time_s)):
+    for (t0, t1), (_, planned_t1) in zip(pieces, planned, strict=False):
+        # The piece a cut falls in is integrated over its planned span and stopped at the cut by an event: the
+        # same steps as the uncut flight, so the flight up to the cut is the uncut one to the last bit.
+        cut = t1 < planned_t1
         sol = solve_ivp(
-            boost_rhs, (t0, t1), state, method="DOP853", rtol=rtol, atol=atol, dense_output=True, events=_buried_event
+            boost_rhs,
+            (t0, planned_t1),
+            state,
+            method="DOP853",
+            rtol=rtol,
+            atol=atol,
+            dense_output=True,
+            events=[_buried_event, _time_event(t1)] if cut else _buried_event,
         )
-        if sol.status == 1:
+        if sol.status == 1 and not (cut and sol.t_events is not None and sol.t_events[0].size == 0):
             raise UnreachableFlight("the missile does not leave the ground during boost")
         if not sol.success:  # pragma: no cover - DOP853 on smooth forces
             raise UnreachableFlight(f"boost integration failed: {sol.message}")
         assert sol.sol is not None  # dense_output=True
         segments.append(sol.sol)
         state = sol.y[:, -1]
-    burnout = vehicle.burn_time_s
     if wgs84.geodetic_altitude(*state[:3]) <= 0.0:
         raise UnreachableFlight("the missile does not leave the ground during boost")
-    coast = solve_ivp(
-        coast_rhs,
-        (burnout, burnout + _MAX_COAST_S),
-        state,
-        method="DOP853",
-        rtol=rtol,
-        atol=atol,
-        dense_output=True,
-        events=_impact_event,
-    )
-    if coast.status != 1:
-        raise UnreachableFlight("the flight does not come back to the ground within 3 hours")
-    assert coast.t_events is not None and coast.sol is not None  # events given, dense_output=True
-    impact_t = float(coast.t_events[0][0])
-    segments.append(coast.sol)
-    bounds = [t_vertical, t_turned, burnout]
+    if profile is None or cutoff is not None:
+        profile = None
+        coast = solve_ivp(
+            coast_rhs,
+            (burnout, burnout + _MAX_COAST_S),
+            state,
+            method="DOP853",
+            rtol=rtol,
+            atol=atol,
+            dense_output=True,
+            events=_impact_event,
+        )
+        if coast.status != 1:
+            raise UnreachableFlight("the flight does not come back to the ground within 3 hours")
+        assert coast.t_events is not None and coast.sol is not None  # events given, dense_output=True
+        impact_t = float(coast.t_events[0][0])
+        segments.append(coast.sol)
+        bounds = [t1 for _, t1 in pieces]
+        phases = (math.nan, math.nan, math.nan)
+    else:
+        lifted = _fly_profile(profile, coasting, programme, physics, site_ecef, burnout, state, rtol, atol)
+        impact_t, phases = lifted.impact_t, (lifted.lift_start_t, lifted.lift_end_t, lifted.turn_end_t)
+        segments.extend(lifted.segments)
+        bounds = [t1 for _, t1 in pieces] + lifted.ends[:-1]
 
     t = np.arange(0.0, impact_t, step)
     t = np.unique(np.concatenate([t, [burnout, impact_t]]))
@@ -358,7 +457,109 @@ def simulate(
         programme=programme,
         vehicle=vehicle,
         physics=physics,
+        profile=profile,
+        lift_start_t=phases[0],
+        lift_end_t=phases[1],
+        turn_end_t=phases[2],
     )
+
+
+@dataclass
+class _Lifted:
+    """The flight after burnout of a profile: dense segments, their end times, impact and phase times [s]."""
+
+    segments: list[OdeSolution] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)
+    impact_t: float = math.nan
+    lift_start_t: float = math.nan
+    lift_end_t: float = math.nan
+    turn_end_t: float = math.nan
+
+
+def _fly_profile(
+    profile: Profile,
+    vehicle: Vehicle,
+    programme: Programme,
+    physics: Physics,
+    site_ecef: NDArray,
+    burnout: float,
+    state: NDArray,
+    rtol: float,
+    atol: float,
+) -> _Lifted:
+    """Fly from burnout to impact with ``profile``'s lift, one DOP853 run per phase (split at each switch).
+
+    Pull-up: ballistic until below ``start_alt`` on the way down, lifting until descending through
+    ``dive_alt``, ballistic to impact.  Glide: the glide vehicle (its own β) lifts from burnout to impact,
+    banked until its turn is done (:mod:`mwx.sim.lift`).
+    """
+    out = _Lifted()
+    end = burnout + _MAX_COAST_S
+
+    def leg(rhs, t0: float, s0: NDArray, *events) -> tuple[float, NDArray, int | None]:
+        """Integrate from ``t0`` until impact or the first of ``events``; (time, state, which event or None)."""
+        sol = solve_ivp(
+            rhs,
+            (t0, end),
+            s0,
+            method="DOP853",
+            rtol=rtol,
+            atol=atol,
+            dense_output=True,
+            events=[_impact_event, *events],
+        )
+        if sol.status != 1:
+            raise UnreachableFlight("the flight does not come back to the ground within 3 hours")
+        assert sol.t_events is not None and sol.sol is not None and sol.y_events is not None
+        out.segments.append(sol.sol)
+        out.ends.append(float(sol.t[-1]))
+        for k, times in enumerate(sol.t_events):
+            if len(times):
+                return float(times[0]), np.asarray(sol.y_events[k][0], float), (k - 1 if k else None)
+        raise AssertionError("status 1 without an event")  # pragma: no cover
+
+    if isinstance(profile, PullUpProfile):
+        ballistic, _ = _rhs(vehicle, programme, physics, site_ecef, False)
+        lifting, _ = _rhs(
+            vehicle, programme, physics, site_ecef, False, lift=(profile.lift_to_drag, profile.max_accel, 0.0)
+        )
+        start = lift_model.descending_below(profile.start_alt)
+        t, s, fired = (burnout, state, 0) if start(burnout, state) <= 0.0 else leg(ballistic, burnout, state, start)
+        if fired is None or wgs84.geodetic_altitude(*s[:3]) <= profile.dive_alt:
+            # Never came down through start_alt, or never above dive_alt: ballistic all the way.
+            if fired is not None:
+                t, s, _ = leg(ballistic, t, s)
+            out.impact_t = t
+            return out
+        out.lift_start_t = t
+        t, s, fired = leg(lifting, t, s, lift_model.altitude_below(profile.dive_alt))
+        out.lift_end_t = t
+        if fired is None:
+            out.impact_t = t
+            return out
+        t, s, _ = leg(ballistic, t, s)
+        out.impact_t = t
+        return out
+    assert isinstance(profile, GlideProfile)
+    glider = replace(vehicle, beta_reentry=profile.beta)
+    out.lift_start_t = burnout
+    t, s = burnout, state
+    if profile.turn != 0.0:
+        bank = math.copysign(lift_model.GLIDE_BANK, profile.turn)
+        banked, _ = _rhs(
+            glider, programme, physics, site_ecef, False, lift=(profile.lift_to_drag, profile.max_accel, bank)
+        )
+        pos, vel = wgs84.eci_to_ecef(burnout, s[:3], s[3:]) if physics.rotation else (s[:3], s[3:])
+        normal0 = lift_model.plane_normal(pos, vel)
+        t, s, fired = leg(banked, t, s, lift_model.turn_reached(profile.turn, normal0, physics.omega))
+        if fired is None:
+            out.impact_t = out.lift_end_t = t
+            return out
+        out.turn_end_t = t
+    level, _ = _rhs(glider, programme, physics, site_ecef, False, lift=(profile.lift_to_drag, profile.max_accel, 0.0))
+    t, s, _ = leg(level, t, s)
+    out.impact_t = out.lift_end_t = t
+    return out
 
 
 def coast(
@@ -435,7 +636,8 @@ def _refine_maximum(t: NDArray, alt: NDArray, segments: list[OdeSolution], bound
 
 @dataclass(frozen=True)
 class FlightBrief:
-    """What a scenario asks of one flight: site, aim point, apogee (all SI, radians), re-entry body's β."""
+    """What a scenario asks of one flight: site, aim point, apogee (all SI, radians), re-entry body's β, and the
+    manoeuvring ``profile`` flown after burnout (:mod:`mwx.sim.lift`; None: ballistic)."""
 
     site_lat: float
     site_lon: float
@@ -444,6 +646,7 @@ class FlightBrief:
     apogee: float
     site_alt: float = 0.0
     reentry_beta: float = REENTRY_BETA  # kg/m²
+    profile: Profile | None = None
 
     @classmethod
     def along_azimuth(
@@ -455,10 +658,11 @@ class FlightBrief:
         apogee: float,
         site_alt: float = 0.0,
         reentry_beta: float = REENTRY_BETA,
+        profile: Profile | None = None,
     ) -> FlightBrief:
         """The brief whose aim point lies ``range_m`` along the geodesic at ``azimuth``."""
         lon, lat, _ = _GEOD.fwd(math.degrees(site_lon), math.degrees(site_lat), math.degrees(azimuth), range_m)
-        return cls(site_lat, site_lon, math.radians(lat), math.radians(lon), apogee, site_alt, reentry_beta)
+        return cls(site_lat, site_lon, math.radians(lat), math.radians(lon), apogee, site_alt, reentry_beta, profile)
 
     @property
     def azimuth_and_range(self) -> tuple[float, float]:
@@ -506,10 +710,19 @@ def solve_flight(brief: FlightBrief, physics: Physics = Physics(), *, tolerance:
     check_reachable(brief.apogee, range_m)
     angle = range_m / wgs84.A
     speed, gamma = kepler_burnout(wgs84.A, wgs84.A + brief.apogee, angle)
-    vehicle = Vehicle(burn_time_s=burn_time_for_speed(speed), beta_reentry=brief.reentry_beta)
+    profile = brief.profile
+    beta = profile.beta if isinstance(profile, GlideProfile) else brief.reentry_beta
+    vehicle = Vehicle(burn_time_s=burn_time_for_speed(speed), beta_reentry=beta)
     # Kepler start: the burnout speed plus gravity losses over the burn; the
     # outer iteration absorbs drag, rotation and the ground covered in boost.
     x = np.array([speed + 9.8 * vehicle.burn_time_s * 0.5 * math.sin(gamma) + 150.0, gamma, azimuth])
+    if profile is not None:
+        # A lifting flight starts from the ballistic flight of the same brief: its apogee is right and the lift
+        # only stretches the range, which the iteration takes back smoothly.  The Kepler start can peak so low
+        # that a pull-up lifts from a dense-air apogee, where the range jumps with the programme.  A brief no
+        # ballistic flight reaches (the lift may reach it) starts from Kepler.
+        with contextlib.suppress(UnreachableFlight):
+            x = np.array(astuple(solve_flight(replace(brief, profile=None), physics, tolerance=tolerance).programme))
     aim_ecef = wgs84.geodetic_to_ecef(brief.aim_lat, brief.aim_lon, 0.0)
     steps = np.array([2.0, 2e-4, 2e-5])
     lower = np.array([300.0, math.radians(0.5), -np.inf])
@@ -517,7 +730,9 @@ def solve_flight(brief: FlightBrief, physics: Physics = Physics(), *, tolerance:
 
     def residual(params: NDArray, rtol: float = 1e-9) -> tuple[NDArray, Trajectory]:
         prog = Programme(*params.tolist())
-        traj = simulate(brief.site_lat, brief.site_lon, brief.site_alt, prog, vehicle, physics, step=5.0, rtol=rtol)
+        traj = simulate(
+            brief.site_lat, brief.site_lon, brief.site_alt, prog, vehicle, physics, step=5.0, rtol=rtol, profile=profile
+        )
         impact = wgs84.geodetic_to_ecef(traj.impact_lat, traj.impact_lon, 0.0)
         east, north, _ = wgs84.ecef_to_enu(impact, brief.aim_lat, brief.aim_lon, 0.0) - wgs84.ecef_to_enu(
             aim_ecef, brief.aim_lat, brief.aim_lon, 0.0
@@ -556,12 +771,15 @@ def solve_flight(brief: FlightBrief, physics: Physics = Physics(), *, tolerance:
         else:
             break
         x, f = trial, f_trial
-    traj = simulate(brief.site_lat, brief.site_lon, brief.site_alt, Programme(*best_x.tolist()), vehicle, physics)
+    traj = simulate(
+        brief.site_lat, brief.site_lon, brief.site_alt, Programme(*best_x.tolist()), vehicle, physics, profile=profile
+    )
     apogee_error = abs(traj.apogee_alt - brief.apogee) / brief.apogee
     range_error = abs(traj.range_m - range_m) / range_m
     if max(apogee_error, range_error) > 0.005:
+        kind = {PullUpProfile: "pull-up", GlideProfile: "boost-glide"}.get(type(profile), "ballistic")
         raise UnreachableFlight(
-            f"no ballistic flight reaches apogee {brief.apogee / 1e3:.0f} km at a range of {range_m / 1e3:.0f} km "
+            f"no {kind} flight reaches apogee {brief.apogee / 1e3:.0f} km at a range of {range_m / 1e3:.0f} km "
             f"(closest found: apogee {traj.apogee_alt / 1e3:.0f} km, range {traj.range_m / 1e3:.0f} km)"
         )
     return traj

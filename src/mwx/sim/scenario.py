@@ -34,7 +34,16 @@ import msgspec
 import yaml
 
 from mwx.errors import InputError, UnreachableFlight
-from mwx.sim.flight import REENTRY_BETA, FlightBrief, check_reachable
+from mwx.geo import wgs84
+from mwx.sim.flight import (
+    REENTRY_BETA,
+    FlightBrief,
+    burn_time_for_speed,
+    check_reachable,
+    kepler_burnout,
+    kepler_flight_time,
+)
+from mwx.sim.lift import MAX_LIFT_APOGEE, from_scenario
 from mwx.sim.theater import InfraredSatellite, Radar, Theater, load_theater, with_changes
 
 Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
@@ -47,6 +56,56 @@ class Point(msgspec.Struct, forbid_unknown_fields=True):
     lat: Latitude
     lon: Longitude
     alt_m: Annotated[float, msgspec.Meta(ge=-500.0, le=9000.0)] = 0.0
+
+
+class PullUp(msgspec.Struct, tag="pullup", tag_field="kind", forbid_unknown_fields=True, kw_only=True):
+    """A depressed flight that pulls up in the upper atmosphere (the KN-23 family): on the way down, below
+    ``start_alt_km``, the body flies with aerodynamic lift of ``lift_to_drag`` times its drag, in the vertical
+    plane of its velocity, never more than ``load_factor_g`` standard gravities, which flattens the descent and
+    stretches the range; below ``dive_alt_km`` it stops lifting and dives.  The flight is solved so that, with
+    the pull-up, it reaches the scenario's apogee and range (see :mod:`mwx.sim.lift`)."""
+
+    start_alt_km: Annotated[float, msgspec.Meta(ge=10.0, le=100.0)] = 45.0
+    load_factor_g: Annotated[float, msgspec.Meta(gt=0.0, le=10.0)] = 2.0
+    lift_to_drag: Annotated[float, msgspec.Meta(gt=0.0, le=5.0)] = 1.5
+    dive_alt_km: Annotated[float, msgspec.Meta(ge=0.0, le=60.0)] = 15.0
+
+
+class Glide(msgspec.Struct, tag="glide", tag_field="kind", forbid_unknown_fields=True, kw_only=True):
+    """A boost-glide flight (Hwasong-8, Hwasong-16B): at burnout a glide vehicle of ballistic coefficient
+    ``beta_kg_m2`` is released and flies a lifting trajectory with ``lift_to_drag``, never more than
+    ``load_factor_g`` standard gravities, banking to turn its heading by ``turn_deg`` (positive: to the right)
+    over the glide; the flight is solved so that it reaches the scenario's apogee (the boost's) and range (see
+    :mod:`mwx.sim.lift`)."""
+
+    lift_to_drag: Annotated[float, msgspec.Meta(gt=0.0, le=5.0)] = 2.5
+    load_factor_g: Annotated[float, msgspec.Meta(gt=0.0, le=10.0)] = 3.0
+    beta_kg_m2: Annotated[float, msgspec.Meta(ge=500.0, le=100000.0)] = 10000.0
+    turn_deg: Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)] = 0.0
+
+
+Profile = PullUp | Glide
+
+
+class ThrustTermination(msgspec.Struct, tag="thrust_termination", tag_field="kind", forbid_unknown_fields=True):
+    """The motor stops ``at_s`` seconds after launch, before its planned burnout; the missile coasts on,
+    short of its aim (see :mod:`mwx.sim.failure`)."""
+
+    at_s: Annotated[float, msgspec.Meta(gt=0.0, le=3600.0)]
+
+
+class BreakUp(msgspec.Struct, tag="breakup", tag_field="kind", forbid_unknown_fields=True, kw_only=True):
+    """The warhead-bearing body breaks into ``fragments`` pieces ``at_s`` seconds after launch, each pushed
+    apart by up to ``spread_mps`` and falling with its own drag; only ``visible`` of them are large enough for
+    a radar to see (see :mod:`mwx.sim.failure`)."""
+
+    at_s: Annotated[float, msgspec.Meta(gt=0.0, le=3600.0)]
+    fragments: Annotated[int, msgspec.Meta(ge=2, le=50)] = 6
+    visible: Annotated[int, msgspec.Meta(ge=0, le=50)] = 3
+    spread_mps: Annotated[float, msgspec.Meta(gt=0.0, le=500.0)] = 30.0
+
+
+Failure = ThrustTermination | BreakUp
 
 
 class Launch(msgspec.Struct, forbid_unknown_fields=True):
@@ -68,6 +127,10 @@ class Launch(msgspec.Struct, forbid_unknown_fields=True):
     #: the assessment's priors (:data:`mwx.sim.flight.REENTRY_BETA`, :data:`mwx.sim.truth.STAGE_BETA`).
     reentry_beta_kg_m2: Annotated[float, msgspec.Meta(ge=500.0, le=100000.0)] | None = None
     stage_beta_kg_m2: Annotated[float, msgspec.Meta(ge=20.0, le=20000.0)] | None = None
+    #: How it flies after boost when not a clean ballistic arc; None: ballistic.
+    profile: Profile | None = None
+    #: How it fails, if it does; None: it flies as briefed.
+    failure: Failure | None = None
 
 
 class _Window(msgspec.Struct, forbid_unknown_fields=True):
@@ -200,6 +263,9 @@ class Missile:
     separating_stages: int | None = None
     #: Ballistic coefficient of its spent stages [kg/m²]; None: :data:`mwx.sim.truth.STAGE_BETA`.
     stage_beta: float | None = None
+    #: How it flies after boost (None: ballistic) and how it fails (None: it does not), as in the file.
+    profile: Profile | None = None
+    failure: Failure | None = None
 
 
 _AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<where>[^`]*)`)?$", re.S)
@@ -429,22 +495,103 @@ def _check_launches(scenario: Scenario, source: str) -> None:
         except UnreachableFlight as err:
             key = "range_km" if err.where == "range_km" and launch.range_km is not None else "apogee_km"
             raise InputError(err.problem, source=source, where=f"{place}.{key}") from None
+        if launch.profile is not None:
+            _check_profile(launch, source, place)
+        if launch.failure is not None:
+            _check_failure(launch.failure, launch.apogee_km * 1e3, distance, source, f"{place}.failure")
         launch_id = launch.id or f"L{index + 1}"
         if launch_id in seen:
             raise InputError(f"duplicate launch id {launch_id!r}", source=source, where=f"{place}.id")
         seen.add(launch_id)
 
 
+def _check_profile(launch: Launch, source: str, place: str) -> None:
+    """Sense checks of the ``profile`` of the launch at ``place`` (``launches[i]``): a lifting flight stays low
+    enough for the air to shape it (:data:`~mwx.sim.lift.MAX_LIFT_APOGEE`), a pull-up's dive comes after its start
+    and below its apogee, and a glide vehicle's β is its profile's alone."""
+    profile = launch.profile
+    name = "a pull-up" if isinstance(profile, PullUp) else "a boost-glide"
+    if launch.apogee_km * 1e3 > MAX_LIFT_APOGEE:
+        raise InputError(
+            f"{name} needs `apogee_km` of at most {MAX_LIFT_APOGEE / 1e3:.0f}, where the lift can shape the flight; "
+            f"{launch.apogee_km:g} is above it",
+            source=source,
+            where=f"{place}.profile",
+        )
+    if isinstance(profile, PullUp):
+        if profile.dive_alt_km >= profile.start_alt_km:
+            raise InputError(
+                f"{profile.dive_alt_km:g} km must be below `start_alt_km` ({profile.start_alt_km:g} km): the dive "
+                "ends the pull-up",
+                source=source,
+                where=f"{place}.profile.dive_alt_km",
+            )
+        if profile.dive_alt_km >= launch.apogee_km:
+            raise InputError(
+                f"{profile.dive_alt_km:g} km must be below `apogee_km` ({launch.apogee_km:g} km), or the flight never "
+                "pulls up",
+                source=source,
+                where=f"{place}.profile.dive_alt_km",
+            )
+    elif launch.reentry_beta_kg_m2 is not None:
+        raise InputError(
+            "not used with a boost-glide: the glide vehicle's ballistic coefficient is `profile.beta_kg_m2`",
+            source=source,
+            where=f"{place}.reentry_beta_kg_m2",
+        )
+
+
+def _check_failure(failure: Failure, apogee: float, range_m: float, source: str, place: str) -> None:
+    """Sense checks of a launch's ``failure`` at ``place`` against its apogee and range [m], with the estimates
+    available without solving the flight: the burn time of :func:`~mwx.sim.flight.burn_time_for_speed` at the
+    drag-free Kepler burnout speed (what the solved flight burns for) and the drag-free Kepler flight time
+    (:func:`~mwx.sim.flight.kepler_flight_time`, shorter than any flown one)."""
+    angle = range_m / wgs84.A
+    if isinstance(failure, ThrustTermination):
+        speed, _ = kepler_burnout(wgs84.A, wgs84.A + apogee, angle)
+        burn = burn_time_for_speed(speed)
+        if failure.at_s >= burn:
+            raise InputError(
+                f"{failure.at_s:g} s is not before the planned burnout, {burn:.1f} s after launch for this apogee "
+                "and range",
+                source=source,
+                where=f"{place}.at_s",
+            )
+        return
+    if failure.visible > failure.fragments:
+        raise InputError(
+            f"{failure.visible} is more than the {failure.fragments} fragments: `visible` must not exceed `fragments`",
+            source=source,
+            where=f"{place}.visible",
+        )
+    end = kepler_flight_time(wgs84.A, wgs84.A + apogee, angle)
+    if failure.at_s >= end:
+        raise InputError(
+            f"{failure.at_s:g} s is not before the end of the flight, about {end:.0f} s after launch for this "
+            "apogee and range (drag-free estimate)",
+            source=source,
+            where=f"{place}.at_s",
+        )
+
+
 def _brief(launch: Launch) -> FlightBrief:
     site_lat, site_lon = math.radians(launch.site.lat), math.radians(launch.site.lon)
     apogee = launch.apogee_km * 1e3
     beta = REENTRY_BETA if launch.reentry_beta_kg_m2 is None else launch.reentry_beta_kg_m2
+    profile = from_scenario(launch.profile)
     if launch.aim is not None:
         aim_lat, aim_lon = math.radians(launch.aim.lat), math.radians(launch.aim.lon)
-        return FlightBrief(site_lat, site_lon, aim_lat, aim_lon, apogee, launch.site.alt_m, beta)
+        return FlightBrief(site_lat, site_lon, aim_lat, aim_lon, apogee, launch.site.alt_m, beta, profile)
     assert launch.azimuth_deg is not None and launch.range_km is not None
     return FlightBrief.along_azimuth(
-        site_lat, site_lon, math.radians(launch.azimuth_deg), launch.range_km * 1e3, apogee, launch.site.alt_m, beta
+        site_lat,
+        site_lon,
+        math.radians(launch.azimuth_deg),
+        launch.range_km * 1e3,
+        apogee,
+        launch.site.alt_m,
+        beta,
+        profile,
     )
 
 
@@ -464,6 +611,8 @@ def missiles(scenario: Scenario) -> list[Missile]:
                     brief,
                     launch.separating_stages,
                     launch.stage_beta_kg_m2,
+                    launch.profile,
+                    launch.failure,
                 )
             )
     out.sort(key=lambda m: (m.launch_time, m.id))
