@@ -59,10 +59,10 @@ The region (:func:`fair_holding`)
     :data:`CENTRE_SHARE` of the pool (the likeliest single outcome, where the report's impact point
     has always been and the mean path ends; the region then reaches from it to where a lift can
     take the body), else on the pool's mean.  Its 95 % ellipse holds 95 % of the pool, as
-    ``distribution._holding`` makes it, and at least 95 % of each kind of lifted flight in the pool: its
-    shape is the pool's second moment about the centre with the pull-ups' and the glides' parts weighted
-    so that it holds both kinds alike, and where one kind's reach lies beyond the other's (no shape then
-    holds both alike) it grows until it holds 95 % of that kind too, and so more
+    ``distribution._holding`` makes it; its shape is the pool's second moment about the centre with
+    the pull-ups' and the glides' parts weighted so that it holds both kinds alike, and where one
+    kind's reach lies inside the other's (no shape then holds both alike) it grows until each holds
+    its fair share, (0.95 − b) / (1 − b) for a ballistic share b of the pool: it then holds more
     than 95 % of the pool.  Impact time: the centre's (ballistic, or the pool's mean), its σ the
     pool's spread about it.
 
@@ -283,16 +283,14 @@ def fly_lifted(
     default).  A pull-up then lifts from the first moment below its start altitude on the way down until it
     falls through its dive altitude; a glide lifts to the ground, banked (:data:`mwx.sim.lift.GLIDE_BANK`,
     the sign of its turn) until its ground track has turned by ``turn`` from the plane of flight at the
-    start, then wings level.  RK4 with the phase held over each step.  The step per state: where drag and
-    lift are under :data:`AIR_FLOOR`, a quarter of the time to the ground at the descent rate (at least
-    500 m/s; 2 to 120 s, as :func:`mwx.assess.impact.fly_to_ground`); else the shortest of the times to
-    turn the velocity by :data:`TURN_PER_STEP` (more below :data:`SLOW_SPEED`), to change the speed by
-    :data:`SPEED_PER_STEP` of itself and to cross :data:`SCALE_PER_STEP` of a density scale height (more
-    where the air's force is small next to gravity), within :data:`MIN_STEP_S` to :data:`MAX_STEP_S`.  No
-    step goes past a switch of the programme at the present rates (a pull-up reaching its start or its
-    dive, a glide its end of turn), except by :data:`MIN_STEP_S`.  The crossing of the ellipsoid is
-    interpolated linearly in the last step.  Returns the crossing positions (k, 3) [m], times (k,) [Unix s]
-    (NaN for a state still up after an hour) and the number of steps taken.
+    start, then wings level.  RK4 with the phase held over each step; the step per state: where its lift
+    is under :data:`LIFT_FLOOR` (or it is ballistic) a quarter of the time to the ground at the descent
+    rate (at least 500 m/s; 2 to 120 s, as :func:`mwx.assess.impact.fly_to_ground`), else the time to
+    turn the velocity by :data:`TURN_PER_STEP` at the lift it has and to cross :data:`SCALE_PER_STEP` of
+    a density scale height, whichever is shorter (:data:`MIN_STEP_S` to :data:`MAX_STEP_S`); a pull-up
+    waiting above its start steps no further than to it.  The crossing of the ellipsoid is interpolated
+    linearly in the last step.  Returns the crossing positions (k, 3) [m], times (k,) [Unix s] (NaN for a
+    state still up after an hour) and the number of steps taken.
     """
     s = np.array(x, float).T.copy()  # (6, k)
     k = s.shape[1]
@@ -560,18 +558,16 @@ def _stack(parts: list[ImpactDistribution]) -> ImpactDistribution:
 
 def fair_holding(pos: NDArray, kinds: NDArray, centre: NDArray, lat: float, lon: float, share: float = 0.95) -> NDArray:
     """East/north covariance (2, 2) [m²] whose χ²(2) 95 % ellipse about ``centre`` holds ``share`` of the impact
-    samples ``pos`` (s, 3) [m, ECEF] (those that never land counted outside) and at least ``share`` of each
-    kind of lifted flight among them (``kinds`` (s,): :data:`PULLUP`, :data:`GLIDE`; a kind under
-    :data:`CENTRE_SHARE` of the pool not counted).
+    samples ``pos`` (s, 3) [m, ECEF] (those that never land counted outside), shaped to hold the pull-ups' and
+    the glides' samples (``kinds`` (s,)) alike.
 
     The shape is the samples' second moment about the centre with the pull-ups' part weighted by e^λ and the
-    glides' by e^−λ (the ballistic part as it is), λ found by bisection where the ellipse that holds
-    ``share`` of all samples holds the same share of each of the two kinds; then, where that is less than
-    ``share`` for a kind (one kind's reach beyond the other's: no shape holds both alike), the ellipse grows
-    until it holds ``share`` of that kind.  λ = 0 is the plain second moment of
-    :func:`mwx.assess.distribution._holding`, which holds the pull-ups' narrow streak and leaves out the
-    edges of the glides' fan (``benchmarks/manoeuvre_calibration.py``: pull-ups 98 %, glides 84 % covered):
-    one region for bodies the assessor cannot tell apart should not mean less for one than for the other.
+    glides' by e^−λ (the ballistic part as it is), and λ is found (bisection) where the ellipse scaled to
+    hold ``share`` of all samples holds the same share of each of the two kinds.  λ = 0 is the plain second
+    moment of :func:`mwx.assess.distribution._holding`, which holds the narrow streak of the pull-ups and
+    leaves out the edges of the glides' fan (measured: 97 % against 86 %): one region for bodies the
+    assessor cannot tell apart should not mean more for one than for the other.  Either kind under
+    :data:`CENTRE_SHARE` of the pool: λ = 0.
     """
     basis = wgs84.enu_basis(np.array(lat), np.array(lon))[:2]  # (2, 3)
     d = (pos - centre) @ basis.T  # (s, 2)
