@@ -326,6 +326,19 @@ def _time_event(at: float):
     return event
 
 
+def _to_ground(rhs, t0: float, state: NDArray, rtol: float, atol: float, what: str) -> tuple[OdeSolution, float]:
+    """Coast from ``state`` at ``t0`` [s after launch] under ``rhs`` to the ground: the dense solution and the
+    impact time; :class:`UnreachableFlight` (naming ``what``) if it does not come back within 3 hours."""
+    sol = solve_ivp(
+        rhs, (t0, t0 + _MAX_COAST_S), state, method="DOP853", rtol=rtol, atol=atol, dense_output=True,
+        events=_impact_event,
+    )  # fmt: skip
+    if sol.status != 1:
+        raise UnreachableFlight(f"{what} does not come back to the ground within 3 hours")
+    assert sol.t_events is not None and sol.sol is not None  # events given, dense_output=True
+    return sol.sol, float(sol.t_events[0][0])
+
+
 def simulate(
     site_lat: float,
     site_lon: float,
@@ -402,21 +415,8 @@ def simulate(
         raise UnreachableFlight("the missile does not leave the ground during boost")
     if profile is None or cutoff is not None:
         profile = None
-        coast = solve_ivp(
-            coast_rhs,
-            (burnout, burnout + _MAX_COAST_S),
-            state,
-            method="DOP853",
-            rtol=rtol,
-            atol=atol,
-            dense_output=True,
-            events=_impact_event,
-        )
-        if coast.status != 1:
-            raise UnreachableFlight("the flight does not come back to the ground within 3 hours")
-        assert coast.t_events is not None and coast.sol is not None  # events given, dense_output=True
-        impact_t = float(coast.t_events[0][0])
-        segments.append(coast.sol)
+        dense, impact_t = _to_ground(coast_rhs, burnout, state, rtol, atol, "the flight")
+        segments.append(dense)
         bounds = [t1 for _, t1 in pieces]
         phases = (math.nan, math.nan, math.nan)
     else:
@@ -581,22 +581,9 @@ def coast(
     vehicle = Vehicle(burn_time_s=trajectory.vehicle.burn_time_s, beta_reentry=beta)
     site_ecef = wgs84.geodetic_to_ecef(*trajectory.site)
     rhs, _ = _rhs(vehicle, trajectory.programme, trajectory.physics, site_ecef, False)
-    sol = solve_ivp(
-        rhs,
-        (t0, t0 + _MAX_COAST_S),
-        np.asarray(eci0, float),
-        method="DOP853",
-        rtol=rtol,
-        atol=1e-4,
-        dense_output=True,
-        events=_impact_event,
-    )
-    if sol.status != 1:
-        raise UnreachableFlight("a released object does not come back to the ground within 3 hours")
-    assert sol.t_events is not None and sol.sol is not None  # events given, dense_output=True
-    impact_t = float(sol.t_events[0][0])
+    dense, impact_t = _to_ground(rhs, t0, np.asarray(eci0, float), rtol, 1e-4, "a released object")
     t = np.unique(np.concatenate([np.arange(math.ceil(t0 / step) * step, impact_t, step), [t0, impact_t]]))
-    eci = sol.sol(t).T
+    eci = dense(t).T
     if trajectory.physics.rotation:
         pos, vel = wgs84.eci_to_ecef(t, eci[:, :3], eci[:, 3:])
     else:
