@@ -187,8 +187,44 @@ class EventUpdate(Record):
     estimated_at: UtcTime
 
 
+class FragmentImpact(Record):
+    """Where one seen object of a failed launch falls, predicted from its own track: a break-up's piece."""
+
+    track_id: str
+    impact_time: UtcTime
+    impact_point: Point
+    impact_ellipse_95: Ellipse95
+
+
+class LaunchFailure(Record, kw_only=True):
+    """How a launch failed, as its tracks show it (:mod:`mwx.assess.failure`): a break-up into pieces, or a
+    motor that stopped early."""
+
+    kind: Literal["breakup", "thrust_termination"]
+    #: When it failed as the tracks show it: a break-up's first sign (the body's track's end or the first
+    #: piece's track, whichever came first); a thrust termination's burnout, by the energy.
+    time: UtcTime
+    #: When the evidence was complete (the pieces' tracks, the body's track's end; the motor's stop shown).
+    recognised: UtcTime
+    #: The track(s) of the body that failed.
+    body_track_ids: list[str]
+    #: A break-up's pieces seen: the most of their tracks alive at one instant; 0 for a thrust termination.
+    fragments: Count = 0
+    #: Each seen piece's predicted impact (its track, with a piece's drag), in the order the pieces were seen.
+    fragment_impacts: list[FragmentImpact] = []
+    #: A thrust termination's burn (launch to burnout) and the generic vehicle's for the burnout speed reached.
+    burn_s: Seconds | None = None
+    expected_burn_s: Seconds | None = None
+
+
 class LaunchEvent(Record, kw_only=True):
-    """A partner's (or the fused picture's) launch event report: one ``events.json`` entry."""
+    """A partner's (or the fused picture's) launch event report: one ``events.json`` entry.
+
+    For a launch recognised as failed (``outcome`` ``failed``, ``failure``), a break-up's impact figures are
+    its pieces' region (:func:`mwx.assess.failure.region`: the centre of the seen pieces' predicted impact
+    points, the 95 % ellipse of the pieces together, the last piece's impact time); a thrust termination's
+    are the coasting body's, as for any launch.
+    """
 
     partner: Partner
     event_id: str
@@ -226,6 +262,9 @@ class LaunchEvent(Record, kw_only=True):
     number_of_objects: Count
     estimated_at: UtcTime
     updates: list[EventUpdate]
+    #: ``failed`` when the tracks show the launch failed (:mod:`mwx.assess.failure`); None when they do not.
+    outcome: Literal["failed"] | None = None
+    failure: LaunchFailure | None = None
 
 
 class EventsFile(Record):

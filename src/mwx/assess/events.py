@@ -32,9 +32,10 @@ from numpy.typing import NDArray
 from pyproj import Geod
 
 from mwx import records
-from mwx.assess import distribution, drag, impact, kepler, lineage
+from mwx.assess import distribution, drag, failure, impact, kepler, lineage
 from mwx.assess import launch as launch_estimation
 from mwx.assess.kepler import inertial_velocity
+from mwx.assess.reach import predict as predict_reach
 from mwx.geo import regions, wgs84
 from mwx.sim.flight import minimum_energy_apogee
 from mwx.track import dynamics
@@ -224,9 +225,11 @@ def assess_track(
     dropped, body = dropped_since <= float(t[-1]), body_since <= float(t[-1])
     prior = drag.prior(eq_range, dropped=dropped, body=body)
     beta = drag.posterior(prior, drag.evidence(t[settled], x[settled], p[settled]))
-    ahead = distribution.predict_mixture(
-        x[last : last + 1], p[last : last + 1], t[last : last + 1], rng, drag.usable(beta), samples=samples
-    )
+    # With the lift a depressed body may still fly (mwx.assess.reach; exactly predict_mixture for any other).
+    ahead = predict_reach(
+        x[last : last + 1], p[last : last + 1], t[last : last + 1], rng, drag.usable(beta), samples=samples,
+        history=(t[settled], x[settled], p[settled]),
+    )  # fmt: skip
     if not math.isfinite(ahead.time[0]):
         return None
     impact_point = {"lat": math.degrees(ahead.lat[0]), "lon": math.degrees(ahead.lon[0])}
@@ -611,7 +614,10 @@ def launch_events(
     events = []
     why: dict[str, str] = {}
     groups = _attach_debris([[finals[i] for i in group] for group in group_launches(finals, why)], why)
-    for members, burning in zip(groups, _attach_burning(groups, burning_only, why), strict=True):
+    burnings = _attach_burning(groups, burning_only, why)
+    # A failed launch (mwx.assess.failure): a break-up's pieces join it, wherever the lineage put them.
+    failures = failure.launch_failures(groups, burnings, why, lambda h: launches.of(h, math.inf))
+    for members, burning, failed in zip(groups, burnings, failures, strict=True):
         objects = [h for h, _ in members] + burning
         best_launch = launches.best(objects, math.inf)
         origin = {"lat": math.degrees(best_launch.lat), "lon": math.degrees(best_launch.lon)}
@@ -621,7 +627,7 @@ def launch_events(
             return float(_GEOD.inv(origin["lon"], origin["lat"], point["lon"], point["lat"])[2])
 
         # The warhead-bearing body flies furthest: its spent stages fall short of it.
-        history, report = max(members, key=reach)
+        history, report = failure.reported_from(failed, members, max(members, key=reach))
         bodies = body_since(objects)
         if bodies[history.track_id] <= float(history.t[-1]):  # known to be the body: its fall alone
             report = assess_track(history, areas, rng(history.track_id, float(history.t[-1])), samples=samples,
@@ -643,6 +649,9 @@ def launch_events(
                 updates.append(_summary(early, instant))
         event = dict(report)
         event.update(_launch_fields(best_launch, event["impact_point"]))
+        if failed is not None:  # outcome and failure; a break-up's impact figures are its pieces' region
+            event.update(failure.event_fields(failed, event, objects, areas, lambda h: rng(h.track_id, float(h.t[-1])),
+                                              samples=samples))  # fmt: skip
         # The top of the arc may have been seen by another of the launch's tracks (one that broke).
         event["apogee_km"] = max(r["apogee_km"] for _, r in members)
         event["flight_time_s"] = event["impact_time"] - event["launch_time"]

@@ -245,8 +245,9 @@ class LaunchEventReport(_Struct, tag="event", frozen=True):
 
 
 #: Why an alert changed (see :mod:`mwx.warn.alerts`); ``restart``: a restarted sender bringing the alert in
-#: line with its rebuilt picture (:meth:`mwx.warn.alerts.AlertManager.resume`).
-AlertWhy = Literal["level", "reason", "area", "time", "regained", "lost", "merged", "restart"]
+#: line with its rebuilt picture (:meth:`mwx.warn.alerts.AlertManager.resume`); ``failed``: its launch was
+#: recognised as failed and nothing left of it threatens the area (:meth:`mwx.warn.alerts.AlertManager.fail`).
+AlertWhy = Literal["level", "reason", "area", "time", "regained", "lost", "merged", "restart", "failed"]
 
 
 class Alert(_Struct, tag="alert", frozen=True):

@@ -234,6 +234,25 @@ def _class_sentence(event: LaunchEvent) -> str:
     return text + "."
 
 
+def _failure_sentence(event: LaunchEvent) -> str | None:
+    """ "It is assessed to have broken up about 155 s after launch; 3 pieces were tracked, ..." (None: not failed)."""
+    failure = event.failure
+    if event.outcome != "failed" or failure is None:
+        return None
+    after = (failure.time - event.launch_time).total_seconds()
+    if failure.kind == "thrust_termination":
+        return (
+            f"It is assessed to have failed: its motor stopped early, about {after:.0f} s after launch, "
+            "and it fell short of where its boost was heading."
+        )
+    text = f"It is assessed to have broken up about {after:.0f} s after launch"
+    if failure.fragments:
+        text += f"; {_count(failure.fragments)} piece{'s were' if failure.fragments != 1 else ' was'} tracked"
+    if failure.fragment_impacts:
+        text += ", falling " + _join([places.describe(*_latlon(i.impact_point)) for i in failure.fragment_impacts])
+    return text + "."
+
+
 def _detail_sentences(event: LaunchEvent) -> list[str]:
     out = []
     minutes = round(event.flight_time_s / 60.0)
@@ -282,7 +301,10 @@ def _heading(event: LaunchEvent) -> str:
 
 def format_event(event: LaunchEvent) -> str:
     """One event of ``events.json`` as a heading line and a wrapped paragraph (no trailing newline)."""
-    sentences = [_launch_sentence(event), _flight_sentence(event), _class_sentence(event), *_detail_sentences(event)]
+    failed = _failure_sentence(event)
+    sentences = [_launch_sentence(event), _flight_sentence(event), _class_sentence(event)]
+    sentences += [failed] if failed else []
+    sentences += _detail_sentences(event)
     # no hyphen breaks ("north-north-east", "Mupyong-ni" stay whole) and a number keeps its unit
     # on its line: the space between them is a stand-in character while wrapping
     text = _UNIT_SPACE.sub("\\1\x00\\2", " ".join(sentences))

@@ -575,6 +575,7 @@ def format_summary(run_dir: Path) -> str:
                 )
             )
         lines.extend(_text_table(header, table, indent="  "))
+        lines.extend(f"  {_plain(label)}: {_plain(text)}" for label, text in assessed_failures(run, launch))
         lines.extend(_alert_lines(run, launch))
     lines.append("")
     lines.append(f"report: {run_dir / 'report.html'}")
@@ -886,7 +887,7 @@ def _alerts_table(alerts: Sequence[records.AlertRecord], t0: datetime | None) ->
             cells = [
                 *lead,
                 Cell(_fmt(_since(change.time, t0))),
-                Cell(change.status, cls="l"),
+                Cell(f"{change.status} (launch failed)" if "failed" in change.why else change.status, cls="l"),
                 Cell(change.level or DASH, cls="l"),
                 Cell(_pct(change.probability)),
                 Cell(_point(change.impact_point), cls="l"),
@@ -1013,6 +1014,36 @@ def _failure_facts(failure: records.TruthFailure | None) -> list[tuple[str, str]
     ]
 
 
+def assessed_failures(run: RunFolder, launch: records.TruthLaunch) -> list[tuple[str, str]]:
+    """Per partner whose event for ``launch`` says it failed (``outcome`` ``failed``): what, when (after the true
+    launch), where its seen fragments fall, and which of its alerts ended because of it."""
+    out = []
+    for partner in run.partners:
+        event = next((e for e in _events_of(run, launch, partner) if e.failure is not None), None)
+        if event is None or event.failure is None:
+            continue
+        f = event.failure
+        kind = "break-up" if f.kind == "breakup" else "thrust termination"
+        text = (
+            f"failed: {kind} at +{_fmt(_since(f.time, launch.launch_time))} s, recognised "
+            f"+{_fmt(_since(f.recognised, launch.launch_time))} s (event {event.event_id})"
+        )
+        if f.kind == "breakup":
+            text += f"; {f.fragments} fragment{'s' if f.fragments != 1 else ''} seen"
+            if f.fragment_impacts:
+                text += ", falling at " + "; ".join(
+                    f"{_point(i.impact_point)} (±{i.impact_ellipse_95.semi_major_km:.1f} km)"
+                    for i in f.fragment_impacts
+                )
+        elif f.burn_s is not None and f.expected_burn_s is not None:
+            text += f"; burn {f.burn_s:.0f} s, {f.expected_burn_s:.0f} s expected for the speed reached"
+        ended = [a.alert_id for a in _alerts_of(run, launch, partner) if any("failed" in c.why for c in a.history)]
+        if ended:
+            text += f"; alerts ended for the failure: {', '.join(ended)}"
+        out.append((f"assessed ({partner})", text))
+    return out
+
+
 def _map_image(run: RunFolder, launch: records.TruthLaunch, land: list, areas: list) -> Image:
     data = launch_map_data(run, launch)
     pic = figs.launch_map_png(data, land, areas)
@@ -1087,7 +1118,7 @@ def launch_view(run: RunFolder, launch: records.TruthLaunch, land: list, areas: 
         id=launch.id,
         anchor=_anchor("launch", launch.id),
         title=f"Launch {launch.id}",
-        facts=_facts(launch),
+        facts=_facts(launch) + assessed_failures(run, launch),
         map=_map_image(run, launch, land, areas),
         timeline=Image(
             b64=_png(timeline),

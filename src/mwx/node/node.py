@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from mwx.assess import distribution, drag
+from mwx.assess import failure as failures
+from mwx.assess.events import History
+from mwx.assess.failure import Failure, FailureWatch, Seen
 from mwx.assess.lineage import LaunchBook, Sighting
 from mwx.exchange.endpoint import Endpoint, Transport
 from mwx.exchange.envelope import Opened, msg_id
@@ -69,6 +72,7 @@ class PartnerNode:
         self.fusion = FusionCenter(partner)
         self.alerts = AlertManager(partner, areas, on_change=self._alert_changed)
         self.launches = LaunchBook(partner)  # which launch each of its system tracks belongs to: the threats
+        self.failures = FailureWatch()  # which of those launches failed: a break-up, a motor stopped early
         self.record = record
         self.seq = 0
         # Received reports reach fusion only once verified (signature, sequence, time, content).
@@ -221,19 +225,50 @@ class PartnerNode:
             del self._recent[gone]
         # Powered: called so by the fusion, or not shown coasting by its energy (see _threats for what is warned).
         powered = {s.id: boosting[s.id] or self._maybe_powered(s.id, time, *states[s.id]) for s in fresh}
+        self._failures(time, fresh)  # which launches failed: their pieces join them
+        # A broken-up missile's pieces do not burn (a tracker may read their deceleration as a manoeuvre).
+        pieces = {s.id: h for s in fresh if (h := self.failures.piece(s.id, self.launches.of(s.id))) is not None}
+        powered.update(dict.fromkeys(pieces, False))
+        # The body that broke up is gone (its fused state, predicted on from its last report, is the intact
+        # missile), and a piece says nothing until its track shows its drag.
+        silent = {s.id for s in fresh if self.failures.silent(s.id, self.launches.of(s.id))}
+        alive = [s for s in fresh if s.id not in silent]
         predictions: dict[str, dict] = {}
         if self.alerts.areas:
-            threats_by_launch, predictions = self._threats(time, fresh, states, powered)
+            threats_by_launch, predictions = self._threats(time, alive, states, powered, pieces)
             for launch_id, threats_of in threats_by_launch.items():
                 self.alerts.evaluate(
                     time, launch_id, threats_of, {s: predictions[s] for s in threats_of if s in predictions}
                 )
+        for launch_id, failure in self.failures.failed.items():
+            # A broken-up body's word is void, and a piece's until it says where it falls.
+            mine = [k for k in self.fusion.systems if self.launches.of(k) == launch_id]
+            void = {*failure.body, *(k for k in mine if self.failures.silent(k, launch_id))}
+            self.alerts.fail(time, launch_id, void if failure.kind == failures.BREAKUP else ())
         self.alerts.review(time, lost, merged)
         if self.feed is not None:
             for s in fresh:
                 x, p = states[s.id]
                 self.feed.system_track(s.id, time, x, p, boosting[s.id], list(s.members), self.launches.of(s.id),
                                        predictions.get(s.id))  # fmt: skip
+
+    def _failures(self, time: float, fresh: list[SystemTrack]) -> dict[str, Failure]:
+        """The launches recognised as failed at ``time`` (:class:`mwx.assess.failure.FailureWatch`), by id; a
+        break-up's pieces placed in another launch, or in none yet, join the failed one (its alerts then
+        follow them: :meth:`~mwx.warn.alerts.AlertManager.transfer`)."""
+        self.failures.follow(self.launches.merged())
+        seen = [
+            Seen(s.id, *self.fusion.fused_state(s, s.last_time), self.fusion.boosting(s), s.last_time) for s in fresh
+        ]
+        failed = self.failures.observe(time, seen, {k: self.launches.of(k) for k in self.fusion.systems})
+        for launch_id, failure in failed.items():
+            for piece in failure.pieces:
+                if self.launches.of(piece) != launch_id:
+                    self.launches.join(piece, failure.body[0], time)
+        if failed:
+            self.alerts.transfer(time, self.launches.merged())
+        self.failures.follow(self.launches.merged())
+        return {self.launches.of(failure.body[0]) or k: failure for k, failure in failed.items()}
 
     def _maybe_powered(self, system_id: str, time: float, x: np.ndarray, p: np.ndarray) -> bool:
         """Whether the system track's fused state at ``time`` may still be under thrust: against its oldest
@@ -267,7 +302,12 @@ class PartnerNode:
         return out
 
     def _threats(
-        self, time: float, fresh: list[SystemTrack], states: dict[str, tuple], powered: dict[str, bool]
+        self,
+        time: float,
+        fresh: list[SystemTrack],
+        states: dict[str, tuple],
+        powered: dict[str, bool],
+        pieces: Mapping[str, History] | None = None,
     ) -> tuple[dict[str, dict[str, list]], dict[str, dict]]:
         """Per launch, per settled coasting system track of it: its threats; and each one's prediction.
 
@@ -280,8 +320,11 @@ class PartnerNode:
         short path crosses soon will be overflown: a track that may be under thrust and has never
         coasted is warned for overflights within :data:`BOOST_OVERFLIGHT_AHEAD_S` (a depressed flight
         may cross a partner's territory before its motor stops; further ahead the heading the motor
-        still turns sweeps the path sideways), and for everything once it coasts.
+        still turns sweeps the path sideways), and for everything once it coasts.  The pieces of a missile
+        that broke up (``pieces``: their tracks, :meth:`mwx.assess.failure.FailureWatch.piece`) are predicted
+        with a piece's drag, not a re-entry body's (:func:`mwx.assess.failure.piece_distribution`).
         """
+        pieces = pieces or {}
         usable = [
             s.id
             for s in fresh
@@ -298,9 +341,16 @@ class PartnerNode:
         p = np.array([states[i][1] for i in usable])
         dist = distribution.predict(x, p, np.full(len(usable), time), self._warning_rng(), samples=WARN_SAMPLES)
         found = rules.distribution_threats(self.alerts.areas, dist)
+        each = [(dist, k) for k in range(len(usable))]
+        for k, system_id in enumerate(usable):
+            if system_id in pieces:
+                piece = failures.piece_distribution(pieces[system_id], self._warning_rng(), samples=WARN_SAMPLES)
+                found[k] = [] if piece is None else rules.distribution_threats(self.alerts.areas, piece)[0]
+                each[k] = (dist, k) if piece is None else (piece, 0)
         for k, system_id in enumerate(usable):
             launch_id = self.launches.of(system_id)
-            if launch_id is None or not (math.isfinite(dist.time[k]) and np.isfinite(dist.cov_en[k]).all()):
+            d, i = each[k]
+            if launch_id is None or not (math.isfinite(d.time[i]) and np.isfinite(d.cov_en[i]).all()):
                 continue
             if powered[system_id]:
                 ahead = [
@@ -313,7 +363,7 @@ class PartnerNode:
                     by_launch.setdefault(launch_id, {})[system_id] = ahead
                 continue
             by_launch.setdefault(launch_id, {})[system_id] = found[k]
-            predictions[system_id] = {"impact_time": float(dist.time[k]), "ellipse": rules.ellipse_of(dist, k)}
+            predictions[system_id] = {"impact_time": float(d.time[i]), "ellipse": rules.ellipse_of(d, i)}
         return by_launch, predictions
 
     def _warning_rng(self) -> np.random.Generator:

@@ -28,7 +28,9 @@ reasons it was made (``why``), and handed to the ``on_change`` hook:
 * ``cancelled`` — no contribution left above the advisory threshold before its time (the warning
   is withdrawn), or the alert of a launch found to be another launch's objects (``superseded_by``);
 * ``ended`` — the all-clear: the time of the last contribution's event has passed, by
-  :data:`END_GRACE_S` (another object of the launch may be found passing the same area);
+  :data:`END_GRACE_S` (another object of the launch may be found passing the same area); or the
+  launch was recognised as failed (:mod:`mwx.assess.failure`: a break-up, a motor stopped early) and
+  no remaining object of it holds the alert at the warning level (``why``: ``failed``, :meth:`AlertManager.fail`);
 * ``track-lost`` — every contributing object went stale (no fresh member for the fusion's
   ``stale_s``) before the event.  Said once; the alert then stands (no news is no all-clear: CAP
   Monitor) and ends at its predicted end time, or is updated if the threat comes back.
@@ -103,6 +105,10 @@ WITHDRAW_PATIENCE_SHARE = 0.3
 #: another (a stage trails its body over the coast by seconds), and one found late must not bring a new
 #: alert for the area just cleared.
 END_GRACE_S = 20.0
+#: s after a launch is recognised as failed during which its earlier alerts stand only while an object left of
+#: it holds them at the warning level (:meth:`AlertManager.fail`): a piece's first predictions carry the wide
+#: prior of a piece's drag, which its own deceleration narrows within seconds to tens of seconds.
+FAILED_RECHECK_S = 60.0
 _RANK = {None: 0, ADVISORY: 1, WARNING: 2}
 #: The statuses after which an alert is over (nothing follows them).
 OVER = frozenset({"cancelled", "ended"})
@@ -222,6 +228,8 @@ class AlertManager:
         self.predictions: dict[str, dict] = {}
         self._standing: dict[Key, Alert] = {}
         self._next = 1
+        #: Launches recognised as failed (:meth:`fail`): launch id → when.
+        self.failed: dict[str, float] = {}
 
     def standing(self) -> list[Alert]:
         """The alerts not yet cancelled or ended, in issue order."""
@@ -323,6 +331,38 @@ class AlertManager:
                 continue
             if not alert.lost and alert.contributions and all(c.lost for c in alert.contributions.values()):
                 self._change(alert, time, "track-lost", why=["lost"])
+
+    def fail(self, time: float, launch_id: str, gone: Collection[str] = ()) -> None:
+        """Launch ``launch_id`` is recognised as failed (:mod:`mwx.assess.failure`: a body that broke up, or a
+        motor stopped early); call it at every assessment after :meth:`evaluate` (the first call marks when).
+
+        The alerts the intact missile raised (issued before the failure was recognised) are judged afresh on
+        what the launch's objects seen now say: every contribution of a body that is gone (``gone``: the
+        system tracks of a body that broke up) and every one made before the failure was recognised leaves
+        them — said of an intact missile (the body's tracks, those lost since boost included), of a piece
+        predicted as one, or by an object no longer seen; what the objects evaluated since say (a piece with a
+        piece's drag, a terminated body on its coasting state, a spent stage) stays.  Such an alert that no
+        remaining contribution holds at the warning level (the level an alert is issued at: what it would
+        take to issue it now) ends, ``why`` ``["failed"]``: the threat it warned of no longer exists, and
+        the hysteresis that keeps a warning through a wavering prediction of one threat has nothing to keep.
+        For :data:`FAILED_RECHECK_S` after the failure was recognised this is judged at every assessment
+        (a piece's prediction narrows as the air slows it); then, and for alerts issued since, the usual
+        rules hold.
+        """
+        since = self.failed.setdefault(launch_id, time)
+        if time - since > FAILED_RECHECK_S:
+            return
+        for alert in list(self._standing.values()):
+            if alert.launch_id != launch_id or alert.history[0]["time"] >= since:
+                continue
+            for key in [k for k, c in alert.contributions.items() if c.time < since or c.system_id in gone]:
+                del alert.contributions[key]
+            held = any(
+                level_for(c.threat.reason, alert.area.kind, c.threat.probability, False) == WARNING
+                for c in alert.contributions.values()
+            )
+            if not held:
+                self._change(alert, time, "ended", why=["failed"])
 
     def resume(self, time: float, sent: Mapping[str, Sequence[messages.Alert]]) -> None:
         """After a restart: bring what the partners were told in line with the alerts rebuilt since, at ``time``.

@@ -210,6 +210,8 @@ class CapAlert:
     #: what the public should do, in the issuing authority's own words (an operator's warning); None: the
     #: standard instruction of the response type (:data:`INSTRUCTIONS`)
     instruction: str | None = None
+    #: why the change was made (the mwx alert history's ``why``); ``failed`` words an all-clear's description
+    why: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.lifecycle not in get_args(Lifecycle):
@@ -613,6 +615,8 @@ def _description(alert: CapAlert) -> str:
         lines = [f"{missile} is predicted to {verb} {area}{when}."]
     elif alert.lifecycle == "cancelled":
         lines = [f"{missile} is no longer predicted to {verb} {area}. The warning is withdrawn."]
+    elif alert.lifecycle == "ended" and "failed" in alert.why:
+        lines = [f"{missile} failed in flight. Nothing left of it is predicted to {verb} {area}: the threat is over."]
     elif alert.lifecycle == "ended":
         end = alert.event_end_s if alert.event_end_s is not None else alert.onset_s
         over = f" ({cap_datetime(end, alert.utc_offset_min)})" if end is not None else ""
@@ -783,6 +787,7 @@ def cap_alerts_from_history(
             status=status,
             utc_offset_min=offset,
             web=web,
+            why=tuple(entry.get("why", ())),
         )
         out.append(change)
     return out
