@@ -267,6 +267,19 @@ def _run(
     return json.loads((out / "events.json").read_text()), metrics, participants
 
 
+def _highest_sent(journal: Path) -> int:
+    """The highest sequence number the node of ``journal`` sealed (-1 if none)."""
+    with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=10)) as db:
+        return int(db.execute("SELECT COALESCE(MAX(seq), -1) FROM outbox").fetchone()[0])
+
+
+def _highest_held(journal: Path, sender: str) -> int:
+    """The highest sequence number from ``sender`` that the node of ``journal`` accepted (-1 if none)."""
+    with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=10)) as db:
+        row = db.execute("SELECT COALESCE(MAX(seq), -1) FROM inbox WHERE sender = ?", (sender,)).fetchone()
+        return int(row[0])
+
+
 def _at_scenario_time(run: NatsExercise, t: float) -> None:
     time.sleep(max(0.0, (t - run.scenario_time()) / run.speed))
 
@@ -551,6 +564,12 @@ def test_a_journal_that_lost_its_end_is_refused_with_one_line(scenario_file: Pat
         ):
             src.backup(dst)
         _at_scenario_time(run, run.prep.t_start + 150.0)
+        # The end lost must be one its peers hold: a KR slowed by a loaded machine may have sent nothing since.
+        sealed = _highest_sent(copy)
+        deadline = time.monotonic() + 60.0
+        while _highest_held(run.dir / "nodes" / "JP" / "journal.sqlite", "KR") <= sealed:
+            assert time.monotonic() < deadline, "JP received nothing from KR after the copy in 60 s"
+            time.sleep(0.2)
         run.kill_node("KR")
         for suffix in ("-wal", "-shm"):
             Path(f"{journal}{suffix}").unlink(missing_ok=True)

@@ -257,8 +257,15 @@ def test_one_hub_server_killed_publishing_goes_on_nothing_lost_and_it_rejoins(tm
 
         leader, longest = asyncio.run(scenario())
         assert longest < 10.0, longest  # failover, not a wait for the server to come back
-        c.start_hub(leader)  # waits until the cluster has settled: the returned server's copies current
-        jsz = _monitor(t.hub_http_ports[leader], "/jsz?accounts=true&streams=true")
-        streams = {s["name"]: s for a in jsz["account_details"] for s in a.get("stream_detail", [])}
-        assert streams[stream_name("JP")]["state"]["messages"] == total  # the returned server caught up
+        c.start_hub(leader)  # waits until the cluster has settled
+        # The returned server catches up on what it missed from the stream's leader: within seconds.
+        deadline, held = time.monotonic() + 30.0, -1
+        while time.monotonic() < deadline:
+            jsz = _monitor(t.hub_http_ports[leader], "/jsz?accounts=true&streams=true")
+            streams = {s["name"]: s for a in jsz["account_details"] for s in a.get("stream_detail", [])}
+            held = streams[stream_name("JP")]["state"]["messages"] if stream_name("JP") in streams else -1
+            if held == total:
+                break
+            time.sleep(0.25)
+        assert held == total  # the returned server caught up
         assert jsz["meta_cluster"]["leader"] in t.hub_names
