@@ -19,11 +19,13 @@ from pyproj import Geod
 from mwx.errors import InputError
 from mwx.sim.coverage import radar_detection_probability
 from mwx.sim.scenario import (
+    BreakUp,
     LinkDown,
     LinkLatency,
     LinkLoss,
     SensorDown,
     SpuriousTrack,
+    ThrustTermination,
     Withhold,
     encode_scenario,
     load_scenario,
@@ -584,6 +586,34 @@ def test_more_broken_msels(text: str, message: str | None) -> None:
     with pytest.raises(InputError) as info:
         parse_msel(text, "x.yaml")
     assert info.value.one_line() == message
+
+
+def test_a_launch_inject_may_fail_and_is_checked_as_a_scenario_launch() -> None:
+    """A failed missile as a technical inject: the launch's ``failure`` (and ``profile``) reach the scenario, go
+    through the CSV and back, and a failure the flight cannot have is one line at the MSEL's own place."""
+    cut = SMALL.replace("range_km: 4500}", "range_km: 4500, failure: {kind: thrust_termination, at_s: 60}}")
+    msel = parse_msel(cut, "x.yaml")
+    (launch,) = scenario_of(msel).launches
+    assert launch.failure == ThrustTermination(at_s=60.0) and launch.profile is None
+    assert with_injects_from_csv(msel, injects_csv(msel), "x.csv") == msel
+    broken = SMALL.replace(
+        "range_km: 4500}", "range_km: 4500, failure: {kind: breakup, at_s: 150, fragments: 6, visible: 2}}"
+    )
+    assert isinstance(scenario_of(parse_msel(broken)).launches[0].failure, BreakUp)
+    late = SMALL.replace("range_km: 4500}", "range_km: 4500, failure: {kind: thrust_termination, at_s: 900}}")
+    with pytest.raises(InputError) as info:
+        parse_msel(late, "x.yaml")
+    assert re.fullmatch(
+        r"x\.yaml: modules\[0\]\.injects\[0\]\.launch\.failure\.at_s: 900 s is not before the planned burnout, "
+        r"[0-9.]+ s after launch for this apogee and range",
+        info.value.one_line(),
+    ), info.value.one_line()
+    glide = SMALL.replace("apogee_km: 970", "apogee_km: 90").replace(
+        "range_km: 4500}", "range_km: 800, profile: {kind: glide, turn_deg: 200}}"
+    )
+    with pytest.raises(InputError) as info:
+        parse_msel(glide, "x.yaml")
+    assert info.value.one_line().startswith("x.yaml: modules[0].injects[0].launch.profile.turn_deg: ")
 
 
 def test_an_msel_without_launch_is_refused() -> None:

@@ -54,12 +54,14 @@ import msgspec
 
 from mwx.errors import InputError
 from mwx.sim.scenario import (
+    Failure,
     Ghost,
     Launch,
     LinkDown,
     LinkLatency,
     LinkLoss,
     Point,
+    Profile,
     Scenario,
     SensorDown,
     SpuriousTrack,
@@ -112,6 +114,8 @@ class LaunchSpec(_Strict):
     separating_stages: Annotated[int, msgspec.Meta(ge=0, le=2)] | None = None
     reentry_beta_kg_m2: Annotated[float, msgspec.Meta(ge=500.0, le=100000.0)] | None = None
     stage_beta_kg_m2: Annotated[float, msgspec.Meta(ge=20.0, le=20000.0)] | None = None
+    profile: Profile | None = None  # a pull-up or a glide (:class:`mwx.sim.scenario.PullUp`, ``Glide``)
+    failure: Failure | None = None  # a motor cut or a break-up: a failed missile (``ThrustTermination``, ``BreakUp``)
 
 
 class Inject(_Strict):
@@ -370,10 +374,13 @@ def _is_set(inject: Inject, key: str) -> bool:
 
 
 def _compact(value: Any) -> Any:
-    """``value`` as JSON-ready builtins, a struct's fields at their defaults left out."""
+    """``value`` as JSON-ready builtins, a struct's fields at their defaults left out (a tagged struct's tag
+    kept: it says which struct of a union, e.g. a launch's ``failure``, the rest are)."""
     if isinstance(value, msgspec.Struct):
         defaults = _defaults(type(value))
-        return {
+        config = value.__struct_config__
+        tag = {} if config.tag is None or config.tag_field is None else {config.tag_field: config.tag}
+        return tag | {
             f.encode_name: _compact(getattr(value, f.name))
             for f in msgspec.structs.fields(value)
             if f.name not in defaults or getattr(value, f.name) != defaults[f.name]
