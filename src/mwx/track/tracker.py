@@ -13,8 +13,26 @@ Design
       consistency tests measure it: ``tests/test_tracker.py``).  IMM rather
       than a single adaptive filter: boost and coast are different physics
       (thrust along the velocity vs. none), and burnout is a switch between
-      them, which is what IMM models; drag needs no third mode because the
-      ballistic mode carries the inverse ballistic coefficient as a state.
+      them, which is what IMM models; drag needs no mode of its own because
+      the coasting modes carry the inverse ballistic coefficient as a state.
+    * **Three modes** (:func:`missile_tracker`; :mod:`mwx.track.motion`):
+      boost, ballistic, and manoeuvre — ballistic flight plus an estimated
+      aerodynamic lift across the velocity (a pull-up, a glide, a turn),
+      bounded by what the air at the state can give (none above ~100 km).
+      Ballistic ↔ manoeuvre switch at 1/300 s and 1/120 s, only below
+      ``manoeuvre_ceiling_m`` (100 km): an exo-atmospheric coast is tracked as
+      before.  In the air the IMM alone trusted the ballistic mode too far (a
+      lift building up over tens of seconds barely shows in one innovation),
+      so there the manoeuvre mode keeps a probability floor and the published
+      covariance gives it at least half the weight (``TrackerConfig``); the
+      lift, a state of that mode only, enters its mixing from itself
+      (:meth:`Tracker._mixing_sources`).  Predictions in the air are chained
+      in ≤ 5 s steps, updates after a long gap iterated (IEKF), κ kept ≥ 0
+      and the lift within the air's bound.  Measured on manoeuvring flights (``tests/test_manoeuvre_tracking.py``,
+      ``docs/tracking-benchmark.md``): the two-mode tracker broke the track
+      into as many as 7 numbers, its NEES in the tens to hundreds; this keeps
+      one track, the NEES within its 95 % bound, at about a fifth more time
+      per scan.
     * **Association** (:mod:`mwx.track.association`): coarse k-d-tree gate,
       χ² gate, clusters, 2-D assignment per cluster.  The gate always allows
       ``gate_floor_sigma`` of position spread (radars' registration biases,
@@ -60,6 +78,7 @@ Design
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -75,7 +94,7 @@ from mwx.geo import wgs84
 from mwx.track.association import Gated, assign, candidate_pairs
 from mwx.track.base import Initiator, MotionModel, Scan
 from mwx.track.initiation import InfraredInitiator, RadarInitiator
-from mwx.track.motion import POS, VEL, Ballistic, Boost, propagate_modes
+from mwx.track.motion import KAPPA, POS, VEL, Ballistic, Boost, Manoeuvre, height, propagate_modes, transition_modes
 from mwx.track.registration import BIASED, Registration
 
 
@@ -112,16 +131,54 @@ class TrackerConfig:
     #: :mod:`mwx.sim.flight` burns under 100 s below 3.11 km/s, and :func:`mwx.sim.truth.default_stages`
     #: separates nothing then).  Judged from the state's energy (see :func:`burnout_speed`).
     group_min_burnout_speed: float = 3111.0
-    # Per second, mode i → j.  Boost → ballistic only: a motor that has burnt out does not relight.
-    switch_rates: tuple[tuple[float, ...], ...] = ((0.0, 1.0 / 60.0), (0.0, 0.0))
+    #: Per second, mode i → j, modes (boost, ballistic, manoeuvre) as :func:`missile_tracker` builds them
+    #: (a two-mode tracker takes the top-left 2 × 2).  Boost → ballistic only: a motor that has burnt out
+    #: does not relight, and a lift starts from a coast.  Ballistic → manoeuvre at 1/300 s: a body in
+    #: the air starts to lift about once in the few minutes it flies there; manoeuvre → ballistic at
+    #: 1/120 s: a lift phase lasts minutes (a pull-up ~3.5 min, a glide's bank ~5).  None enter the
+    #: manoeuvre mode above ``manoeuvre_ceiling_m``.  Π = exp(Λ Δt) (:func:`switch_matrix`).
+    switch_rates: tuple[tuple[float, ...], ...] = (
+        (0.0, 1.0 / 60.0, 0.0),
+        (0.0, 0.0, 1.0 / 300.0),
+        (0.0, 1.0 / 120.0, 0.0),
+    )
     #: A mode whose probability falls below this is dropped (probability 0): with no way back
     #: into boost, a lingering 10⁻⁴ of a boost mode would otherwise keep its far wider
-    #: covariance in the output for minutes and make it needlessly conservative.
+    #: covariance in the output for minutes and make it needlessly conservative.  (Below the ceiling the
+    #: manoeuvre mode has a floor of its own, ``manoeuvre_min_probability``.)
     mode_floor: float = 1e-4
     initial_modes: dict[str, tuple[float, ...]] = field(
-        default_factory=lambda: {"radar": (0.5, 0.5), "infrared": (0.95, 0.05), "position": (1.0,)}
+        default_factory=lambda: {"radar": (0.45, 0.45, 0.1), "infrared": (0.95, 0.05, 0.0), "position": (1.0,)}
     )
     boost_mode: int | None = 0  # index of the powered-flight mode, if any
+    #: Index of the lifting-flight mode (:class:`~mwx.track.motion.Manoeuvre`), if any ...
+    manoeuvre_mode: int | None = 2
+    #: ... and the height [m] above which no track enters it (its rates into it are 0 there) nor has the
+    #: floors below: a body above the air cannot lift (the mode's bound is under 3·10⁻³ m/s² there), so an
+    #: exo-atmospheric coast is tracked by the ballistic mode alone, as tight as without the mode.
+    manoeuvre_ceiling_m: float = 100e3
+    #: Below the ceiling, once coasting, the ballistic mode is not trusted beyond what the data support.
+    #: A lift that builds up over tens of seconds hardly shows in one scan's innovation (radars that see
+    #: a pull-up from the side at 500 km measure its vertical velocity through elevation alone), while
+    #: the tighter ballistic mode wins each scan's likelihood: measured, the IMM gave it the probability
+    #: with a velocity 30–50 m/s off and σ 2 m/s (NEES in the hundreds).  So (i) the manoeuvre mode keeps
+    #: at least ``manoeuvre_min_probability`` after each update, enough that the mixing does not
+    #: re-seed it from the ballistic mode at every scan (its lift estimate would follow the ballistic
+    #: mode's errors), and (ii) the published covariance (:meth:`Tracker.estimates`, about the IMM
+    #: mean) weighs the manoeuvre mode by at least ``manoeuvre_cover_probability``: half, so the lift the
+    #: data cannot rule out is covered; the mean, hence the RMSE of a ballistic flight, is the IMM's.
+    manoeuvre_min_probability: float = 0.05
+    manoeuvre_cover_probability: float = 0.5
+    #: Predictions of tracks below ``air_ceiling_m`` [m] are chained in steps of at most ``air_step_s``
+    #: [s] (see :meth:`Tracker._prediction_steps`); 0: one step.
+    air_step_s: float = 5.0
+    air_ceiling_m: float = 100e3
+    #: Updates whose predicted measurement σ exceeds the report's by more than ``iterate_ratio`` are
+    #: iterated ``iterations`` times (:meth:`Tracker._iterate_update`); 0 iterations: never.
+    iterate_ratio: float = 30.0
+    iterations: int = 2
+    #: State components an update may not make negative (:meth:`Tracker._project`): κ of the missile state.
+    nonnegative_states: tuple[int, ...] = (KAPPA,)
     earth_fixed: bool = True  # states are ECEF: delete tracks predicted under ground
     two_point_kinds: tuple[str, ...] = ("radar",)  # scans whose reports start tracks in pairs
     max_speed: float = 8000.0  # m/s: fastest object a pair may describe
@@ -280,26 +337,94 @@ def combine(xm: NDArray, pm: NDArray, mu: NDArray) -> tuple[NDArray, NDArray]:
 
 
 def switch_matrix(rates: NDArray, dt: NDArray) -> NDArray:
-    """Mode transition probabilities Π (n, M, M) over ``dt`` (n,) of a continuous-time Markov chain."""
-    m = rates.shape[0]
+    """Mode transition probabilities Π (n, M, M) over ``dt`` (n,) of a continuous-time Markov chain.
+
+    ``rates`` (M, M), or (n, M, M) one per track: per second, i → j (the diagonal is ignored).
+    Π = exp(Λ |dt|), Λ the generator: in closed form for two modes, else by scaling and squaring
+    (a degree-8 Taylor polynomial of Λ |dt| / 2ˢ, ‖Λ |dt| / 2ˢ‖ ≤ 1/4, squared s times).
+    """
+    m = rates.shape[-1]
     n = dt.size
     if m == 1:
         return np.ones((n, 1, 1))
-    if m == 2:
+    if m == 2 and rates.ndim == 2:
         a, b = rates[0, 1], rates[1, 0]
         total = max(a + b, 1e-300)
         decay = np.exp(-total * np.abs(dt))
         p00 = (b + a * decay) / total
         p11 = (a + b * decay) / total
         return np.stack([np.stack([p00, 1 - p00], -1), np.stack([1 - p11, p11], -1)], axis=1)
-    out = np.tile(np.eye(m), (n, 1, 1)) + (rates - np.diag(rates.sum(axis=1)))[None] * np.abs(dt)[:, None, None]
-    return np.clip(out, 0.0, 1.0) / np.clip(out, 0.0, 1.0).sum(axis=2, keepdims=True)
+    if rates.ndim == 3:
+        # One track's rates or another's: a few distinct generators, each in closed form.
+        out = np.empty((n, m, m))
+        flat = rates.reshape(n, -1)
+        _, first, which = np.unique(flat, axis=0, return_index=True, return_inverse=True)
+        for k, row in enumerate(first):
+            pick = np.flatnonzero(which.ravel() == k)
+            out[pick] = switch_matrix(rates[row], dt[pick])
+        return out
+    eigen = _generator_eigen(rates.tobytes(), m)
+    if eigen is not None:
+        lam, vec, inv = eigen
+        out = np.einsum("ik,nk,kj->nij", vec, np.exp(np.outer(np.abs(dt), lam)), inv)
+        out = np.clip(out, 0.0, 1.0)
+        return out / out.sum(axis=2, keepdims=True)
+    off = np.broadcast_to(rates, (n, m, m)) * (1.0 - np.eye(m))
+    generator = off - np.eye(m) * off.sum(axis=2)[:, :, None]
+    a = generator * np.abs(dt)[:, None, None]
+    norm = float(np.abs(a).sum(axis=2).max()) if n else 0.0
+    squarings = max(0, math.ceil(math.log2(norm / 0.25))) if norm > 0.25 else 0
+    a = a / 2.0**squarings
+    out = np.broadcast_to(np.eye(m), a.shape).copy()
+    for k in range(8, 0, -1):  # Horner: I + a (I + a/2 (I + a/3 (...)))
+        out = np.eye(m) + a @ out / k
+    for _ in range(squarings):
+        out = out @ out
+    out = np.clip(out, 0.0, 1.0)
+    return out / out.sum(axis=2, keepdims=True)
+
+
+@lru_cache(maxsize=64)
+def _generator_eigen(rates: bytes, m: int) -> tuple[NDArray, NDArray, NDArray] | None:
+    """Eigendecomposition Λ = V diag(λ) V⁻¹ of the generator of switch rates (M, M) given as bytes; None when
+    Λ is not safely diagonalisable (switch_matrix then scales and squares)."""
+    off = np.frombuffer(rates, float).reshape(m, m) * (1.0 - np.eye(m))
+    generator = off - np.diag(off.sum(axis=1))
+    lam, vec = np.linalg.eig(generator)
+    if (np.iscomplexobj(lam) and np.abs(lam.imag).max() > 0.0) or np.linalg.cond(vec) > 1e6:
+        return None
+    return lam.real, vec.real, np.linalg.inv(vec.real)
 
 
 @lru_cache(maxsize=64)
 def gate_threshold(probability: float, dim: int) -> float:
     """χ²(dim) quantile of the gate probability."""
     return float(chi2.ppf(probability, dim))
+
+
+def _mahalanobis(nu: NDArray, s: NDArray) -> tuple[NDArray, NDArray]:
+    """νᵀ S⁻¹ ν and log det S (p,) of innovations ``nu`` (p, k), covariances ``s`` (p, k, k); both +inf where S
+    is not finite and positive definite (such a pair is not gated, and one broken track does not stop the scan).
+    """
+    d2 = np.full(len(s), np.inf)
+    log_det = np.full(len(s), np.inf)
+    ok = np.flatnonzero(np.isfinite(s).all(axis=(1, 2)) & np.isfinite(nu).all(axis=1))
+    if not ok.size:
+        return d2, log_det
+    sign, ld = np.linalg.slogdet(s[ok])
+    ok, ld = ok[sign > 0], ld[sign > 0]
+    try:
+        solved = np.linalg.solve(s[ok], nu[ok, :, None])[..., 0]
+    except np.linalg.LinAlgError:  # numerically singular (slogdet's sign is > 0): row by row, keep what solves
+        solved = np.full((ok.size, nu.shape[1]), np.nan)
+        for i, row in enumerate(ok):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                solved[i] = np.linalg.solve(s[row], nu[row])
+    d2[ok] = np.einsum("pi,pi->p", nu[ok], solved)
+    log_det[ok] = ld
+    bad = ~np.isfinite(d2)
+    d2[bad], log_det[bad] = np.inf, np.inf
+    return d2, log_det
 
 
 def _gaussian_log_likelihood(nu: NDArray, s: NDArray) -> NDArray:
@@ -359,6 +484,12 @@ class Tracker:
         ``P_own`` is P less the model's part: Σ μ (P̃ − Q + V P_b Vᵀ) over the modes (the spread between
         modes counts as the model's).
 
+        Coasting tracks below the manoeuvre ceiling publish P with the manoeuvre mode weighted at least
+        ``manoeuvre_cover_probability`` about the same mean, Σ w (P_j + (x_j − x)(x_j − x)ᵀ)
+        (:meth:`_cover_weights`, ``TrackerConfig.manoeuvre_min_probability``), and ``P_own`` with the same
+        weights w (so P − P_own = Σ w Q + spread stays positive semi-definite): the lift the data
+        cannot yet rule out is covered.
+
         A missile track that has not split since burnout may hold its missile's pieces as one echo, and its
         state then follows their echo-weighted centroid (the bright spent stage's, mostly), not the piece
         it will keep (the re-entry body, :meth:`_keep_weaker_echo`).  Its P adds, to the model's part, the
@@ -372,7 +503,13 @@ class Tracker:
         m = self.tracks.modes(pick)
         xm, pm, reg = self._corrected(m)
         x, p = combine(xm, pm, m.mu)
-        own = np.einsum("nm,nmij->nij", m.mu, m.P - m.Q + reg)
+        weights = self._cover_weights(m.mu, x)
+        if weights is None:
+            weights = m.mu
+        else:
+            dx = xm - x[:, None, :]
+            p = np.einsum("nm,nmij->nij", weights, pm + dx[:, :, :, None] * dx[:, :, None, :])
+        own = np.einsum("nm,nmij->nij", weights, m.P - m.Q + reg)
         p = p + self._group_allowance(pick, x)
         return Estimates(x, p, 0.5 * (own + np.swapaxes(own, 1, 2)))
 
@@ -424,55 +561,189 @@ class Tracker:
             return np.zeros(len(self.tracks.t[pick]))
         return self.tracks.mu[pick, b]
 
+    def manoeuvre_probability(self, rows: NDArray | None = None) -> NDArray:
+        """Probability of the lifting-flight mode of tracks ``rows`` (all by default); 0 without one."""
+        j = self.config.manoeuvre_mode
+        pick = slice(None) if rows is None else rows
+        if j is None or j >= len(self.modes):
+            return np.zeros(len(self.tracks.t[pick]))
+        return self.tracks.mu[pick, j]
+
     # ----------------------------------------------------------------- prediction
+    def _switch_rates(self, now: Modes) -> NDArray:
+        """The mode switch rates (M, M), or (n, M, M) per track: none into the manoeuvre mode above its ceiling."""
+        j = self.config.manoeuvre_mode
+        if j is None or j >= len(self.modes) or not len(now):
+            return self.rates
+        pos = np.einsum("nm,nmd->nd", now.mu, now.x[:, :, POS])
+        above = height(pos) > self.config.manoeuvre_ceiling_m
+        if not above.any():
+            return self.rates
+        rates = np.repeat(self.rates[None], len(now), axis=0)
+        rates[above, :, j] = 0.0
+        return rates
+
+    def _mixing_sources(self, now: Modes) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+        """Each mode's estimate as it enters the mixing of each mode: x (n, i, j, d), P, Q, V (n, i, j, d, ·).
+
+        A mode's own states — those the others do not model (:class:`~mwx.track.motion.Manoeuvre`'s lift,
+        its ``own_states``) — are taken, in every other mode's contribution to it, from the mode itself,
+        mean and variance, uncorrelated with the rest (Granström, Willett & Bar-Shalom, "Systematic
+        approach to IMM mixing for unequal dimension states", IEEE TAES 51(4), 2015): else the ballistic
+        mode's unused 0 would pull the estimated lift to 0 at every scan while the manoeuvre mode is
+        unlikely, and it could never build up the lift that would show it likelier.
+
+        A mode that has lost all probability (``mode_floor``) has no estimate of its own states to give: they
+        come from its prior for new tracks (its ``start``: the lift 0 ± a_max at the state) instead, so what it
+        fitted while it was out of the mixture (a motor's push or a fragment's drag as a lift) is not kept.
+        """
+        n_modes = len(self.modes)
+        shape = (len(now), n_modes, n_modes)
+        xs = np.broadcast_to(now.x[:, :, None], (*shape, self.dim))
+        ps = np.broadcast_to(now.P[:, :, None], (*shape, self.dim, self.dim))
+        qs = np.broadcast_to(now.Q[:, :, None], (*shape, self.dim, self.dim))
+        vs = np.broadcast_to(now.V[:, :, None], (*shape, *now.V.shape[2:]))
+        filled = [(j, tuple(getattr(model, "own_states", ()))) for j, model in enumerate(self.modes)]
+        filled = [(j, own) for j, own in filled if own]
+        if not filled:
+            return xs, ps, qs, vs
+        xs, ps, qs, vs = xs.copy(), ps.copy(), qs.copy(), vs.copy()
+        for j, own in filled:
+            mine_x, mine_p, mine_q, mine_v = now.x[:, j], now.P[:, j], now.Q[:, j], now.V[:, j]
+            dead = np.flatnonzero(now.mu[:, j] <= 0.0)
+            start = getattr(self.modes[j], "start", None)
+            if dead.size and start is not None:
+                mine_x, mine_p, mine_q, mine_v = mine_x.copy(), mine_p.copy(), mine_q.copy(), mine_v.copy()
+                mixture = np.einsum("nm,nmd->nd", now.mu[dead], now.x[dead])  # where the prior is taken
+                mine_x[dead], mine_p[dead] = start(mixture, mine_p[dead])
+                mine_q[dead] = start(mixture, mine_q[dead])[1]
+                mine_v[np.ix_(dead, own)] = 0.0
+            for k in own:
+                for i in range(n_modes):
+                    if i == j:
+                        continue
+                    xs[:, i, j, k] = mine_x[:, k]
+                    for cov, mine in ((ps, mine_p), (qs, mine_q)):
+                        cov[:, i, j, k, :] = 0.0
+                        cov[:, i, j, :, k] = 0.0
+                        cov[:, i, j, k, k] = mine[:, k, k]
+                    vs[:, i, j, k] = mine_v[:, k]
+        return xs, ps, qs, vs
+
+    def _cover_weights(self, mu: NDArray, x: NDArray) -> NDArray | None:
+        """Mode weights (n, M) of the published covariance, about the mean of ``mu``: the manoeuvre mode's at
+        least ``manoeuvre_cover_probability`` below the ceiling; None where no track needs other weights.
+
+        A flat weight, not one that follows the evidence of a lift: the lift is poorly observed (its σ stays
+        at 0.3–0.9 of the air's bound a_max on ballistic and lifting flights alike, and its estimate within
+        2 σ of 0 on a pull-up seen from Japan at 20 m/s² of true lift), so weighting by how far the estimate
+        is from 0 (full weight from 3 σ, or from 2 σ) left the pull-up's NEES at Japan's radars above its
+        95 % bound at 22–31 % of the steps, and a flat 0.3 at the US radars' at 38 %.
+        """
+        cfg = self.config
+        j, lo = cfg.manoeuvre_mode, cfg.manoeuvre_cover_probability
+        if j is None or j >= len(self.modes) or lo <= 0.0 or not len(mu):
+            return None
+        low = (height(x[:, POS]) < cfg.manoeuvre_ceiling_m) & (mu[:, j] < lo)
+        if cfg.boost_mode is not None:
+            low &= mu[:, cfg.boost_mode] < COASTING_PROBABILITY
+        if not low.any():
+            return None
+        w = mu.copy()
+        rest = 1.0 - w[low, j]
+        w[low] *= ((1.0 - lo) / np.maximum(rest, 1e-300))[:, None]
+        w[low, j] = lo
+        return w
+
+    def _keep_manoeuvre(self, mu: NDArray, xm: NDArray) -> NDArray:
+        """Mode probabilities ``mu`` (n, M) with the manoeuvre mode's at least ``manoeuvre_min_probability``
+        for coasting tracks below the ceiling (per-mode states ``xm`` (n, M, d)); the others scaled down."""
+        cfg = self.config
+        j, lo = cfg.manoeuvre_mode, cfg.manoeuvre_min_probability
+        if j is None or j >= len(self.modes) or lo <= 0.0 or not len(mu):
+            return mu
+        pos = np.einsum("nm,nmd->nd", mu, xm[:, :, POS])
+        low = (height(pos) < cfg.manoeuvre_ceiling_m) & (mu[:, j] < lo)
+        if cfg.boost_mode is not None:
+            low &= mu[:, cfg.boost_mode] < COASTING_PROBABILITY
+        if low.any():
+            rest = 1.0 - mu[low, j]
+            mu[low] *= ((1.0 - lo) / np.maximum(rest, 1e-300))[:, None]
+            mu[low, j] = lo
+        return mu
+
     def _predict_forward(self, rows: NDArray, time: float) -> Modes:
         """IMM mixing then per-mode prediction of tracks ``rows`` to ``time`` (``mu``: the predicted probabilities)."""
         tr = self.tracks
         dt = time - tr.t[rows]
         now = tr.modes(rows)
+        if not rows.size:
+            return now
         n_modes = len(self.modes)
         if n_modes > 1:
-            pi = switch_matrix(self.rates, dt)  # (n, i, j)
+            pi = switch_matrix(self._switch_rates(now), dt)  # (n, i, j)
             c = np.einsum("nij,ni->nj", pi, now.mu)  # predicted mode probabilities
             w = pi * now.mu[:, :, None] / np.maximum(c[:, None, :], 1e-300)  # μ_{i|j}
             # A mode nobody can enter (c = 0) starts from the mixture, so it stays finite.
             dead = c <= 0.0
             if dead.any():
                 w[dead.nonzero()[0], :, dead.nonzero()[1]] = now.mu[dead.nonzero()[0]]
-            x0 = np.einsum("nij,nid->njd", w, now.x)
-            dx = now.x[:, :, None, :] - x0[:, None, :, :]  # (n, i, j, d)
+            xs, ps, qs, vs = self._mixing_sources(now)
+            x0 = np.einsum("nij,nijd->njd", w, xs)
+            dx = xs - x0[:, None, :, :]  # (n, i, j, d)
             spread = dx[..., :, None] * dx[..., None, :]  # the modes' disagreement: the model's
-            p0 = np.einsum("nij,nijab->njab", w, now.P[:, :, None] + spread)
-            q0 = np.einsum("nij,nijab->njab", w, now.Q[:, :, None] + spread)
-            v0 = np.einsum("nij,nidb->njdb", w, now.V)  # the bias sensitivities mix as the states do
+            p0 = np.einsum("nij,nijab->njab", w, ps + spread)
+            q0 = np.einsum("nij,nijab->njab", w, qs + spread)
+            v0 = np.einsum("nij,nijdb->njdb", w, vs)  # the bias sensitivities mix as the states do
         else:
             c, x0, p0, q0, v0 = now.mu, now.x, now.P, now.Q, now.V
-        out = Modes(propagate_modes(self.modes, x0, dt), np.empty_like(p0), np.empty_like(q0), np.empty_like(v0), c)
-        for j, model in enumerate(self.modes):
-            f = model.transition(x0[:, j], dt)
-            noise = model.noise(x0[:, j], dt)
-            ft = np.swapaxes(f, 1, 2)
-            out.P[:, j] = f @ p0[:, j] @ ft + noise
-            out.Q[:, j] = f @ q0[:, j] @ ft + noise
-            out.V[:, j] = f @ v0[:, j]
+        steps = self._prediction_steps(x0, dt)
+        out = Modes(x0.copy(), p0.copy(), q0.copy(), v0.copy(), c)
+        for step in range(int(steps.max(initial=1))):
+            on = np.flatnonzero(steps > step) if steps.max(initial=1) > 1 else slice(None)
+            h = (dt / steps)[on]
+            xs = out.x[on]
+            out.x[on] = propagate_modes(self.modes, xs, h)
+            f = transition_modes(self.modes, xs, h)
+            noise = np.stack([model.noise(xs[:, j], h) for j, model in enumerate(self.modes)], axis=1)
+            ft = np.swapaxes(f, 2, 3)
+            out.P[on] = f @ out.P[on] @ ft + noise
+            out.Q[on] = f @ out.Q[on] @ ft + noise
+            out.V[on] = f @ out.V[on]
         return out
+
+    def _prediction_steps(self, x0: NDArray, dt: NDArray) -> NDArray:
+        """Into how many steps (n,) to split each track's prediction: below ``air_ceiling_m``, ``air_step_s`` at most.
+
+        The transition and the noise are linearised at a step's start state: in the air, where drag and
+        lift turn the flight within seconds, a coverage gap of tens of seconds taken in one step gave the
+        first update after it a NEES in the thousands (a pull-up seen again after 50 s).
+        """
+        cfg = self.config
+        steps = np.ones(dt.size, np.int64)
+        if cfg.air_step_s <= 0.0 or not dt.size:
+            return steps
+        long = np.abs(dt) > cfg.air_step_s
+        if long.any():
+            low = height(x0[long, 0, POS]) < cfg.air_ceiling_m
+            steps[np.flatnonzero(long)[low]] = np.ceil(np.abs(dt[long][low]) / cfg.air_step_s).astype(np.int64)
+        return steps
 
     def _retrodict(self, rows: NDArray, time: float) -> tuple[Modes, NDArray]:
         """Per-mode estimates of tracks ``rows`` carried back to ``time``, and the backward transitions."""
         tr = self.tracks
         dt = time - tr.t[rows]  # negative
         now = tr.modes(rows)
+        if not rows.size:
+            return now, np.empty_like(now.P)
         back = Modes(propagate_modes(self.modes, now.x, dt), np.empty_like(now.P), np.empty_like(now.Q),
                      np.empty_like(now.V), now.mu)  # fmt: skip
-        bf = np.empty_like(now.P)
-        for j, model in enumerate(self.modes):
-            f = model.transition(now.x[:, j], dt)
-            noise = model.noise(now.x[:, j], dt)
-            ft = np.swapaxes(f, 1, 2)
-            back.P[:, j] = f @ (now.P[:, j] + noise) @ ft
-            back.Q[:, j] = f @ (now.Q[:, j] + noise) @ ft
-            back.V[:, j] = f @ now.V[:, j]
-            bf[:, j] = f
+        bf = transition_modes(self.modes, now.x, dt)
+        noise = np.stack([model.noise(now.x[:, j], dt) for j, model in enumerate(self.modes)], axis=1)
+        ft = np.swapaxes(bf, 2, 3)
+        back.P[:] = bf @ (now.P + noise) @ ft
+        back.Q[:] = bf @ (now.Q + noise) @ ft
+        back.V[:] = bf @ now.V
         return back, bf
 
     # ----------------------------------------------------------------- the scan
@@ -713,30 +984,37 @@ class Tracker:
         pmu, pp, pv = pred.mu, pred.P, pred.V
         xc, pc = combine(cx, cp, pmu)
         track_var = np.trace(pc[:, POS, POS], axis1=1, axis2=2)
+        # A track whose prediction is not finite (any mode) is gated on nothing; it is dropped next scan.
+        broken = ~(np.isfinite(pred.x).all(axis=(1, 2)) & np.isfinite(pred.P).all(axis=(1, 2, 3)))
+        if broken.any():
+            xc, track_var = xc.copy(), track_var.copy()
+            xc[broken], track_var[broken] = 1e12, 0.0  # far from every report
         mi, ti = candidate_pairs(len(scan), meas_pos, meas_var, xc[:, POS], track_var, gamma)
+        if broken.any():
+            keep = ~broken[ti]
+            mi, ti = mi[keep], ti[keep]
         if mi.size == 0:
             return Gated(mi, ti, np.empty(0))
-        n_modes = pred.x.shape[1]
-        d2 = np.empty((mi.size, n_modes))
-        log_like = np.empty((mi.size, n_modes))
+        _, n_modes, d = pred.x.shape
         floor = self.config.gate_floor_sigma**2
         reg = self.registration
         c_scan = reg.selector(scan.sensor, k)
-        for j in range(n_modes):
-            z_pred, h = scan.model.predict(cx[:, j])
-            hp = h[ti][:, :, :3]
-            sb = h[ti] @ pv[ti, j] + c_scan  # the innovation's sensitivity to the biases
-            # A floor on the position spread the gate allows, for what neither the filter nor the
-            # registration describes (the prediction's linearisation, unresolved echoes).
-            s = (
-                h[ti] @ pp[ti, j] @ np.swapaxes(h[ti], 1, 2) + scan.R[mi] + merged[ti]
-                + floor * hp @ np.swapaxes(hp, 1, 2) + sb @ reg.P @ np.swapaxes(sb, 1, 2)
-            )  # fmt: skip
-            nu = scan.model.residual(scan.z[mi], z_pred[ti] + c_scan @ reg.b)
-            sign, log_det = np.linalg.slogdet(s)
-            d2[:, j] = np.einsum("pi,pi->p", nu, np.linalg.solve(s, nu[..., None])[..., 0])
-            d2[sign <= 0, j] = np.inf
-            log_like[:, j] = -0.5 * (d2[:, j] + log_det)
+        # Every (pair, mode) at once: predictions of the gated tracks' modes, flattened pair-major.
+        z_all, h_all = scan.model.predict(cx[ti].reshape(-1, d))
+        h = h_all
+        hp = h[:, :, :3]
+        sb = h @ pv[ti].reshape(ti.size * n_modes, d, -1) + c_scan  # the innovation's sensitivity to the biases
+        # A floor on the position spread the gate allows, for what neither the filter nor the
+        # registration describes (the prediction's linearisation, unresolved echoes).
+        s = (
+            h @ pp[ti].reshape(-1, d, d) @ np.swapaxes(h, 1, 2)
+            + np.repeat(scan.R[mi] + merged[ti], n_modes, axis=0)
+            + floor * hp @ np.swapaxes(hp, 1, 2) + sb @ reg.P @ np.swapaxes(sb, 1, 2)
+        )  # fmt: skip
+        nu = scan.model.residual(np.repeat(scan.z[mi], n_modes, axis=0), z_all + c_scan @ reg.b)
+        d2, log_det = _mahalanobis(nu, s)
+        log_like = (-0.5 * (d2 + log_det)).reshape(ti.size, n_modes)
+        d2 = d2.reshape(ti.size, n_modes)
         weight = np.where(pmu[ti] > 0.0, np.log(np.maximum(pmu[ti], 1e-300)), -np.inf)
         mixture = weight + log_like
         top = np.max(mixture, axis=1)
@@ -872,9 +1150,11 @@ class Tracker:
         ht = np.swapaxes(h, 1, 2)
         s = h @ flat_p @ ht + r_rep
         k = flat_p @ ht @ np.linalg.inv(s)
-        kt = np.swapaxes(k, 1, 2)
         new_x = flat_x + np.einsum("nij,nj->ni", k, nu)
-        i_kh = np.eye(d) - k @ h
+        hk, k = self._iterate_update(scan, flat_x, flat_p, z_rep, r_rep, s, h, k, new_x)
+        self._project(new_x)
+        kt = np.swapaxes(k, 1, 2)
+        i_kh = np.eye(d) - k @ hk
         i_kh_t = np.swapaxes(i_kh, 1, 2)
         new_p = i_kh @ flat_p @ i_kh_t + k @ r_rep @ kt
         new_q = i_kh @ flat_q @ i_kh_t + k @ np.repeat(merged, n_modes, axis=0) @ kt
@@ -889,6 +1169,7 @@ class Tracker:
         w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
         mu = w / w.sum(axis=1, keepdims=True)
         mu[mu < self.config.mode_floor] = 0.0
+        mu = self._keep_manoeuvre(mu / mu.sum(axis=1, keepdims=True), new_x.reshape(pred.x.shape))
         tr.set_modes(
             rows,
             Modes(
@@ -902,6 +1183,64 @@ class Tracker:
         tr.coasting_since[rows] = np.where(coasting, np.where(np.isnan(since), scan.time, since), np.nan)
         self._count_hit(scan, rows, meas)
         self._keep_for_registration(rows, sb, nu, s, merged)
+
+    def _project(self, x: NDArray) -> None:
+        """Updated states (n·M, d), mode-minor, onto their physical bounds, in place: ``nonnegative_states``
+        at least 0, and each mode's own bounds (its ``project``: :meth:`Manoeuvre.project`, the lift).
+
+        The inverse ballistic coefficient κ: the dynamics take a negative κ as none (no drag pushes), but
+        its linearisation does not, so without this a coasting mode fitted a burning motor's push as a
+        negative κ (−0.01 m²/kg, seen in boost) and kept it for minutes: a glide then dived at 15 g of
+        drag through a model that had none.
+        """
+        for k in self.config.nonnegative_states:
+            if k < x.shape[1]:
+                np.maximum(x[:, k], 0.0, out=x[:, k])
+        n_modes = len(self.modes)
+        for j, model in enumerate(self.modes):
+            project = getattr(model, "project", None)
+            if project is not None and x.size:
+                project(x[j::n_modes])  # a view: mode j of each track
+
+    def _iterate_update(
+        self,
+        scan: Scan,
+        x: NDArray,
+        p: NDArray,
+        z: NDArray,
+        r: NDArray,
+        s: NDArray,
+        h: NDArray,
+        k: NDArray,
+        new_x: NDArray,
+    ) -> tuple[NDArray, NDArray]:
+        """Iterated EKF (Gauss–Newton) for updates whose prediction is far wider than the report: (H, K) at the end.
+
+        Where some predicted measurement σ exceeds the report's by more than ``iterate_ratio``, the
+        measurement is relinearised at the updated state (``new_x``, modified in place) ``iterations``
+        times: x ← x⁻ + K (z − h(x) − H (x⁻ − x)) with H, K at x (Bell & Cathey 1993).  Only there: after
+        a long gap the prediction is kilometres and tens of m/s wide, and the angles' and range rate's
+        curvature over that spread made the one-step update claim a precision it did not have (a pull-up
+        seen again after 50 s: NEES 1300 at the first update, 5 after the second).
+        """
+        cfg = self.config
+        if cfg.iterations <= 0:
+            return h, k
+        ratio = np.diagonal(s, axis1=1, axis2=2) / np.maximum(np.diagonal(r, axis1=1, axis2=2), 1e-300)
+        wide = np.flatnonzero(np.any(ratio > cfg.iterate_ratio**2, axis=1))
+        if not wide.size:
+            return h, k
+        h, k = h.copy(), k.copy()
+        x0, p0, z0, r0 = x[wide], p[wide], z[wide], r[wide]
+        for _ in range(cfg.iterations):
+            xi = new_x[wide]
+            zi, hi = scan.model.predict(xi)
+            nu = scan.model.residual(z0, zi) - np.einsum("nij,nj->ni", hi, x0 - xi)
+            hit = np.swapaxes(hi, 1, 2)
+            ki = p0 @ hit @ np.linalg.inv(hi @ p0 @ hit + r0)
+            new_x[wide] = x0 + np.einsum("nij,nj->ni", ki, nu)
+            h[wide], k[wide] = hi, ki
+        return h, k
 
     def _update_late(self, scan: Scan, rows: NDArray, meas: NDArray, back: Modes, bf: NDArray, merged: NDArray) -> None:
         """Retrodicted update (B1) of the present state from the states carried ``back`` to the scan.
@@ -927,6 +1266,7 @@ class Tracker:
         k = p_xz @ np.linalg.inv(s)
         kt = np.swapaxes(k, 1, 2)
         new_x = now.x.reshape(-1, d) + np.einsum("nij,nj->ni", k, nu)
+        self._project(new_x)
         new_p = p_now - k @ s @ kt
         a = np.eye(d) - k @ h @ f_back
         new_q = a @ now.Q.reshape(-1, d, d) @ np.swapaxes(a, 1, 2) + k @ np.repeat(merged, n_modes, axis=0) @ kt
@@ -1081,11 +1421,19 @@ class Tracker:
         numbers = np.arange(self._next_number, self._next_number + n)
         self._next_number += n
         feature = scan.feature_db[meas] if scan.feature_db is not None else np.full(n, np.nan)
+        xm = np.repeat(x[:, None, :], n_modes, axis=1)
+        pm = np.repeat(p[:, None, :, :], n_modes, axis=1)
+        qm = np.repeat(q[:, None, :, :], n_modes, axis=1)
+        for j, model in enumerate(self.modes):
+            start = getattr(model, "start", None)  # a mode's own prior for what the report does not measure
+            if start is not None:
+                xm[:, j], pm[:, j] = start(x, p)
+                qm[:, j] = start(x, q)[1]
         self.tracks.append(
             TrackTable(
-                np.repeat(x[:, None, :], n_modes, axis=1),
-                np.repeat(p[:, None, :, :], n_modes, axis=1),
-                np.repeat(q[:, None, :, :], n_modes, axis=1),
+                xm,
+                pm,
+                qm,
                 np.repeat(v[:, None, :, :], n_modes, axis=1),
                 np.tile(mu0, (n, 1)),
                 np.full(n, scan.time),
@@ -1125,7 +1473,10 @@ class Tracker:
         limit = np.where(self.boosting, cfg.boost_coast_limit_s, cfg.max_coast_s)
         drop_confirmed = tr.confirmed & ((gap > limit) | (var > cfg.max_position_sigma**2) | underground)
         drop_tentative = ~tr.confirmed & (gap > cfg.tentative_limit_s)
-        keep = ~(drop_confirmed | drop_tentative)
+        # A track with a mode that is not finite cannot be predicted any more (no one mode's failure may
+        # stop the tracker: such a track is not gated, :meth:`_gate`).
+        broken = ~(np.isfinite(tr.xm).all(axis=(1, 2)) & np.isfinite(tr.Pm).all(axis=(1, 2, 3)))
+        keep = ~(drop_confirmed | drop_tentative | broken)
         if not keep.all():
             tr.keep(keep)
 
@@ -1149,14 +1500,14 @@ def burnout_speed(x: NDArray) -> NDArray:
 def missile_tracker(
     name: str, config: TrackerConfig | None = None, registration: Registration | None = None
 ) -> Tracker:
-    """The tracker a partner node runs: IMM over boost and ballistic modes, radar and infrared initiation.
+    """The tracker a partner node runs: IMM over boost, ballistic and manoeuvre modes, radar and infrared initiation.
 
     ``registration``: the partner's radar biases to estimate (:meth:`Registration.of` its sensors);
     without one the tracker takes its radars as unbiased.
     """
     return Tracker(
         name,
-        [Boost(), Ballistic()],
+        [Boost(), Ballistic(), Manoeuvre()],
         {"radar": RadarInitiator(), "infrared": InfraredInitiator()},
         config,
         registration=registration,
