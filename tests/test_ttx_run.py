@@ -221,7 +221,16 @@ def test_an_exercise_killed_mid_way_resumes_from_its_journal(tmp_path: Path) -> 
         warning = {"status": "issued", "area": "Japan", "text": "Take shelter. EXERCISE."}
         assert _post(f"{url}/api/JP/warning", tokens["JP"], warning) == 202
         deadline = time.monotonic() + 60
-        while not any(isinstance(line.entry, PublicWarning) for line in read_journal(out / "journal.jsonl")):
+
+        # The warning and the note it sends (journalled just after it; a resumed run makes it again with the
+        # warning), so that what the journal holds at the kill is every action of the resumed log.
+        def warned() -> bool:
+            entries = [line.entry for line in read_journal(out / "journal.jsonl")]
+            return any(isinstance(e, PublicWarning) for e in entries) and any(
+                isinstance(e, Consulted) and e.act == "warning" for e in entries
+            )
+
+        while not warned():
             assert time.monotonic() < deadline
             time.sleep(0.1)
         os.killpg(process.pid, signal.SIGKILL)
