@@ -67,6 +67,7 @@ from numpy.typing import NDArray  # noqa: E402
 
 from mwx.assess import distribution  # noqa: E402
 from mwx.assess.impact import ASSUMED_BETA, CHI2_2_95  # noqa: E402
+from mwx.exercise.metrics import wilson  # noqa: E402
 from mwx.exercise.replay import replay  # noqa: E402
 from mwx.geo import wgs84  # noqa: E402
 from mwx.geo.hermite import interpolate_states  # noqa: E402
@@ -281,16 +282,6 @@ def stratified_etas(cls: str, runs: int, edges: NDArray, seed: int) -> list[floa
         u = float(np.random.default_rng([seed, CLASS_INDEX[cls], r, 2]).random())
         out.append(unit.inv_cdf(min(max(edges[h] + u * (edges[h + 1] - edges[h]), 1e-12), 1 - 1e-12)))
     return out
-
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion k/n (95 % for the default z)."""
-    if n == 0:
-        return math.nan, math.nan
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
 
 
 def run_bootstrap(

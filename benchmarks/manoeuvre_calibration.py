@@ -70,6 +70,7 @@ from numpy.typing import NDArray  # noqa: E402
 
 from mwx.assess import distribution, drag, reach  # noqa: E402
 from mwx.errors import UnreachableFlight  # noqa: E402
+from mwx.exercise.metrics import wilson  # noqa: E402
 from mwx.geo import wgs84  # noqa: E402
 from mwx.geo.hermite import interpolate_states  # noqa: E402
 from mwx.sim.flight import FlightBrief, Trajectory, solve_flight  # noqa: E402
@@ -292,15 +293,6 @@ def pipeline_flight(args: tuple[str, int, int]) -> dict:
 
 
 # --- figures -------------------------------------------------------------------------------------------------
-
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    if n == 0:
-        return math.nan, math.nan
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
 
 
 def bootstrap(per_flight: list[list[bool]], seed: int, resamples: int = 2000) -> tuple[float, float]:

@@ -379,3 +379,13 @@ def test_pcrlb_of_a_scalar_random_walk_reaches_the_riccati_steady_state():
     # Kalman steady state: prior M = P + q, P = M r/(M + r) ⇒ M² − q M − q r = 0.
     M = (q + math.sqrt(q * q + 4 * q * r)) / 2
     assert bounds[-1, 0, 0] == pytest.approx(M * r / (M + r), rel=1e-10)
+
+
+def test_wilson_interval_matches_the_textbook_and_covers_its_proportion() -> None:
+    # Newcombe (1998), Statistics in Medicine 17, 857-872, table I: 81/263 → 0.2553–0.3662 (method 3).
+    low, high = metrics.wilson(81, 263)
+    assert low == pytest.approx(0.2553, abs=5e-5) and high == pytest.approx(0.3662, abs=5e-5)
+    for k, n in ((0, 10), (10, 10), (950, 1000)):
+        low, high = metrics.wilson(k, n)
+        assert -1e-12 <= low <= k / n + 1e-12 and k / n - 1e-12 <= high <= 1.0 + 1e-12
+    assert all(math.isnan(v) for v in metrics.wilson(0, 0))

@@ -24,6 +24,7 @@ any other tracker's output.  Nothing here imports the tracker.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
@@ -425,6 +426,19 @@ def chi2_bounds(dof: int, runs: int, confidence: float = 0.95) -> tuple[float, f
     """
     n = dof * runs
     return float(chi2.ppf((1 - confidence) / 2, n) / runs), float(chi2.ppf((1 + confidence) / 2, n) / runs)
+
+
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion k/n (95 % for the default z; Wilson 1927); (nan, nan) for n 0.
+
+    Used for coverage rates: a share of stated regions that hold the truth.
+    """
+    if n == 0:
+        return math.nan, math.nan
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
 
 
 def average_nees(values: ArrayLike) -> FloatArray:
