@@ -423,6 +423,21 @@ def test_an_alert_is_lost_only_when_all_its_objects_are(areas):
     assert alert.history[-1]["time"] == T0 + 600 + END_GRACE_S
 
 
+def test_a_track_that_ends_in_its_impact_window_has_landed_not_been_lost(areas):
+    """Found in the salvo: a track's covariance wide enough that its impact time's σ is 10 s, deleted when it
+    met the ground 5 s before its mean impact time, told partners "track lost" at the impact itself."""
+    eez = area(areas, "JP", "eez")
+    landing = Threat(eez, "impact", T0 + 600, 40.0, 138.7, None, T0 + 620, impact_time_sigma=10.0)
+    for lost_at, told in ((T0 + 595, ["issued"]), (T0 + 570, ["issued", "track-lost"])):
+        mgr = AlertManager("JP", areas)
+        mgr.evaluate(T0, LAUNCH, {"JP-F0001": [landing]})
+        (alert,) = mgr.alerts.values()
+        mgr.review(lost_at, lost={"JP-F0001"})  # in the window (600 - 2 x 10 s on), or 10 s before it
+        assert statuses(alert) == told, lost_at - T0
+        mgr.review(T0 + 620 + END_GRACE_S, lost={"JP-F0001"})  # either way it stands to its end and the grace
+        assert statuses(alert) == [*told, "ended"] and alert.history[-1]["time"] == T0 + 620 + END_GRACE_S
+
+
 def test_a_launch_that_comes_back_updates_its_alert(areas):
     eez = area(areas, "JP", "eez")
     mgr = AlertManager("JP", areas)

@@ -76,7 +76,7 @@ from mwx.geo import regions
 from mwx.geo.regions import ProtectedArea
 from mwx.warn import areas as alert_areas
 from mwx.warn import cap
-from mwx.warn.rules import ADVISORY, WARNING, Threat, level_for
+from mwx.warn.rules import ADVISORY, END_SIGMAS, WARNING, Threat, level_for
 
 __all__ = ["Alert", "AlertManager", "Contribution", "Threat", "alert_message", "cap_changes", "threats"]
 
@@ -329,7 +329,15 @@ class AlertManager:
             if over:
                 self._change(alert, time, "ended", why=["time"])
                 continue
-            if not alert.lost and alert.contributions and all(c.lost for c in alert.contributions.values()):
+            words = alert.contributions.values()
+            # A track that ends inside its predicted impact window has met the ground, not been lost: the alert
+            # stands to its end as before, without a "track lost" that would send partners looking for it.
+            if (
+                not alert.lost
+                and words
+                and all(c.lost for c in words)
+                and not all(_landing(c.threat, time) for c in words)
+            ):
                 self._change(alert, time, "track-lost", why=["lost"])
 
     def fail(self, time: float, launch_id: str, gone: Collection[str] = ()) -> None:
@@ -601,6 +609,13 @@ class AlertManager:
                 del self._standing[alert.key()]
         if self.on_change is not None:
             self.on_change(alert, entry)
+
+
+def _landing(threat: Threat, time: float) -> bool:
+    """Whether ``time`` lies in ``threat``'s predicted impact window (an impact threat with its time's σ, from
+    :data:`~mwx.warn.rules.END_SIGMAS` σ before its mean impact time on)."""
+    sigma = threat.impact_time_sigma
+    return threat.reason == "impact" and sigma is not None and time >= threat.impact_time - END_SIGMAS * sigma
 
 
 def _survivor(system_id: str, merged: Mapping[str, str]) -> str:
