@@ -9,7 +9,8 @@ per seed.  Each seed runs once (:func:`mwx.exercise.run.run_scenario`, the defau
 and the fused picture); the expected threats come from the true flights
 (:func:`mwx.exercise.evaluation.judge_alerts`), never from the predictions under test.  Prints per seed and
 flight the threatened areas, the missed ones and the false alerts, then the totals: the false-alert rate is
-false alerts over all alerts issued.  ``tests/test_manoeuvre_warnings.py`` runs the first seed.
+false alerts over all alerts issued.  The figures are in ``docs/benchmarks.md`` ("Warnings on manoeuvring
+flights"); no test runs it (a seed is about a minute of CPU, and the suite is at its 15-minute limit).
 """
 
 from __future__ import annotations
