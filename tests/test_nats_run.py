@@ -159,8 +159,9 @@ def assert_same_alerts(
     making of the first envelope that reached it late to the arrival of the last).  A change the embedded run made in
     such a span or within :data:`SETTLE_S` after it was made on a picture this partner did not have: it may
     come later, up to one assessment after that picture settled, never earlier.  An alert whose tracks were lost
-    in such a span (``track-lost`` there) ends on the prediction it had when they were lost, which the embedded
-    run replaced with later ones: its end may come any time later (never earlier, so no all-clear too soon).
+    where the embedded run's were not (a ``track-lost`` the embedded alert does not have: inputs held up, or a
+    loaded machine's late ones) ends on the prediction it had when they were lost, which the embedded run
+    replaced with later ones: its end may come any time later (never earlier, so no all-clear too soon).
     """
 
     def key(a: dict) -> tuple:
@@ -181,12 +182,10 @@ def assert_same_alerts(
         assert (first["status"], first.get("level")) == (w_first["status"], w_first.get("level")), key(g)
         assert on_time(g["partner"], _seconds(first["time"]), _seconds(w_first["time"])), (key(g), first["time"])
         assert last["status"] == w_last["status"] and last["status"] not in ACTIVE, key(g)
-        lost_when_held = any(
-            h["status"] == "track-lost"
-            and any(begin <= _seconds(h["time"]) <= end + SETTLE_S for begin, end in (held or {}).get(g["partner"], []))
-            for h in g["history"]
+        lost_here = any(h["status"] == "track-lost" for h in g["history"]) and not any(
+            h["status"] == "track-lost" for h in w["history"]
         )
-        if lost_when_held:
+        if lost_here:
             assert _seconds(last["time"]) >= _seconds(w_last["time"]) - ASSESS_S - 0.5, (key(g), last["time"])
         else:
             assert on_time(g["partner"], _seconds(last["time"]), _seconds(w_last["time"])), (key(g), last["time"])
